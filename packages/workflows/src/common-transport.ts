@@ -1,0 +1,655 @@
+/**
+ * What every transport shares, written once: option checks against the declared capabilities, JSON
+ * mangling with raw fallback, subscription and transaction bookkeeping, one-message-at-a-time
+ * delivery per subscription, stale-ack protection and middleware. A broker transport extends this
+ * class and implements only the protected broker hooks at the bottom.
+ */
+import { bodyText, decodeBody, encodeBody } from './body';
+import {
+  DisconnectedError,
+  InvalidArgumentError,
+  UnknownSubscriptionError,
+  UnknownTransactionError,
+  UnsupportedCapabilityError,
+} from './errors';
+import { temporaryQueueName } from './host-id';
+import type { Logger } from './logger';
+import { getDefaultLogger } from './logger';
+import type {
+  AckOptions,
+  BroadcastOptions,
+  BroadcastSubscribeOptions,
+  HeaderValue,
+  IncomingMessage,
+  MessageBody,
+  MessageCallback,
+  MessageHeaders,
+  NackOptions,
+  OutgoingMessage,
+  ReceivedHeaders,
+  SendOptions,
+  StatusMessage,
+  SubscribeOptions,
+  SubscriptionId,
+  TemporarySubscribeOptions,
+  TemporarySubscription,
+  TransactionId,
+  TransactionOptions,
+  Transport,
+  TransportCapabilities,
+  TransportEvent,
+  TransportMiddleware,
+} from './transport';
+
+/** The topic status messages are broadcast to, and their expiry in seconds. */
+export const STATUS_TOPIC = 'transient.status';
+export const STATUS_EXPIRATION = 15;
+
+/** Options every transport accepts. */
+export interface CommonTransportOptions {
+  /** Where the transport logs warnings and callback errors. Default: the process-wide pino logger. */
+  readonly logger?: Logger;
+}
+
+/** A send or broadcast as handed to the broker hook: body encoded, options checked. */
+export interface Publication {
+  readonly kind: 'queue' | 'topic';
+  readonly destination: string;
+  readonly body: string | Buffer;
+  readonly headers: MessageHeaders | undefined;
+  /** Seconds, > 0, only when the caller asked for a delay. */
+  readonly delay: number | undefined;
+  /** Seconds, > 0, only when the caller asked for an expiration. */
+  readonly expiration: number | undefined;
+  /** Always set for queue sends (default true); undefined for broadcasts. */
+  readonly persistent: boolean | undefined;
+  readonly exchange: string | undefined;
+  readonly transaction: TransactionId | undefined;
+}
+
+/** Everything the transport knows about one subscription. Broker hooks may keep state in `broker`. */
+export interface SubscriptionRecord {
+  readonly id: SubscriptionId;
+  readonly kind: 'queue' | 'topic' | 'temporary';
+  /** Queue or topic name, without any broker prefix. */
+  readonly destination: string;
+  readonly callback: MessageCallback;
+  readonly acknowledgement: boolean;
+  readonly mangle: boolean;
+  /** Prefetch as asked for; undefined means the transport's default. */
+  readonly prefetch: number | undefined;
+  readonly priority: number | undefined;
+  readonly selector: string | undefined;
+  readonly exclusive: boolean;
+  readonly retroactive: boolean;
+  /** Free for the broker transport's own per-subscription state. */
+  broker: unknown;
+  /** @internal delivery state */
+  busy: boolean;
+  /** @internal */
+  readonly backlog: Array<[ReceivedHeaders, string | Buffer]>;
+  /** @internal deliveries awaiting ack/nack, by message-id */
+  readonly outstanding: Map<string, ReceivedHeaders>;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+function reject(error: unknown): Promise<never> {
+  return Promise.reject(error);
+}
+
+function checkSeconds(name: string, value: number | undefined): number | undefined {
+  if (value === undefined || value === 0) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidArgumentError(`${name} must be a number of seconds >= 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkName(what: string, name: string): void {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidArgumentError(`${what} name must be a non-empty string, got ${JSON.stringify(name)}`);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<void> {
+  return (
+    value !== null && typeof value === 'object' && typeof (value as PromiseLike<void>).then === 'function'
+  );
+}
+
+export abstract class CommonTransport implements Transport {
+  abstract readonly name: string;
+  abstract readonly capabilities: TransportCapabilities;
+
+  protected readonly logger: Logger;
+  protected readonly subscriptions = new Map<SubscriptionId, SubscriptionRecord>();
+  /** Open transactions, with the deliveries they settle (taken off the outstanding list on commit). */
+  protected readonly transactions = new Map<TransactionId, Array<[SubscriptionRecord, ReceivedHeaders]>>();
+  private connected = false;
+  private nextSubscriptionId = 1;
+  private nextTransactionId = 1;
+  private readonly middleware: TransportMiddleware[] = [];
+  private readonly listeners = new Set<(event: TransportEvent) => void>();
+  /** Every header object handed out, to recognise an ack for a delivery from an earlier connection. */
+  private readonly delivered = new WeakSet<ReceivedHeaders>();
+
+  constructor(options: CommonTransportOptions = {}) {
+    this.logger = options.logger ?? getDefaultLogger();
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  async connect(): Promise<void> {
+    if (this.connected) return;
+    await this.connectBroker();
+    this.connected = true;
+    this.emit({ type: 'connected' });
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = false;
+    try {
+      await this.disconnectBroker();
+    } finally {
+      this.subscriptions.clear();
+      this.transactions.clear();
+      this.emit({ type: 'disconnected' });
+    }
+  }
+
+  isConnected(): boolean {
+    return this.connected;
+  }
+
+  onEvent(listener: (event: TransportEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Tell listeners about a connection state change (broker transports call this on reconnects). */
+  protected emit(event: TransportEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error({ err: error, event: event.type }, 'transport event listener threw');
+      }
+    }
+  }
+
+  /** Mark the connection lost or regained without going through connect()/disconnect(). */
+  protected setConnected(connected: boolean): void {
+    this.connected = connected;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  send(queue: string, message: unknown, options?: SendOptions): Promise<void> {
+    return this.publishMessage('queue', queue, message, false, options);
+  }
+
+  rawSend(queue: string, body: string | Buffer, options?: SendOptions): Promise<void> {
+    return this.publishMessage('queue', queue, body, true, options);
+  }
+
+  broadcast(topic: string, message: unknown, options?: BroadcastOptions): Promise<void> {
+    return this.publishMessage('topic', topic, message, false, options);
+  }
+
+  rawBroadcast(topic: string, body: string | Buffer, options?: BroadcastOptions): Promise<void> {
+    return this.publishMessage('topic', topic, body, true, options);
+  }
+
+  broadcastStatus(status: StatusMessage): Promise<void> {
+    for (const field of ['host', 'workflows', 'status'] as const) {
+      if (status === null || typeof status !== 'object' || status[field] === undefined) {
+        return reject(
+          new InvalidArgumentError(
+            `status message needs the fields host, workflows and status; "${field}" is missing`,
+          ),
+        );
+      }
+    }
+    const options = this.capabilities.expiration ? { expiration: STATUS_EXPIRATION } : undefined;
+    return this.broadcast(STATUS_TOPIC, status, options);
+  }
+
+  private publishMessage(
+    kind: 'queue' | 'topic',
+    destination: string,
+    message: unknown,
+    raw: boolean,
+    options: SendOptions | undefined,
+  ): Promise<void> {
+    try {
+      if (!this.connected) throw new DisconnectedError(kind === 'queue' ? 'send' : 'broadcast', this.name);
+      checkName(kind, destination);
+      if (raw && typeof message !== 'string' && !Buffer.isBuffer(message)) {
+        throw new InvalidArgumentError(
+          `raw body must be a string or a Buffer, got ${typeof message}; use send/broadcast for objects`,
+        );
+      }
+      if (this.middleware.length > 0) {
+        return this.runSendMiddleware({ kind, destination, message, raw, options: options ?? {} });
+      }
+      return this.publish(this.preparePublication(kind, destination, message, raw, options));
+    } catch (error) {
+      return reject(error);
+    }
+  }
+
+  private preparePublication(
+    kind: 'queue' | 'topic',
+    destination: string,
+    message: unknown,
+    raw: boolean,
+    options: SendOptions | undefined,
+  ): Publication {
+    const body = raw ? (message as string | Buffer) : encodeBody(message);
+    if (options === undefined) {
+      return {
+        kind,
+        destination,
+        body,
+        headers: undefined,
+        delay: undefined,
+        expiration: undefined,
+        persistent: kind === 'queue' ? true : undefined,
+        exchange: undefined,
+        transaction: undefined,
+      };
+    }
+    const delay = checkSeconds('delay', options.delay);
+    const expiration = checkSeconds('expiration', options.expiration);
+    if (delay !== undefined) this.require('delay');
+    if (expiration !== undefined) this.require('expiration');
+    if (options.exchange !== undefined) {
+      if (kind !== 'queue')
+        throw new InvalidArgumentError('the exchange option applies to send, not broadcast');
+      this.require('exchange');
+    }
+    if (options.transaction !== undefined) this.requireTransaction(options.transaction);
+    if (options.headers !== undefined) this.checkHeaders(options.headers);
+    return {
+      kind,
+      destination,
+      body,
+      headers: options.headers,
+      delay,
+      expiration,
+      persistent: kind === 'queue' ? options.persistent !== false : undefined,
+      exchange: options.exchange,
+      transaction: options.transaction,
+    };
+  }
+
+  private checkHeaders(headers: MessageHeaders): void {
+    if (headers === null || typeof headers !== 'object') {
+      throw new InvalidArgumentError('headers must be an object of string, number or boolean values');
+    }
+    for (const key of Object.keys(headers)) {
+      const value: unknown = headers[key];
+      const type = typeof value;
+      if (type !== 'string' && type !== 'number' && type !== 'boolean') {
+        throw new InvalidArgumentError(
+          `header "${key}" must be a string, number or boolean, got ${value === null ? 'null' : type}`,
+        );
+      }
+    }
+  }
+
+  private runSendMiddleware(outgoing: OutgoingMessage): Promise<void> {
+    const chain = this.middleware;
+    const step = (index: number, current: OutgoingMessage): Promise<void> => {
+      while (index < chain.length && !chain[index].send) index++;
+      if (index === chain.length) {
+        return this.publish(
+          this.preparePublication(
+            current.kind,
+            current.destination,
+            current.message,
+            current.raw,
+            current.options,
+          ),
+        );
+      }
+      return chain[index].send!(current, (next) => step(index + 1, next));
+    };
+    try {
+      return step(0, outgoing);
+    } catch (error) {
+      return reject(error);
+    }
+  }
+
+  use(middleware: TransportMiddleware): void {
+    this.middleware.push(middleware);
+  }
+
+  // ---------------------------------------------------------------- subscribing
+
+  subscribe(
+    queue: string,
+    callback: MessageCallback,
+    options: SubscribeOptions = {},
+  ): Promise<SubscriptionId> {
+    return this.addSubscription('queue', queue, callback, options, options.exclusive === true, false);
+  }
+
+  subscribeBroadcast(
+    topic: string,
+    callback: MessageCallback,
+    options: BroadcastSubscribeOptions = {},
+  ): Promise<SubscriptionId> {
+    return this.addSubscription('topic', topic, callback, options, false, options.retroactive === true);
+  }
+
+  async subscribeTemporary(
+    hint: string | undefined,
+    callback: MessageCallback,
+    options: TemporarySubscribeOptions = {},
+  ): Promise<TemporarySubscription> {
+    const queue = temporaryQueueName(hint);
+    const subscriptionId = await this.addSubscription('temporary', queue, callback, options, false, false);
+    return { subscriptionId, queue };
+  }
+
+  private async addSubscription(
+    kind: SubscriptionRecord['kind'],
+    destination: string,
+    callback: MessageCallback,
+    options: BroadcastSubscribeOptions & SubscribeOptions,
+    exclusive: boolean,
+    retroactive: boolean,
+  ): Promise<SubscriptionId> {
+    if (!this.connected) throw new DisconnectedError('subscribe', this.name);
+    checkName(kind === 'topic' ? 'topic' : 'queue', destination);
+    if (typeof callback !== 'function') throw new InvalidArgumentError('subscribe needs a callback function');
+    if (options.prefetch !== undefined) {
+      this.require('prefetch');
+      if (!Number.isInteger(options.prefetch) || options.prefetch < 1) {
+        throw new InvalidArgumentError(
+          `prefetch must be a whole number >= 1, got ${String(options.prefetch)}`,
+        );
+      }
+    }
+    if (options.priority !== undefined) {
+      this.require('priority');
+      if (!Number.isInteger(options.priority)) {
+        throw new InvalidArgumentError(`priority must be a whole number, got ${String(options.priority)}`);
+      }
+    }
+    if (options.selector !== undefined) this.require('selectors');
+    if (exclusive) this.require('exclusive');
+    if (retroactive) this.require('retroactive');
+    const record: SubscriptionRecord = {
+      id: this.nextSubscriptionId++,
+      kind,
+      destination,
+      callback,
+      acknowledgement: options.acknowledgement === true,
+      mangle: options.disableMangling !== true,
+      prefetch: options.prefetch,
+      priority: options.priority,
+      selector: options.selector,
+      exclusive,
+      retroactive,
+      broker: undefined,
+      busy: false,
+      backlog: [],
+      outstanding: new Map(),
+    };
+    this.subscriptions.set(record.id, record);
+    try {
+      await this.openSubscription(record);
+    } catch (error) {
+      this.subscriptions.delete(record.id);
+      throw error;
+    }
+    return record.id;
+  }
+
+  async unsubscribe(subscription: SubscriptionId): Promise<void> {
+    const record = this.subscriptions.get(subscription);
+    if (!record) throw new UnknownSubscriptionError(subscription, this.name);
+    this.subscriptions.delete(subscription);
+    record.backlog.length = 0;
+    await this.closeSubscription(record);
+    record.outstanding.clear();
+  }
+
+  // ---------------------------------------------------------------- delivery
+
+  /**
+   * Hand a message from the broker to its subscription. Broker transports call this for every
+   * message; `header` must already carry `message-id` and `subscription`.
+   */
+  protected deliver(record: SubscriptionRecord, header: ReceivedHeaders, body: string | Buffer): void {
+    if (record.busy) {
+      record.backlog.push([header, body]);
+      return;
+    }
+    this.dispatch(record, header, body);
+  }
+
+  private dispatch(record: SubscriptionRecord, header: ReceivedHeaders, body: string | Buffer): void {
+    if (record.acknowledgement) {
+      record.outstanding.set(header['message-id'], header);
+      this.delivered.add(header);
+    }
+    let result: void | Promise<void>;
+    try {
+      const message: MessageBody = record.mangle ? decodeBody(body) : bodyText(body);
+      result =
+        this.middleware.length > 0
+          ? this.runReceiveMiddleware(record, { header, message })
+          : record.callback(header, message);
+    } catch (error) {
+      this.callbackFailed(record, header, error);
+      return;
+    }
+    if (isThenable(result)) {
+      record.busy = true;
+      result.then(
+        () => this.settled(record),
+        (error: unknown) => {
+          this.callbackFailed(record, header, error);
+          this.settled(record);
+        },
+      );
+    }
+  }
+
+  private settled(record: SubscriptionRecord): void {
+    record.busy = false;
+    while (!record.busy && record.backlog.length > 0 && this.subscriptions.get(record.id) === record) {
+      const [header, body] = record.backlog.shift()!;
+      this.dispatch(record, header, body);
+    }
+    if (!record.busy) this.subscriptionReady(record);
+  }
+
+  private runReceiveMiddleware(record: SubscriptionRecord, incoming: IncomingMessage): Promise<void> {
+    const chain = this.middleware;
+    const step = async (index: number, current: IncomingMessage): Promise<void> => {
+      while (index < chain.length && !chain[index].receive) index++;
+      if (index === chain.length) return record.callback(current.header, current.message);
+      return chain[index].receive!(current, (next) => step(index + 1, next));
+    };
+    return step(0, incoming);
+  }
+
+  private callbackFailed(record: SubscriptionRecord, header: ReceivedHeaders, error: unknown): void {
+    const pending = record.acknowledgement && record.outstanding.get(header['message-id']) === header;
+    this.logger.error(
+      {
+        err: error,
+        subscription: record.id,
+        destination: record.destination,
+        messageId: header['message-id'],
+      },
+      pending
+        ? 'message callback failed; releasing the message for redelivery'
+        : 'message callback failed; the message was already settled or needs no acknowledgement',
+    );
+    if (pending) {
+      const requeue = this.capabilities.nackRequeue;
+      this.nack(header, { requeue }).catch((nackError: unknown) =>
+        this.logger.error(
+          { err: nackError, messageId: header['message-id'] },
+          'could not release the message',
+        ),
+      );
+    }
+  }
+
+  /** Called when a subscription can take the next message (its callback settled). Memory uses it. */
+  protected subscriptionReady(_record: SubscriptionRecord): void {}
+
+  /**
+   * Forget every delivery awaiting acknowledgement, e.g. after a reconnect: the broker redelivers
+   * them, and an ack of the old delivery is dropped with a warning instead of reaching the new channel.
+   */
+  protected forgetDeliveries(record: SubscriptionRecord): void {
+    record.outstanding.clear();
+    record.backlog.length = 0;
+    record.busy = false;
+  }
+
+  // ---------------------------------------------------------------- acknowledgement
+
+  ack(header: ReceivedHeaders, options?: AckOptions): Promise<void> {
+    try {
+      const found = this.settle('ack', header, options?.transaction);
+      if (!found) return RESOLVED;
+      return this.ackMessage(found, header, options?.transaction);
+    } catch (error) {
+      return reject(error);
+    }
+  }
+
+  nack(header: ReceivedHeaders, options?: NackOptions): Promise<void> {
+    try {
+      const requeue = options?.requeue === true;
+      if (requeue) this.require('nackRequeue');
+      const found = this.settle('nack', header, options?.transaction);
+      if (!found) return RESOLVED;
+      return this.nackMessage(found, header, requeue, options?.transaction);
+    } catch (error) {
+      return reject(error);
+    }
+  }
+
+  /**
+   * Check an ack/nack and take the delivery off the outstanding list. Returns the subscription, or
+   * undefined (with a warning) when the delivery is no longer awaiting acknowledgement.
+   */
+  private settle(
+    operation: 'ack' | 'nack',
+    header: ReceivedHeaders,
+    transaction: TransactionId | undefined,
+  ): SubscriptionRecord | undefined {
+    if (!this.connected) throw new DisconnectedError(operation, this.name);
+    if (header === null || typeof header !== 'object' || header['message-id'] === undefined) {
+      throw new InvalidArgumentError(`${operation} needs the header object the message was received with`);
+    }
+    if (transaction !== undefined) this.requireTransaction(transaction);
+    const id = header['message-id'];
+    const record = this.subscriptions.get(Number(header.subscription));
+    const pending = record?.outstanding.get(id);
+    // A header object we handed out for an earlier delivery of the same id is stale: drop it.
+    if (!record || !pending || (pending !== header && this.delivered.has(header))) {
+      this.logger.warn(
+        { operation, messageId: id, subscription: header.subscription },
+        `${operation} dropped: the delivery is no longer awaiting acknowledgement ` +
+          `(already settled, unsubscribed, not acknowledgement mode, or from before a reconnect)`,
+      );
+      return undefined;
+    }
+    // Inside a transaction the delivery stays outstanding until the commit (an abort keeps it).
+    if (transaction === undefined) record.outstanding.delete(id);
+    else this.transactions.get(transaction)!.push([record, pending]);
+    return record;
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  async transactionBegin(options: TransactionOptions = {}): Promise<TransactionId> {
+    if (!this.connected) throw new DisconnectedError('begin a transaction', this.name);
+    this.require('transactions');
+    if (options.subscription !== undefined && !this.subscriptions.has(options.subscription)) {
+      throw new UnknownSubscriptionError(options.subscription, this.name);
+    }
+    const id = this.nextTransactionId++;
+    await this.beginTransaction(id, options);
+    this.transactions.set(id, []);
+    return id;
+  }
+
+  async transactionCommit(transaction: TransactionId): Promise<void> {
+    if (!this.connected) throw new DisconnectedError('commit a transaction', this.name);
+    this.requireTransaction(transaction);
+    const settled = this.transactions.get(transaction)!;
+    this.transactions.delete(transaction);
+    await this.commitTransaction(transaction);
+    for (const [record, header] of settled) {
+      if (record.outstanding.get(header['message-id']) === header)
+        record.outstanding.delete(header['message-id']);
+    }
+  }
+
+  async transactionAbort(transaction: TransactionId): Promise<void> {
+    if (!this.connected) throw new DisconnectedError('abort a transaction', this.name);
+    this.requireTransaction(transaction);
+    this.transactions.delete(transaction);
+    await this.abortTransaction(transaction);
+  }
+
+  private requireTransaction(transaction: TransactionId): void {
+    this.require('transactions');
+    if (!this.transactions.has(transaction)) throw new UnknownTransactionError(transaction, this.name);
+  }
+
+  /** Throw {@link UnsupportedCapabilityError} unless the transport declares the capability. */
+  protected require(capability: keyof TransportCapabilities): void {
+    if (!this.capabilities[capability]) throw new UnsupportedCapabilityError(capability, this.name);
+  }
+
+  // ---------------------------------------------------------------- broker hooks
+
+  /** Open the connection(s) to the broker. */
+  protected abstract connectBroker(): Promise<void>;
+  /** Close everything; unacknowledged messages go back to the broker. */
+  protected abstract disconnectBroker(): Promise<void>;
+  /** Put one message on the broker (or into the open transaction). */
+  protected abstract publish(publication: Publication): Promise<void>;
+  /** Start consuming for a subscription; call {@link deliver} for each message. */
+  protected abstract openSubscription(record: SubscriptionRecord): Promise<void>;
+  /** Stop consuming; release unacknowledged messages; delete temporary queues. */
+  protected abstract closeSubscription(record: SubscriptionRecord): Promise<void>;
+  protected abstract ackMessage(
+    record: SubscriptionRecord,
+    header: ReceivedHeaders,
+    transaction: TransactionId | undefined,
+  ): Promise<void>;
+  protected abstract nackMessage(
+    record: SubscriptionRecord,
+    header: ReceivedHeaders,
+    requeue: boolean,
+    transaction: TransactionId | undefined,
+  ): Promise<void>;
+  protected abstract beginTransaction(transaction: TransactionId, options: TransactionOptions): Promise<void>;
+  protected abstract commitTransaction(transaction: TransactionId): Promise<void>;
+  protected abstract abortTransaction(transaction: TransactionId): Promise<void>;
+}
+
+/** Helper for broker transports: turn received header values into {@link ReceivedHeaders}. */
+export function receivedHeaders(
+  values: Record<string, HeaderValue | undefined>,
+  messageId: string,
+  subscription: SubscriptionId,
+): ReceivedHeaders {
+  return { ...values, 'message-id': messageId, subscription };
+}

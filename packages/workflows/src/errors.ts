@@ -1,0 +1,75 @@
+/** Typed errors shared by every transport. Each message says what happened and what to do. */
+
+/** Base class of every error Zocalo throws on purpose. */
+export class ZocaloError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** An operation needed a connection and the transport has none. */
+export class DisconnectedError extends ZocaloError {
+  constructor(operation: string, transport: string) {
+    super(`${transport} transport: cannot ${operation} while disconnected; call connect() first`);
+  }
+}
+
+/** The transport does not offer a feature the caller asked for (see `transport.capabilities`). */
+export class UnsupportedCapabilityError extends ZocaloError {
+  constructor(
+    readonly capability: string,
+    readonly transport: string,
+    hint?: string,
+  ) {
+    super(
+      `${transport} transport does not support ${capability}` +
+        (hint ? `: ${hint}` : `; check transport.capabilities.${capability} before using it`),
+    );
+  }
+}
+
+/** The transport's configuration is missing or wrong (bad host, port, option value, unknown name). */
+export class TransportConfigError extends ZocaloError {}
+
+/** An argument to a transport operation is invalid (bad queue name, negative delay, non-JSON value). */
+export class InvalidArgumentError extends ZocaloError {}
+
+/** A subscription id that this transport does not know (never allocated, or already unsubscribed). */
+export class UnknownSubscriptionError extends ZocaloError {
+  constructor(
+    readonly subscription: number,
+    transport: string,
+  ) {
+    super(`${transport} transport: no subscription ${subscription}; it was never made or has ended`);
+  }
+}
+
+/** A transaction id that this transport does not know (never begun, or already committed/aborted). */
+export class UnknownTransactionError extends ZocaloError {
+  constructor(
+    readonly transaction: number,
+    transport: string,
+  ) {
+    super(`${transport} transport: no open transaction ${transaction}; it was never begun or has ended`);
+  }
+}
+
+/** A send was addressed to a queue that does not exist (AMQP mandatory publishing). */
+export class DestinationNotFoundError extends ZocaloError {
+  constructor(
+    readonly destination: string,
+    transport: string,
+  ) {
+    super(
+      `${transport} transport: no queue "${destination}" on the broker, the message was not delivered; ` +
+        `declare the queue (or start a service that subscribes to it) first`,
+    );
+  }
+}
+
+/** The broker refused an operation (a STOMP ERROR frame, an AMQP channel error). */
+export class BrokerError extends ZocaloError {}
+
+/** The broker could not be reached, or refused the login. */
+export class ConnectionError extends ZocaloError {}
