@@ -7,7 +7,17 @@ module.exports = {
     customExportConditions: ['@zocalo/source', 'node', 'require', 'default'],
   },
   transform: {
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: { module: 'commonjs', moduleResolution: 'node10', customConditions: null } }],
+    '^.+\\.ts$': [
+      'ts-jest',
+      {
+        tsconfig: {
+          module: 'commonjs',
+          moduleResolution: 'node10',
+          customConditions: null,
+          isolatedModules: true,
+        },
+      },
+    ],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],

@@ -12,7 +12,7 @@ import type {
   TransactionOptions,
   TransportCapabilities,
 } from '../transport';
-import type { BrokerConsumer, MemoryQueue, StoredMessage , MemoryBroker } from './memory-broker';
+import type { BrokerConsumer, MemoryQueue, StoredMessage, MemoryBroker } from './memory-broker';
 import { defaultMemoryBroker } from './memory-broker';
 
 export interface MemoryTransportOptions extends CommonTransportOptions {
@@ -73,8 +73,12 @@ class MemoryConsumer implements BrokerConsumer {
   }
 
   canAccept(): boolean {
-    if (this.closed || this.record.busy) return false;
-    return !this.record.acknowledgement || this.unacked.size < this.prefetch;
+    if (this.closed) return false;
+    // With acknowledgement the prefetch window bounds what is in flight (a busy callback's next
+    // messages wait in its backlog, as in a real client's prefetch buffer). Without, a message is
+    // only taken when the callback is free, so it stays available to competing consumers.
+    if (this.record.acknowledgement) return this.unacked.size < this.prefetch;
+    return !this.record.busy;
   }
 
   accept(message: StoredMessage, queue: MemoryQueue): void {

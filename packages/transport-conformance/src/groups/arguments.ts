@@ -1,0 +1,57 @@
+import type { HeaderValue } from '@zocalo/workflows';
+import { expectError } from '../expect-error';
+import type { ConformanceOptions } from '../harness';
+import { useHarness } from '../harness';
+
+/** Bad arguments get a clear InvalidArgumentError and nothing is sent. */
+export function argumentTests(options: ConformanceOptions): void {
+  describe('bad arguments', () => {
+    const harness = useHarness(options);
+
+    it('rejects empty destination names', async () => {
+      const transport = await harness().connect();
+      await expectError(transport.send('', 1), 'InvalidArgumentError');
+      await expectError(transport.broadcast('', 1), 'InvalidArgumentError');
+      await expectError(
+        transport.subscribe('', () => undefined),
+        'InvalidArgumentError',
+      );
+      await expectError(
+        transport.subscribeBroadcast('', () => undefined),
+        'InvalidArgumentError',
+      );
+    });
+
+    it('rejects header values that are not text, numbers or booleans, and sends nothing', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('badheader');
+      const collector = harness().collector();
+      await transport.subscribe(queue, collector.callback);
+      await expectError(
+        transport.send(queue, 1, { headers: { nested: { a: 1 } as unknown as HeaderValue } }),
+        'InvalidArgumentError',
+      );
+      await expectError(
+        transport.send(queue, 1, { headers: { missing: null as unknown as HeaderValue } }),
+        'InvalidArgumentError',
+      );
+      await harness().quiet();
+      expect(collector.deliveries).toHaveLength(0);
+    });
+
+    it('rejects a raw body that is neither text nor bytes', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('badraw');
+      await expectError(transport.rawSend(queue, { a: 1 } as unknown as string), 'InvalidArgumentError');
+    });
+
+    it('rejects a subscription without a callback', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('nocallback');
+      await expectError(
+        transport.subscribe(queue, undefined as unknown as Parameters<typeof transport.subscribe>[1]),
+        'InvalidArgumentError',
+      );
+    });
+  });
+}

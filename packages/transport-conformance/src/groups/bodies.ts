@@ -1,0 +1,100 @@
+import { expectError } from '../expect-error';
+import type { ConformanceOptions } from '../harness';
+import { useHarness } from '../harness';
+
+/** JSON mangling, raw bodies, unicode, large bodies, and bodies that are not JSON. */
+export function bodyTests(options: ConformanceOptions): void {
+  describe('bodies', () => {
+    const harness = useHarness(options);
+
+    it('passes a raw string body through unchanged to a raw subscriber', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('raw');
+      const collector = harness().collector();
+      await transport.subscribe(queue, collector.callback, { disableMangling: true });
+      const body = '{"not": "parsed"}  trailing text';
+      await transport.rawSend(queue, body);
+      await collector.waitFor(1);
+      expect(collector.messages).toEqual([body]);
+    });
+
+    it('delivers JSON text to a raw subscriber when the sender mangled', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('rawjson');
+      const collector = harness().collector();
+      await transport.subscribe(queue, collector.callback, { disableMangling: true });
+      await transport.send(queue, { a: [1, 2] });
+      await collector.waitFor(1);
+      expect(typeof collector.messages[0]).toBe('string');
+      expect(JSON.parse(collector.messages[0] as string)).toEqual({ a: [1, 2] });
+    });
+
+    it('parses a raw JSON body for a mangling subscriber', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('rawparse');
+      const collector = harness().collector();
+      await transport.subscribe(queue, collector.callback);
+      await transport.rawSend(queue, '{"x": [true, null]}');
+      await collector.waitFor(1);
+      expect(collector.messages).toEqual([{ x: [true, null] }]);
+    });
+
+    it('delivers a body that is not JSON as the raw string, and keeps consuming', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('notjson');
+      const collector = harness().collector();
+      await transport.subscribe(queue, collector.callback);
+      await transport.rawSend(queue, 'this is {not json');
+      await transport.send(queue, { after: true });
+      await collector.waitFor(2);
+      expect(collector.messages).toEqual(['this is {not json', { after: true }]);
+    });
+
+    it('sends a Buffer body as its bytes', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('buffer');
+      const collector = harness().collector();
+      await transport.subscribe(queue, collector.callback, { disableMangling: true });
+      await transport.rawSend(queue, Buffer.from('bytes ✓ ü', 'utf8'));
+      await collector.waitFor(1);
+      expect(collector.messages).toEqual(['bytes ✓ ü']);
+    });
+
+    it('round-trips unicode: accents, CJK, emoji, combining marks, escapes', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('unicode');
+      const collector = harness().collector();
+      await transport.subscribe(queue, collector.callback);
+      const message = {
+        'schlüssel ключ 鍵': 'Ünïcödé — 日本語テキスト — 🧪🔬✨ — é (e\u0301)',
+        escapes: 'line\nbreak\ttab "quotes" back\\slash \u0000 nul',
+      };
+      await transport.send(queue, message);
+      await collector.waitFor(1);
+      expect(collector.messages).toEqual([message]);
+    });
+
+    it('round-trips a 5 MB body', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('large');
+      const collector = harness().collector();
+      await transport.subscribe(queue, collector.callback);
+      const chunk = 'abcdefghij0123456789ÄÖÜ✓'.repeat(64);
+      const message = { data: chunk.repeat(Math.ceil((5 * 1024 * 1024) / chunk.length)) };
+      await transport.send(queue, message);
+      await collector.waitFor(1, Math.max(harness().timeout, 20000));
+      expect((collector.messages[0] as typeof message).data.length).toBe(message.data.length);
+      expect(collector.messages[0]).toEqual(message);
+    }, 60000);
+
+    it('rejects a message JSON cannot carry with InvalidArgumentError', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('unserialisable');
+      const circular: Record<string, unknown> = {};
+      circular.self = circular;
+      await expectError(transport.send(queue, circular), 'InvalidArgumentError');
+      await expectError(transport.send(queue, { big: BigInt(1) }), 'InvalidArgumentError');
+      await expectError(transport.send(queue, undefined), 'InvalidArgumentError');
+    });
+  });
+}

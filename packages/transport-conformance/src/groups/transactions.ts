@@ -1,0 +1,109 @@
+import type { Transport } from '@zocalo/workflows';
+import { expectError } from '../expect-error';
+import type { ConformanceOptions } from '../harness';
+import { sleep, useHarness } from '../harness';
+
+/** transactionBegin/Commit/Abort: sends and acks take effect together on commit, not at all on abort. */
+export function transactionTests(options: ConformanceOptions): void {
+  describe('transactions', () => {
+    const harness = useHarness(options);
+
+    /** Connects; when transactions are not offered, checks the clear error and returns undefined. */
+    async function transactional(): Promise<Transport | undefined> {
+      const transport = await harness().connect();
+      if (transport.capabilities.transactions) return transport;
+      await expectError(transport.transactionBegin(), 'UnsupportedCapabilityError');
+      await expectError(transport.send('any', 1, { transaction: 1 }), 'UnsupportedCapabilityError');
+      return undefined;
+    }
+
+    it('publishes a transaction’s sends only on commit', async () => {
+      const transport = await transactional();
+      if (!transport) return;
+      const queue = harness().name('txsend');
+      const collector = harness().collector();
+      await transport.subscribe(queue, collector.callback);
+      const transaction = await transport.transactionBegin();
+      await transport.send(queue, { n: 1 }, { transaction });
+      await transport.send(queue, { n: 2 }, { transaction });
+      await harness().quiet();
+      expect(collector.deliveries).toHaveLength(0);
+      await transport.transactionCommit(transaction);
+      await collector.waitFor(2);
+      expect(collector.messages).toEqual([{ n: 1 }, { n: 2 }]);
+    });
+
+    it('drops a transaction’s sends on abort', async () => {
+      const transport = await transactional();
+      if (!transport) return;
+      const queue = harness().name('txabort');
+      const collector = harness().collector();
+      await transport.subscribe(queue, collector.callback);
+      const transaction = await transport.transactionBegin();
+      await transport.send(queue, { dropped: true }, { transaction });
+      await transport.transactionAbort(transaction);
+      await transport.send(queue, { kept: true });
+      await collector.waitFor(1);
+      await harness().quiet();
+      expect(collector.messages).toEqual([{ kept: true }]);
+    });
+
+    it('commits the ack of the input and the send of the output together', async () => {
+      const transport = await transactional();
+      if (!transport) return;
+      const input = harness().name('txin');
+      const output = harness().collector();
+      const outputQueue = harness().name('txout');
+      await transport.subscribe(outputQueue, output.callback);
+      const worker = harness().collector();
+      const id = await transport.subscribe(input, worker.callback, { acknowledgement: true });
+      await transport.send(input, { work: 1 });
+      const [delivery] = await worker.waitFor(1);
+      const transaction = await transport.transactionBegin({ subscription: id });
+      await transport.ack(delivery.header, { transaction });
+      await transport.send(outputQueue, { result: 1 }, { transaction });
+      await transport.transactionCommit(transaction);
+      await output.waitFor(1);
+      expect(output.messages).toEqual([{ result: 1 }]);
+      // The input is gone for good: a new consumer sees nothing.
+      await transport.unsubscribe(id);
+      await sleep(options.redeliveryPause ?? 0);
+      const again = harness().collector();
+      await transport.subscribe(input, again.callback, { acknowledgement: true });
+      await harness().quiet();
+      expect(again.deliveries).toHaveLength(0);
+    });
+
+    it('keeps the input unacknowledged when the transaction holding its ack aborts', async () => {
+      const transport = await transactional();
+      if (!transport) return;
+      const input = harness().name('txackabort');
+      const worker = harness().collector();
+      const id = await transport.subscribe(input, worker.callback, { acknowledgement: true });
+      await transport.send(input, { work: 2 });
+      const [delivery] = await worker.waitFor(1);
+      const transaction = await transport.transactionBegin({ subscription: id });
+      await transport.ack(delivery.header, { transaction });
+      await transport.transactionAbort(transaction);
+      // Still unacknowledged: ending the subscription releases it for redelivery.
+      await transport.unsubscribe(id);
+      await sleep(options.redeliveryPause ?? 0);
+      const again = harness().collector((header) => transport.ack(header));
+      await transport.subscribe(input, again.callback, { acknowledgement: true });
+      await again.waitFor(1);
+      expect(again.messages).toEqual([{ work: 2 }]);
+    });
+
+    it('rejects unknown or finished transactions with UnknownTransactionError', async () => {
+      const transport = await transactional();
+      if (!transport) return;
+      const queue = harness().name('txunknown');
+      await expectError(transport.transactionCommit(424242), 'UnknownTransactionError');
+      await expectError(transport.transactionAbort(424242), 'UnknownTransactionError');
+      await expectError(transport.send(queue, 1, { transaction: 424242 }), 'UnknownTransactionError');
+      const transaction = await transport.transactionBegin();
+      await transport.transactionCommit(transaction);
+      await expectError(transport.transactionCommit(transaction), 'UnknownTransactionError');
+    });
+  });
+}
