@@ -1,0 +1,35 @@
+// Load every published package's build through its `exports` map, as ESM and as CommonJS, and check
+// both expose the same public names: a broken map or a missing format fails here, not for a user.
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = new URL('..', import.meta.url).pathname;
+let failures = 0;
+for (const dir of readdirSync(join(root, 'packages'))) {
+  const base = join(root, 'packages', dir);
+  const pkg = JSON.parse(readFileSync(join(base, 'package.json'), 'utf8'));
+  if (pkg.private) continue;
+  const entry = pkg.exports?.['.'];
+  const esmFile = join(base, entry.import.default);
+  const cjsFile = join(base, entry.require.default);
+  try {
+    const esm = await import(pathToFileURL(esmFile).href);
+    const cjs = createRequire(import.meta.url)(cjsFile);
+    const esmNames = Object.keys(esm)
+      .filter((name) => name !== 'default')
+      .sort();
+    const cjsNames = Object.keys(cjs).sort();
+    if (esmNames.length === 0) throw new Error('the ESM build exports nothing');
+    if (JSON.stringify(esmNames) !== JSON.stringify(cjsNames)) {
+      throw new Error(`ESM and CJS builds differ: ${esmNames} vs ${cjsNames}`);
+    }
+    for (const types of [entry.import.types, entry.require.types]) readFileSync(join(base, types));
+    console.log(`exports ok: ${pkg.name} (${esmNames.length} names, ESM + CJS + types)`);
+  } catch (error) {
+    failures++;
+    console.error(`exports BROKEN: ${pkg.name}: ${error.message}`);
+  }
+}
+process.exit(failures ? 1 : 0);

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it (`pnpm test`): start the real brokers (installing them
+# where missing), then lint, type-check, build and check the published entry points, then every
+# package's tests, one package at a time (broker tests restart brokers; they must not overlap).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/brokers.sh start
+turbo run lint typecheck build --output-logs=errors-only
+prettier --check . --log-level warn
+node scripts/check-exports.mjs
+turbo run test --concurrency=1
