@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+export TURBO_TELEMETRY_DISABLED=1
+
 bash scripts/brokers.sh start
 turbo run lint typecheck build --output-logs=errors-only
 prettier --check . --log-level warn
