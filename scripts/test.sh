@@ -11,4 +11,8 @@ bash scripts/brokers.sh start
 turbo run lint typecheck build --output-logs=errors-only
 prettier --check . --log-level warn
 node scripts/check-exports.mjs
-turbo run test --concurrency=1
+rm -f packages/*/.jest-results.json examples/*/.jest-results.json
+status=0
+turbo run test --concurrency=1 -- --json --outputFile=.jest-results.json || status=$?
+node scripts/test-summary.mjs || status=1
+exit "$status"
