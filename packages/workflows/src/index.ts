@@ -55,3 +55,35 @@ export type { BrokerConsumer, MemoryBrokerOptions, QueueStats, StoredMessage } f
 export { MemoryBroker, MemoryQueue, defaultMemoryBroker } from './memory/memory-broker';
 export type { MemoryTransportOptions } from './memory/memory-transport';
 export { MemoryTransport } from './memory/memory-transport';
+
+// Service runtime (src/services/): write a service once, run it on any transport.
+export type { ServiceDefinition } from './services/service';
+export { Service, defineService } from './services/service';
+export type {
+  HandlerOptions,
+  MessageContext,
+  MessageHandler,
+  ServiceBroadcastSubscribeOptions,
+  ServiceContext,
+  ServiceSubscribeOptions,
+  TimerCallback,
+} from './services/service-context';
+export type { ServiceRuntimeOptions } from './services/service-runtime';
+export { ServiceRuntime, runService } from './services/service-runtime';
+export type { BackoffOptions, RestartOptions } from './services/restart';
+export { backoffDelay, runWithRestart } from './services/restart';
+export type { Clock, ClockTimer } from './services/clock';
+export { systemClock } from './services/clock';
+export type { CommandAddressee, CommandVerdict } from './services/shutdown-command';
+export { COMMAND_TOPIC, readCommand } from './services/shutdown-command';
+export type { FailureOutcome } from './services/service-metrics';
+export { ServiceMetrics } from './services/service-metrics';
+export type { MetricsServer } from './services/metrics-server';
+export { startMetricsServer } from './services/metrics-server';
+export type { StatusIdentity, StatusReporterOptions } from './services/status-reporter';
+export { StatusReporter } from './services/status-reporter';
+export { UtilizationStatistics } from './services/utilization';
+export { SHUTDOWN_SIGNALS, installSignalHandlers } from './services/signal-handlers';
+export { stateText } from './services/service-state';
+export { recipeIdOf } from './services/recipe-id';
+export { WORKFLOWS_VERSION } from './services/version';

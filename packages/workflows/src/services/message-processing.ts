@@ -1,0 +1,149 @@
+/**
+ * One message, handled transactionally (services.md): the handler runs inside a transaction when the
+ * transport has them; on return the message is acked (unless the handler settled it) and the
+ * transaction committed, so the input's ack and the outputs' sends take effect together. If the
+ * handler throws, the transaction is aborted (no output is sent), the error is logged with the
+ * recipe ID, and the message is released for redelivery. A message the handler rejects is
+ * dead-lettered.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../logger';
+import type {
+  BroadcastOptions,
+  MessageBody,
+  ReceivedHeaders,
+  SendOptions,
+  TransactionId,
+  Transport,
+} from '../transport';
+import { recipeIdOf } from './recipe-id';
+import type { MessageContext, MessageHandler } from './service-context';
+import type { ServiceMetrics } from './service-metrics';
+
+/** A subscription as the runtime keeps it. */
+export interface HandlerSubscription {
+  readonly destination: string;
+  readonly handler: MessageHandler;
+  readonly acknowledgement: boolean;
+  readonly transaction: boolean;
+  /**
+   * Release the subscription's unacknowledged messages for redelivery by ending it and subscribing
+   * again: for transports without `nackRequeue` (STOMP releases this way).
+   */
+  reopen(): Promise<void>;
+}
+
+export interface ProcessingEnvironment {
+  readonly transport: Transport;
+  readonly logger: Logger;
+  readonly metrics: ServiceMetrics;
+}
+
+/** Handle one message. Never throws: every failure is logged and settled here. */
+export async function processMessage(
+  env: ProcessingEnvironment,
+  subscription: HandlerSubscription,
+  header: ReceivedHeaders,
+  message: MessageBody,
+): Promise<void> {
+  const { transport, metrics } = env;
+  const started = performance.now();
+  const recipeId = recipeIdOf(message);
+  const logger = recipeId === undefined ? env.logger : env.logger.child({ recipe_ID: recipeId });
+  const acknowledgement = subscription.acknowledgement;
+  let transaction: TransactionId | undefined;
+  let settled: 'ack' | 'reject' | undefined;
+  let pendingOutputs = 0;
+  metrics.received();
+
+  const output = async (publish: Promise<void>): Promise<void> => {
+    await publish;
+    if (transaction === undefined) metrics.sent();
+    else pendingOutputs++;
+  };
+
+  try {
+    if (subscription.transaction && transport.capabilities.transactions) {
+      transaction = await transport.transactionBegin({ subscription: header.subscription });
+    }
+    const inTransaction = <O extends SendOptions | BroadcastOptions>(options: O | undefined): O =>
+      ({ ...options, transaction: options?.transaction ?? transaction }) as O;
+    const context: MessageContext = {
+      header,
+      message,
+      transaction,
+      recipeId,
+      destination: subscription.destination,
+      logger,
+      transport,
+      send: (queue, body, options) => output(transport.send(queue, body, inTransaction(options))),
+      broadcast: (topic, body, options) => output(transport.broadcast(topic, body, inTransaction(options))),
+      ack: async () => {
+        if (settled !== undefined || !acknowledgement) return;
+        settled = 'ack';
+        await transport.ack(header, { transaction });
+      },
+      reject: async (reason) => {
+        if (settled !== undefined) return;
+        settled = 'reject';
+        logger.warn(
+          { destination: subscription.destination, messageId: header['message-id'], reason },
+          acknowledgement
+            ? `message rejected and dead-lettered: ${reason}`
+            : `message rejected (no acknowledgement on this subscription, so it is dropped): ${reason}`,
+        );
+        if (acknowledgement) await transport.nack(header, { transaction });
+      },
+    };
+    await subscription.handler(context);
+    if (settled === undefined && acknowledgement) {
+      settled = 'ack';
+      await transport.ack(header, { transaction });
+    }
+    if (transaction !== undefined) {
+      const committing = transaction;
+      transaction = undefined;
+      await transport.transactionCommit(committing);
+      metrics.sent(pendingOutputs);
+    }
+    if (settled === 'reject') metrics.failed('rejected');
+  } catch (error) {
+    metrics.failed('error');
+    const aborted = transaction !== undefined;
+    if (aborted) {
+      await transport
+        .transactionAbort(transaction!)
+        .catch((abortError: unknown) =>
+          logger.warn({ err: abortError }, 'could not abort the transaction of a failed message'),
+        );
+    }
+    // Without a transaction an ack or nack made by the handler has already taken effect.
+    const release = acknowledgement && (aborted || settled === undefined);
+    logger.error(
+      { err: error, destination: subscription.destination, messageId: header['message-id'] },
+      release
+        ? 'message handler failed; transaction aborted, message released for redelivery'
+        : 'message handler failed',
+    );
+    if (release) await releaseForRedelivery(env, subscription, header, logger);
+  } finally {
+    metrics.processed((performance.now() - started) / 1000);
+  }
+}
+
+async function releaseForRedelivery(
+  env: ProcessingEnvironment,
+  subscription: HandlerSubscription,
+  header: ReceivedHeaders,
+  logger: Logger,
+): Promise<void> {
+  try {
+    if (env.transport.capabilities.nackRequeue) await env.transport.nack(header, { requeue: true });
+    else await subscription.reopen();
+  } catch (error) {
+    logger.error(
+      { err: error, messageId: header['message-id'] },
+      'could not release the message; the broker redelivers it when the connection closes',
+    );
+  }
+}

@@ -1,0 +1,39 @@
+/** A tiny HTTP server (node:http) that serves a prom-client registry at `/metrics`. */
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import type { Registry } from 'prom-client';
+
+export interface MetricsServer {
+  /** The port listened on (useful when asked for port 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Listen on `port` (0: any free port) and `host` (default all interfaces). */
+export function startMetricsServer(registry: Registry, port: number, host?: string): Promise<MetricsServer> {
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET' || path !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found; metrics are at /metrics\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
