@@ -1,0 +1,114 @@
+/**
+ * `createLogger()`: the pino logger of a Zocalo process. JSON lines on stderr (pino-pretty's
+ * human-readable lines when stderr is a terminal), `service` and `host` on every record, secrets
+ * redacted, and each record also sent to the Graylog destinations given (GELF over UDP or TCP).
+ */
+import { hostname } from 'node:os';
+import type { DestinationStream, Level, Logger, StreamEntry } from 'pino';
+import { pino } from 'pino';
+import pinoPretty from 'pino-pretty';
+import { ConfigurationError } from './errors';
+import type { GelfDestination } from './gelf-destination';
+import { createGelfDestination } from './gelf-destination';
+import { toPinoLevel } from './levels';
+import type { GraylogSettings } from './plugins';
+import { REDACTED, REDACT_PATHS, redact } from './redact';
+
+export interface CreateLoggerOptions {
+  /** The service (or command) name, bound as `service` on every record. */
+  readonly service: string;
+  /** Bound as `host` on every record and sent as GELF `host`. Default: the machine's host name. */
+  readonly host?: string;
+  /** Lowest level logged: a pino name or a Python name/number. Default `ZOCALO_LOG_LEVEL`, else `info`. */
+  readonly level?: string;
+  /** Graylog destinations (the `graylog` block of a site configuration, or several). */
+  readonly graylog?: GraylogSettings | readonly GraylogSettings[];
+  /** Human-readable lines (pino-pretty) instead of JSON. Default: whether stderr is a terminal. */
+  readonly pretty?: boolean;
+  /** Where the lines go instead of stderr (tests, files). */
+  readonly destination?: DestinationStream;
+  /** More fields bound on every record. */
+  readonly bindings?: Readonly<Record<string, unknown>>;
+}
+
+const destinations = new WeakMap<object, GelfDestination[]>();
+
+const ORDER: readonly Level[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+function levelOf(value: unknown, fallback: string): string {
+  const level = toPinoLevel(value);
+  if (value !== undefined && !level) {
+    throw new ConfigurationError({
+      key: 'level',
+      message: `unknown log level "${String(value)}": use trace, debug, info, warn, error, fatal or silent (or a Python level name)`,
+    });
+  }
+  return level ?? fallback;
+}
+
+function lowest(levels: readonly string[]): string {
+  const known = levels.filter((level): level is Level => (ORDER as readonly string[]).includes(level));
+  return known.length === 0
+    ? (levels[0] ?? 'info')
+    : ORDER[Math.min(...known.map((level) => ORDER.indexOf(level)))];
+}
+
+/** A pino logger writing JSON lines (or pretty lines on a terminal) and GELF to Graylog. */
+export function createLogger(options: CreateLoggerOptions): Logger {
+  const host = options.host ?? hostname();
+  const level = levelOf(options.level ?? process.env.ZOCALO_LOG_LEVEL, 'info');
+  const pretty = options.pretty ?? (options.destination === undefined && process.stderr.isTTY === true);
+  const main: DestinationStream =
+    options.destination ??
+    (pretty
+      ? pinoPretty({
+          destination: 2,
+          sync: true,
+          colorize: process.stderr.isTTY === true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,host,service',
+          messageFormat: '{service}: {msg}',
+        })
+      : pino.destination({ fd: 2, sync: true }));
+  const graylog =
+    options.graylog === undefined
+      ? []
+      : Array.isArray(options.graylog)
+        ? options.graylog
+        : [options.graylog as GraylogSettings];
+  const gelf = (graylog as readonly GraylogSettings[]).map((settings) => ({
+    level: levelOf(settings.level, level),
+    stream: createGelfDestination(settings, host),
+  }));
+  const streams: StreamEntry[] = [
+    { level: level as Level, stream: main },
+    ...gelf.map(({ level: gelfLevel, stream }) => ({ level: gelfLevel as Level, stream })),
+  ];
+  const logger = pino(
+    {
+      level: lowest([level, ...gelf.map((entry) => entry.level)]),
+      base: { pid: process.pid, host, service: options.service, ...options.bindings },
+      redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+      formatters: {
+        bindings: (bindings) => redact(bindings),
+        log: (object) => redact(object),
+      },
+    },
+    streams.length === 1 ? main : pino.multistream(streams),
+  );
+  destinations.set(
+    logger,
+    gelf.map((entry) => entry.stream),
+  );
+  return logger;
+}
+
+/**
+ * Flush and close the Graylog connections of a logger made by `createLogger` (call it on shutdown;
+ * waits at most `timeoutMs`). The stderr destination is synchronous and needs nothing.
+ */
+export async function closeLogger(logger: Logger, timeoutMs = 2000): Promise<void> {
+  const streams = destinations.get(logger) ?? [];
+  destinations.delete(logger);
+  await Promise.all(streams.map((stream) => stream.close(timeoutMs)));
+}

@@ -1,0 +1,47 @@
+/**
+ * @zocalo/configuration: python-zocalo's site configuration for TypeScript, and logging.
+ *
+ * - `loadConfiguration()` reads the YAML file of `ZOCALO_CONFIG` (`version: 1`, plugin blocks,
+ *   `environments:`, `include:`), checks it, activates environments and returns a `Configuration`:
+ *   which transport to use (`configuration.transport`, `await configuration.createTransport()`),
+ *   logging levels and Graylog destinations (`configuration.createLogger()`), storage and the other
+ *   plugins' blocks.
+ * - `applyFlags()` / `configuration.withFlags()` put command-line flags (`--transport`,
+ *   `--stomp-*`, `--rabbit-*`) over the file; `environmentsFromFlags()` reads `-e`, `--live`, `--test`.
+ * - `createLogger()` makes the pino logger (JSON lines on stderr, pretty on a terminal, GELF to
+ *   Graylog over UDP or TCP); `redact()` keeps secrets out of logs and status messages.
+ */
+export type { ConfigurationLoggerOptions, ConfigurationParts, TransportChoice } from './configuration';
+export { Configuration, DEFAULT_TRANSPORT, applyFlags } from './configuration';
+export type { LoadConfigurationOptions } from './load-configuration';
+export { loadConfiguration } from './load-configuration';
+export type { ConfigurationProblem } from './errors';
+export { ConfigurationError, formatProblem } from './errors';
+export type { CommandLineFlags } from './flags';
+export {
+  RABBIT_FLAGS,
+  STOMP_FLAGS,
+  environmentsFromFlags,
+  mergeTransportFlags,
+  normaliseFlags,
+  transportFromFlags,
+} from './flags';
+export type { ConfigurationPlugin, GraylogSettings, PluginBlock, PluginState } from './plugins';
+export {
+  canonicalTransportName,
+  configurationPlugin,
+  configurationPlugins,
+  registerConfigurationPlugin,
+} from './plugins';
+export type { LoggingSettings, VerbosityStep } from './logging-plugin';
+export { levelFor } from './logging-plugin';
+export { FILE_SCHEMA, RESERVED_KEYS } from './schema';
+export { REDACTED, REDACT_PATHS, isSecretKey, redact } from './redact';
+export type { CreateLoggerOptions } from './create-logger';
+export { closeLogger, createLogger } from './create-logger';
+export type { GelfDestination } from './gelf-destination';
+export { DEFAULT_CHUNK_SIZE, createGelfDestination } from './gelf-destination';
+export type { GelfMessage } from './gelf';
+export { GELF_MAX_CHUNKS, GELF_MAX_CHUNK_SIZE, gelfChunks, gelfFieldName, gelfFromRecord } from './gelf';
+export type { PinoLevel } from './levels';
+export { pythonLevelName, syslogLevel, toPinoLevel } from './levels';

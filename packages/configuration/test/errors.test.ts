@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ZocaloError } from '@zocalo/workflows';
+import { ConfigurationError, loadConfiguration } from '../src';
+import { fixture, recordingLogger } from './helpers';
+
+function failure(load: () => unknown): ConfigurationError {
+  try {
+    load();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error).toBeInstanceOf(ZocaloError);
+    return error as ConfigurationError;
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+const directories: string[] = [];
+afterAll(() => directories.forEach((directory) => rmSync(directory, { recursive: true, force: true })));
+
+function temporaryDirectory(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'zocalo-configuration-'));
+  directories.push(directory);
+  return directory;
+}
+
+const load = (file: string, environment?: string) => () =>
+  loadConfiguration({ file, environment, logger: recordingLogger() });
+
+describe('ConfigurationError', () => {
+  it('names the file and line of malformed YAML', () => {
+    const error = failure(load(fixture('malformed-yaml.txt')));
+    expect(error.file).toBe(fixture('malformed-yaml.txt'));
+    expect(error.line).toBe(6);
+    expect(error.key).toBe('stomp.host');
+    expect(error.message).toContain(`${fixture('malformed-yaml.txt')}:6:3: stomp.host: not valid YAML`);
+  });
+
+  it('names the file, line and key that break the schema, with every problem', () => {
+    const error = failure(load(fixture('schema-error.yml')));
+    expect(error.problems).toHaveLength(2);
+    expect(error.problems[0]).toMatchObject({
+      file: fixture('schema-error.yml'),
+      line: 6,
+      column: 3,
+      key: 'stomp-live.port',
+    });
+    expect(error.problems[0].message).toContain('"sixty-one-thousand"');
+    expect(error.problems[1]).toMatchObject({
+      line: 8,
+      key: 'graylog.protocol',
+      message: '"protocol" is required here',
+    });
+    expect(error.message).toContain(
+      `${fixture('schema-error.yml')}:6:3: stomp-live.port: must be a port number (1-65535), got "sixty-one-thousand"`,
+    );
+  });
+
+  it('detects an include cycle and names the chain', () => {
+    const error = failure(load(fixture('cycle-a.yml')));
+    expect(error.file).toBe(fixture('cycle-b.yml'));
+    expect(error.line).toBe(3);
+    expect(error.key).toBe('include.0');
+    expect(error.message).toContain(
+      `include cycle: ${fixture('cycle-a.yml')} → ${fixture('cycle-b.yml')} → ${fixture('cycle-a.yml')}`,
+    );
+  });
+
+  it('rejects a version other than 1', () => {
+    const error = failure(load(fixture('version-2.yml')));
+    expect(error).toMatchObject({ line: 1, key: 'version' });
+    expect(error.message).toContain('does not understand v2 configurations');
+  });
+
+  it('names an environment that references an undefined block', () => {
+    const error = failure(load(fixture('undefined-block.yml')));
+    expect(error).toMatchObject({ line: 9, key: 'environments.default.1' });
+    expect(error.message).toContain('environment default references undefined plugin no-such-block');
+  });
+
+  it('names a configuration file that does not exist', () => {
+    const error = failure(load(fixture('no-such-file.yml')));
+    expect(error.file).toBe(fixture('no-such-file.yml'));
+    expect(error.message).toContain('not found');
+  });
+
+  it('names a missing included file at the include that names it', () => {
+    const directory = temporaryDirectory();
+    const file = join(directory, 'site.yml');
+    writeFileSync(file, 'version: 1\ninclude:\n  - missing.yml\n');
+    const error = failure(load(file));
+    expect(error).toMatchObject({ file, line: 3, key: 'include.0' });
+    expect(error.message).toContain(join(directory, 'missing.yml'));
+  });
+
+  it('checks a block read from its own file when its environment is activated', () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, 'secret.yml'), 'plugin: stomp\nport: [1, 2]\n');
+    const file = join(directory, 'site.yml');
+    writeFileSync(file, 'version: 1\nstomp-live: secret.yml\nenvironments:\n  live: [stomp-live]\n');
+    expect(() => loadConfiguration({ file, logger: recordingLogger() })).not.toThrow();
+    const error = failure(load(file, 'live'));
+    expect(error).toMatchObject({ file: join(directory, 'secret.yml'), line: 2, key: 'port' });
+  });
+
+  it('rejects circular environment aliases', () => {
+    const error = failure(() =>
+      loadConfiguration({ text: 'version: 1\nenvironments:\n  a: b\n  b: a\n', logger: recordingLogger() }),
+    );
+    expect(error.message).toContain('circular environment definitions');
+  });
+});
