@@ -1,1 +1,49 @@
-export {};
+/**
+ * @zocalo/recipes: Zocalo recipes that validate like python-workflows' and route on any transport.
+ *
+ * - `recipe.ts`: the {@link Recipe} class (load, look at, validate, applyParameters, merge, write).
+ * - `validate.ts`: the Python rules in Python's order with Python's messages, then ours.
+ * - `schema.ts`: the JSON schema (also shipped as `@zocalo/recipes/schema.json`).
+ * - `parameters.ts`: `{name}` substitution with Python's `string.Formatter` semantics.
+ * - `merge.ts`: merging two recipes.
+ * - `recipe-wrapper.ts`: {@link RecipeWrapper}, which sends a step's results along the recipe.
+ * - `wrap-subscribe.ts`: {@link wrapSubscribe} / {@link wrapSubscribeBroadcast} for services.
+ * - `retry.ts`: the reconnect-and-retry schedule for sends.
+ * - `errors.ts`: the typed errors.
+ */
+export type {
+  NamedOutputs,
+  RecipeDocument,
+  RecipeEnvelope,
+  RecipeKey,
+  RecipeParameters,
+  RecipeStep,
+  StartEntry,
+  StepLinks,
+  StepNumber,
+} from './types';
+export type { RecipeInput } from './recipe';
+export { Recipe } from './recipe';
+export type { RecipeNodes, ValidateOptions } from './validate';
+export { recipeSchema, checkRecipeSchema } from './schema';
+export { applyParametersTo } from './parameters';
+export type { RecipeSendOptions, RecipeWrapperOptions } from './recipe-wrapper';
+export { RECIPE_HEADER, RecipeWrapper } from './recipe-wrapper';
+export type {
+  MixedCallback,
+  RecipeCallback,
+  WrapOptions,
+  WrapSubscribeBroadcastOptions,
+  WrapSubscribeOptions,
+} from './wrap-subscribe';
+export { isRecipeMessage, wrapSubscribe, wrapSubscribeBroadcast } from './wrap-subscribe';
+export type { RetrySchedule } from './retry';
+export { DEFAULT_RETRY_SCHEDULE, NO_RETRY, isConnectionFailure } from './retry';
+export type { RecipeRule } from './errors';
+export {
+  RecipeError,
+  RecipeMessageError,
+  RecipeParameterError,
+  RecipeValidationError,
+  RecipeWrapperError,
+} from './errors';

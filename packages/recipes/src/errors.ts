@@ -1,0 +1,54 @@
+/** Typed errors of @zocalo/recipes. Each message says what is wrong, and where. */
+import { ZocaloError } from '@zocalo/workflows';
+
+/** Base class of every error this package throws on purpose. */
+export class RecipeError extends ZocaloError {}
+
+/**
+ * Which rule a recipe broke. The first twelve are python-workflows' rules, in the order it checks
+ * them (`recipes.md`, "Validation"); the rest are ours.
+ */
+export type RecipeRule =
+  | 'no-recipe'
+  | 'start-missing'
+  | 'start-empty'
+  | 'start-invalid'
+  | 'start-self'
+  | 'error-start'
+  | 'error-self'
+  | 'not-numeric'
+  | 'invalid-link'
+  | 'missing-node'
+  | 'cycle'
+  | 'unreferenced'
+  // our additions
+  | 'json'
+  | 'not-object'
+  | 'schema'
+  | 'no-destination';
+
+/**
+ * A recipe is not valid. The message is exactly python-workflows' for its rules (operators grep
+ * for them), e.g. `Invalid recipe: "start" node missing`; `rule` says which rule failed.
+ */
+export class RecipeValidationError extends RecipeError {
+  constructor(
+    readonly rule: RecipeRule,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** `applyParameters` met a string that is not a valid Python format string (as Python would fail). */
+export class RecipeParameterError extends RecipeError {}
+
+/** A received message is not a usable recipe envelope (`wire-format.md`, "The recipe envelope"). */
+export class RecipeMessageError extends RecipeError {}
+
+/**
+ * A RecipeWrapper was used in a way its state does not allow: sending without a transport or a
+ * current step, starting a recipe twice, addressing a step the recipe does not have.
+ */
+export class RecipeWrapperError extends RecipeError {}

@@ -1,0 +1,62 @@
+/**
+ * Merging two recipes (recipes.md, "Merge"), as python-workflows' `Recipe.merge`: b's steps are
+ * copied into a under new numbers starting at max(1, largest step number of a) + 1, in b's order;
+ * b's links are rewritten to the new numbers; b's start entries are appended to a's; the error
+ * lists are joined. Unlike Python's, neither input is modified.
+ */
+import { copyJson, hasOwn, isPlainObject } from './json';
+import type { JsonObject } from './json';
+import type { RecipeNodes } from './validate';
+import type { RecipeKey } from './types';
+
+/** Merge the entries of two valid, non-empty recipes. */
+export function mergeNodes(a: RecipeNodes, b: RecipeNodes): Map<RecipeKey, unknown> {
+  const merged = new Map<RecipeKey, unknown>();
+  for (const [key, value] of a) merged.set(key, copyJson(value));
+
+  const numbers = [...a.keys()].filter((key): key is number => typeof key === 'number');
+  let next = Math.max(1, ...numbers) + 1;
+  const translation = new Map<number, number>();
+  for (const [key, value] of b) {
+    if (typeof key !== 'number') continue;
+    if (!translation.has(key)) translation.set(key, next++);
+    merged.set(translation.get(key)!, copyJson(value));
+  }
+
+  const translate = (links: unknown): unknown => {
+    if (Array.isArray(links)) return links.map(translate);
+    if (isPlainObject(links)) {
+      return Object.fromEntries(Object.entries(links).map(([name, value]) => [name, translate(value)]));
+    }
+    return typeof links === 'number' ? (translation.get(links) ?? links) : links;
+  };
+
+  for (const number of translation.values()) {
+    const step = merged.get(number);
+    if (!isPlainObject(step)) continue;
+    for (const outgoing of ['output', 'error']) {
+      if (hasOwn(step, outgoing)) (step as JsonObject)[outgoing] = translate(step[outgoing]);
+    }
+  }
+
+  const startA = merged.get('start') as unknown[];
+  const startB = (b.get('start') as unknown[][]).map(([step, payload]) => [
+    translate(step),
+    copyJson(payload),
+  ]);
+  merged.set('start', [...startA, ...startB]);
+
+  if (b.has('error')) {
+    const errorB = b.get('error');
+    if (!merged.has('error')) {
+      merged.set('error', translate(errorB));
+    } else {
+      const errorA = merged.get('error');
+      const joined: unknown[] = Array.isArray(errorA) ? [...errorA] : [errorA];
+      if (Array.isArray(errorB)) joined.push(...(translate(errorB) as unknown[]));
+      else joined.push(translate(errorB));
+      merged.set('error', joined);
+    }
+  }
+  return merged;
+}

@@ -1,0 +1,156 @@
+/**
+ * Recipe validation: python-workflows' rules in its order and with its exact messages, then ours.
+ *
+ * The Python rules are a port of `Recipe.validate()` in python-workflows
+ * (`src/workflows/recipe/recipe.py`): the same checks in the same order, the same depth-first walk
+ * (from each start entry in order, then from `error`; per step `output` before `error`; each link
+ * list flattened before any of it is followed) and the same text, built with Python's `str()` of
+ * the path list: `Invalid recipe: Node "3" is referenced via "['start', 1, 2]" but missing`.
+ */
+import { RecipeValidationError } from './errors';
+import type { RecipeRule } from './errors';
+import { hasOwn, isPlainObject, ownValue } from './json';
+import { pyStr } from './python-repr';
+import { checkRecipeSchema } from './schema';
+import type { RecipeKey } from './types';
+
+/** The loaded top-level entries of a recipe, in Python's dict order. */
+export type RecipeNodes = ReadonlyMap<RecipeKey, unknown>;
+
+export interface ValidateOptions {
+  /**
+   * `full` (default): the Python rules, then the JSON schema and the check that every step has a
+   * `queue` or `topic`. `python`: the Python rules only, exactly what a python-workflows service
+   * accepts.
+   */
+  readonly level?: 'full' | 'python';
+}
+
+function fail(rule: RecipeRule, message: string): never {
+  throw new RecipeValidationError(rule, `Invalid recipe: ${message}`);
+}
+
+/** Python truthiness of JSON data: `None`, `False`, `0`, `""`, `[]` and `{}` are false. */
+function truthy(value: unknown): boolean {
+  if (value === null || value === undefined || value === false || value === 0 || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (isPlainObject(value)) return Object.keys(value).length > 0;
+  return true;
+}
+
+/** Python's `int`, which our loader gives to numeric step keys and which links must be. */
+function isInt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value);
+}
+
+/** Python's `needle in haystack` for the list-or-string `error` entry. */
+function pyContains(haystack: unknown[] | string, needle: string): boolean {
+  return typeof haystack === 'string' ? haystack.includes(needle) : haystack.includes(needle);
+}
+
+/** Python's `flatten_links`: a link object, list or dict as a flat list of step numbers. */
+function flattenLinks(struct: unknown): number[] {
+  if (struct === null) return [];
+  if (isInt(struct)) return [struct];
+  if (Array.isArray(struct)) {
+    if (!struct.every(isInt)) fail('invalid-link', `Invalid link in recipe (${pyStr(struct)})`);
+    return struct as number[];
+  }
+  if (isPlainObject(struct)) return Object.values(struct).flatMap(flattenLinks);
+  return fail('invalid-link', `Invalid link in recipe (${pyStr(struct)})`);
+}
+
+/** The rules of python-workflows' `Recipe.validate()`, in its order. */
+export function checkPythonRules(nodes: RecipeNodes): void {
+  if (nodes.size === 0) fail('no-recipe', 'No recipe defined');
+
+  // Without a 'start' node nothing would happen
+  if (!nodes.has('start')) fail('start-missing', '"start" node missing');
+  const start = nodes.get('start');
+  if (!truthy(start)) fail('start-empty', '"start" node empty');
+  if (!Array.isArray(start) || !start.every((entry) => Array.isArray(entry) && entry.length === 2)) {
+    fail('start-invalid', '"start" node invalid');
+  }
+  const entries = start as unknown[][];
+  if (entries.some((entry) => entry[0] === 'start')) fail('start-self', '"start" node points to itself');
+
+  // 'error' may point to regular nodes only
+  const error = nodes.get('error');
+  if (nodes.has('error') && (Array.isArray(error) || typeof error === 'string')) {
+    if (pyContains(error, 'start')) fail('error-start', '"error" node points to "start" node');
+    if (pyContains(error, 'error')) fail('error-self', '"error" node points to itself');
+  }
+
+  // All other nodes must be numeric
+  for (const key of nodes.keys()) {
+    if (typeof key !== 'number' && key !== 'start' && key !== 'error') {
+      fail('not-numeric', `Node "${key}" is not numeric`);
+    }
+  }
+
+  // Walk every link depth-first from start and error: missing nodes, cycles
+  const touched = new Set<unknown>(['start', 'error']);
+  // Steps whose whole subtree was walked without error: walking them again cannot fail either
+  // (a cycle or a bad link below them would have been found the first time), so skip them.
+  const clean = new Set<unknown>();
+
+  const findCycles = (path: unknown[]): void => {
+    const here = path[path.length - 1];
+    if (Array.isArray(here) || isPlainObject(here)) {
+      // Python fails here with "unhashable type"; say what is wrong instead.
+      fail('invalid-link', `Invalid link in recipe (${pyStr(here)})`);
+    }
+    if (!nodes.has(here as RecipeKey)) {
+      fail(
+        'missing-node',
+        `Node "${pyStr(here)}" is referenced via "${pyStr(path.slice(0, -1))}" but missing`,
+      );
+    }
+    touched.add(here);
+    if (clean.has(here)) return;
+    const node = nodes.get(here as RecipeKey);
+    for (const outgoing of ['output', 'error']) {
+      if (!hasOwn(node, outgoing)) continue;
+      for (const next of flattenLinks(ownValue(node, outgoing))) {
+        if (path.includes(next)) fail('cycle', `Recipe contains cycle (${pyStr(path)} -> ${pyStr(next)})`);
+        findCycles([...path, next]);
+      }
+    }
+    clean.add(here);
+  };
+
+  for (const entry of entries) findCycles(['start', entry[0]]);
+  if (nodes.has('error')) {
+    if (Array.isArray(error)) for (const link of error) findCycles(['error', link]);
+    else findCycles(['error', error]);
+  }
+
+  // Every node must be reachable
+  for (const key of nodes.keys()) {
+    if (!touched.has(key)) fail('unreferenced', `Recipe contains unreferenced node "${pyStr(key)}"`);
+  }
+}
+
+/** Our addition: every step (all are reachable by now) has somewhere to send its messages. */
+export function checkDestinations(nodes: RecipeNodes): void {
+  for (const [key, node] of nodes) {
+    if (typeof key !== 'number') continue;
+    if (!truthy(ownValue(node, 'queue')) && !truthy(ownValue(node, 'topic'))) {
+      fail(
+        'no-destination',
+        `Node "${key}" has neither "queue" nor "topic", so messages sent to it would go nowhere`,
+      );
+    }
+  }
+}
+
+/**
+ * Validate loaded recipe entries; throws {@link RecipeValidationError} at the first broken rule.
+ * `document` is the same recipe as JSON (string keys), for the schema check.
+ */
+export function validateNodes(nodes: RecipeNodes, document: () => unknown, options?: ValidateOptions): void {
+  checkPythonRules(nodes);
+  if (options?.level === 'python') return;
+  checkRecipeSchema(document());
+  checkDestinations(nodes);
+}

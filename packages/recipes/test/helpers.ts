@@ -1,0 +1,112 @@
+import type { Logger, Transport } from '@zocalo/workflows';
+import { MemoryBroker, MemoryTransport } from '@zocalo/workflows';
+import type { RetrySchedule } from '../src';
+
+export interface LogRecord {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly obj: object;
+  readonly msg?: string;
+}
+
+/** A logger that keeps what it is given, for asserting on warnings and errors. */
+export function recordingLogger(records: LogRecord[] = []): Logger & { records: LogRecord[] } {
+  const make = (): Logger & { records: LogRecord[] } => ({
+    records,
+    debug: (obj, msg) => records.push({ level: 'debug', obj, msg }),
+    info: (obj, msg) => records.push({ level: 'info', obj, msg }),
+    warn: (obj, msg) => records.push({ level: 'warn', obj, msg }),
+    error: (obj, msg) => records.push({ level: 'error', obj, msg }),
+    child: () => make(),
+  });
+  return make();
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolve once `predicate` holds, polling; reject after `timeout` ms. */
+export async function until(predicate: () => boolean, timeout = 2000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(5);
+  }
+}
+
+/** A connected memory transport on its own broker (or a shared one). */
+export async function memoryTransport(broker = new MemoryBroker()): Promise<MemoryTransport> {
+  const transport = new MemoryTransport({ broker, logger: recordingLogger() });
+  await transport.connect();
+  return transport;
+}
+
+/** A retry schedule that records the waits and does not wait. */
+export function instantSchedule(attempts = 12): RetrySchedule & { waits: number[] } {
+  const waits: number[] = [];
+  return {
+    waits,
+    attempts,
+    delaySeconds: (attempt) => 3 * attempt * attempt,
+    sleep: async (milliseconds) => void waits.push(milliseconds),
+  };
+}
+
+/**
+ * A transport that delegates to `inner` but whose send/broadcast/connect can be made to fail, for
+ * the retry tests.
+ */
+export function faultyTransport(
+  inner: Transport,
+  faults: { send?: () => Error | undefined; connect?: () => Error | undefined },
+): Transport & { calls: { send: number; connect: number } } {
+  const calls = { send: 0, connect: 0 };
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property === 'calls') return calls;
+      if (property === 'send' || property === 'broadcast') {
+        return (...args: unknown[]) => {
+          calls.send++;
+          const error = faults.send?.();
+          if (error) return Promise.reject(error);
+          const method = Reflect.get(target, property, receiver) as (...a: unknown[]) => Promise<void>;
+          return method.apply(target, args);
+        };
+      }
+      if (property === 'connect') {
+        return () => {
+          calls.connect++;
+          const error = faults.connect?.();
+          return error ? Promise.reject(error) : target.connect();
+        };
+      }
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as Transport & { calls: { send: number; connect: number } };
+}
+
+export interface RecordedSend {
+  readonly method: 'send' | 'broadcast';
+  readonly destination: string;
+  readonly message: unknown;
+  readonly options: unknown;
+}
+
+/** A transport that delegates to `inner` and records every send and broadcast. */
+export function recordingTransport(inner: Transport): Transport & { sent: RecordedSend[] } {
+  const sent: RecordedSend[] = [];
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property === 'sent') return sent;
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (property === 'send' || property === 'broadcast') {
+        return (destination: string, message: unknown, options: unknown) => {
+          sent.push({ method: property, destination, message: JSON.parse(JSON.stringify(message)), options });
+          return (value as (...a: unknown[]) => Promise<void>).call(target, destination, message, options);
+        };
+      }
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as Transport & { sent: RecordedSend[] };
+}
