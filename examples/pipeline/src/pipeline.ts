@@ -1,107 +1,102 @@
 /**
- * A producer -> worker -> collector pipeline. Each stage has its own transport, as separate processes
- * would; only the transport name (configuration) says which broker they share.
+ * The main job: the recipe in `recipes/image-analysis.json`, started by a starter and carried
+ * through five example services. Each service has its own transport connection, as separate
+ * processes would; which broker they share is configuration only.
  */
+import { Recipe, RecipeWrapper } from '@zocalo/recipes';
 import type { Transport } from '@zocalo/workflows';
-import { createTransport } from '@zocalo/workflows';
+import type { Hop, Outcome, SpotResult } from './services';
+import { collect, findSpots, index, monitor, skip } from './services';
+import imageAnalysis from '../recipes/image-analysis.json';
 
 export interface PipelineOptions {
-  /** Transport name: `memory` (default), `stomp` or `amqp`. */
-  readonly transport?: string;
-  readonly settings?: Readonly<Record<string, unknown>>;
-  /** How many images the producer announces. */
-  readonly images?: number;
-  /** Queue name prefix, so that runs on a shared broker do not meet. */
+  /** Makes one (unconnected) transport per service; all must reach the same broker. */
+  readonly transport: () => Promise<Transport>;
+  /** Queue and topic name prefix, so runs on a shared broker never meet. Default `example`. */
   readonly prefix?: string;
-  /** Where each hop is reported. */
+  /** Spots needed for a frame to be indexed. Default 50. */
+  readonly threshold?: number;
+  /** Where each hop is reported. Default: console.log. */
   readonly print?: (line: string) => void;
+  /** Give up after this many ms. Default 30000. */
+  readonly timeout?: number;
 }
 
-export interface ImageJob {
-  readonly image: string;
-  readonly frame: number;
+export interface PipelineResult {
+  readonly recipeId: string;
+  /** What reached the last step, by frame. */
+  readonly outcomes: readonly Outcome[];
+  /** Frames the monitor topic saw, in order. */
+  readonly monitored: readonly number[];
 }
 
-export interface ImageResult extends ImageJob {
-  readonly spots: number;
-  readonly worker: string;
-}
-
-/** A stand-in for real analysis: deterministic, so that runs on every broker can be compared. */
-export function countSpots(job: ImageJob): number {
-  let hash = 17;
-  for (const char of job.image) hash = (hash * 31 + char.charCodeAt(0)) % 1000;
-  return (hash + job.frame * 7) % 100;
-}
-
-export async function runPipeline(options: PipelineOptions = {}): Promise<ImageResult[]> {
-  const name = options.transport ?? 'memory';
-  const images = options.images ?? 5;
+export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   const prefix = options.prefix ?? 'example';
   const print = options.print ?? ((line: string) => console.log(line));
-  const work = `${prefix}.work`;
-  const results = `${prefix}.results`;
+  const recipe = new Recipe(imageAnalysis).applyParameters({
+    prefix,
+    visit: '/dls/i04/data/2026/cm12345-1',
+    threshold: options.threshold ?? 50,
+  });
+  recipe.validate();
+  const frames = recipe.start.length;
 
   const open: Transport[] = [];
   const connect = async (): Promise<Transport> => {
-    const transport = await createTransport(name, options.settings);
+    const transport = await options.transport();
     open.push(transport);
     await transport.connect();
     return transport;
   };
+  const hop: Hop = (wrapper, step, text) =>
+    print(`[${wrapper.recipeId?.slice(0, 8)}] step ${wrapper.recipePointer} ${step.padEnd(10)} ${text}`);
 
   try {
-    const [producer, worker, collector] = [await connect(), await connect(), await connect()];
-
-    const collected: ImageResult[] = [];
+    const outcomes: Outcome[] = [];
+    const monitored: number[] = [];
     let finished!: () => void;
     const done = new Promise<void>((resolve) => (finished = resolve));
-    await collector.subscribe(
-      results,
-      async (header, message) => {
-        const result = message as ImageResult;
-        collected.push(result);
-        print(`collector <- ${results}: ${result.image} frame ${result.frame}: ${result.spots} spots`);
-        await collector.ack(header);
-        if (collected.length === images) finished();
-      },
-      { acknowledgement: true },
-    );
+    const check = (): void => {
+      const hits = outcomes.filter((outcome) => outcome.route === 'indexed').length;
+      if (outcomes.length === frames && monitored.length === hits) finished();
+    };
 
-    // The worker acknowledges its input and sends its output in one transaction where it can.
-    await worker.subscribe(
-      work,
-      async (header, message) => {
-        const job = message as ImageJob;
-        const result: ImageResult = { ...job, spots: countSpots(job), worker: 'worker-1' };
-        print(`worker    <- ${work}: ${job.image} frame ${job.frame} -> ${results}`);
-        if (worker.capabilities.transactions) {
-          const transaction = await worker.transactionBegin({ subscription: Number(header.subscription) });
-          await worker.send(results, result, { transaction });
-          await worker.ack(header, { transaction });
-          await worker.transactionCommit(transaction);
-        } else {
-          await worker.send(results, result);
-          await worker.ack(header);
-        }
-      },
-      { acknowledgement: true },
-    );
+    await findSpots(await connect(), `${prefix}.find-spots`, hop);
+    await index(await connect(), `${prefix}.index`, hop);
+    await skip(await connect(), `${prefix}.skip`, hop);
+    await monitor(await connect(), `${prefix}.monitor`, hop, (result: SpotResult) => {
+      monitored.push(result.frame);
+      check();
+    });
+    await collect(await connect(), `${prefix}.collect`, hop, (outcome) => {
+      outcomes.push(outcome);
+      check();
+    });
 
-    for (let frame = 1; frame <= images; frame++) {
-      const job: ImageJob = {
-        image: `/dls/i04/data/cm12345-1/x_${String(frame).padStart(4, '0')}.cbf`,
-        frame,
-      };
-      await producer.send(work, job);
-      print(`producer  -> ${work}: ${job.image} frame ${frame}`);
-    }
-    await done;
-    collected.sort((a, b) => a.frame - b.frame);
-    const total = collected.reduce((sum, result) => sum + result.spots, 0);
-    print(`done: ${collected.length} images through ${name}, ${total} spots in all`);
-    return collected;
+    const starter = await connect();
+    const wrapper = RecipeWrapper.fromRecipe(recipe, starter);
+    print(
+      `[${wrapper.recipeId?.slice(0, 8)}] starting recipe ${wrapper.recipeId} on ${starter.name}: ${frames} images`,
+    );
+    await wrapper.start();
+
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`pipeline did not finish in ${options.timeout ?? 30000} ms`)),
+        options.timeout ?? 30000,
+      );
+    });
+    await Promise.race([done, timeout]).finally(() => clearTimeout(timer));
+
+    const sorted = [...outcomes].sort((a, b) => a.frame - b.frame);
+    const indexed = sorted.filter((outcome) => outcome.route === 'indexed').length;
+    print(
+      `[${wrapper.recipeId?.slice(0, 8)}] done on ${starter.name}: ${frames} images, ${indexed} indexed, ` +
+        `${frames - indexed} skipped, ${monitored.length} seen by the monitor`,
+    );
+    return { recipeId: wrapper.recipeId!, outcomes: sorted, monitored: [...monitored].sort((a, b) => a - b) };
   } finally {
-    for (const transport of open) await transport.disconnect();
+    for (const transport of open) await transport.disconnect().catch(() => undefined);
   }
 }
