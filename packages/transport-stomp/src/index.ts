@@ -1,1 +1,43 @@
-export {};
+/**
+ * @zocalo/transport-stomp: Zocalo over ActiveMQ (STOMP 1.1/1.2, on stompit), wire-compatible with
+ * python-workflows' StompTransport. Importing this package registers the transport as `stomp`.
+ *
+ * Start reading at `stomp-transport.ts` (the transport on the CommonTransport base), then
+ * `stomp-channel.ts` (one connection kept up: reconnection, retried sends), `stomp-link.ts` (one
+ * STOMP connection on stompit: receipts, windows, ERROR frames, stalls), `frame-writer.ts` and
+ * `header-escaping.ts` (outgoing frames, escaped per STOMP 1.1/1.2, written in few socket writes),
+ * `stomp-headers.ts` (the frames of the wire format), `stomp-settings.ts` and `ini.ts` (options,
+ * `--stomp-*`, `--stomp-conf`, host lists).
+ */
+import type { TransportSettings } from '@zocalo/workflows';
+import { registerTransport } from '@zocalo/workflows';
+import { stompOptionsFromSettings } from './stomp-settings';
+import { StompTransport } from './stomp-transport';
+
+export { StompTransport } from './stomp-transport';
+export type {
+  BrokerAddress,
+  ReceiptMode,
+  ReconnectOptions,
+  ResolvedStompOptions,
+  StompTransportOptions,
+} from './stomp-settings';
+export {
+  STOMP_DEFAULTS,
+  brokerAddresses,
+  prefixed,
+  readStompConf,
+  resolveStompOptions,
+  stompOptionsFromArgs,
+  stompOptionsFromSettings,
+} from './stomp-settings';
+export { parseIni } from './ini';
+export type { IniSections } from './ini';
+export { ackHeaders, destinationOf, receivedHeaders, sendHeaders, subscribeHeaders } from './stomp-headers';
+export { backoffDelay } from './stomp-channel';
+export { escapeHeader11, escapeHeader12, headerEncoder } from './header-escaping';
+
+registerTransport(
+  'stomp',
+  (settings: TransportSettings) => new StompTransport(stompOptionsFromSettings(settings)),
+);

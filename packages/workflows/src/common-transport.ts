@@ -514,8 +514,9 @@ export abstract class CommonTransport implements Transport {
    */
   protected forgetDeliveries(record: SubscriptionRecord): void {
     record.outstanding.clear();
-    record.backlog.length = 0;
-    record.busy = false;
+    // Backlogged deliveries awaiting acknowledgement come again from the broker; auto-acknowledged
+    // ones never would, so those stay. A callback still running keeps `busy`: no overlap.
+    if (record.acknowledgement) record.backlog.length = 0;
   }
 
   // ---------------------------------------------------------------- acknowledgement

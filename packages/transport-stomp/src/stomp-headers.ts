@@ -1,0 +1,96 @@
+/**
+ * The STOMP frames of wire-format.md ("STOMP"): what a send, a subscription and an acknowledgement put
+ * on the wire, and the header object a subscriber receives. Header values are plain text here;
+ * stompit escapes them as STOMP 1.1/1.2 require (`\\`, `\n`, `\r`, `:`), so no value can break a frame
+ * or inject a header.
+ */
+import type { HeaderValue, Publication, ReceivedHeaders, SubscriptionRecord } from '@zocalo/workflows';
+import type { IncomingHeaders } from './stomp-link';
+import { prefixed } from './stomp-settings';
+
+/** Headers the transport sets itself; an application header of the same name is left out. */
+const RESERVED = new Set(['destination', 'receipt', 'transaction', 'content-length']);
+
+/** `/queue/<prefix>.<name>` or `/topic/<prefix>.<name>`. */
+export function destinationOf(kind: 'queue' | 'topic' | 'temporary', prefix: string, name: string): string {
+  return `/${kind === 'topic' ? 'topic' : 'queue'}/${prefixed(prefix, name)}`;
+}
+
+/** The headers of the SEND frame for a publication (transaction and receipt are added by the caller). */
+export function sendHeaders(
+  publication: Publication,
+  prefix: string,
+  now: number = Date.now(),
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const application = publication.headers;
+  if (application !== undefined) {
+    for (const name of Object.keys(application)) {
+      if (!RESERVED.has(name)) headers[name] = String(application[name]);
+    }
+  }
+  headers.destination = destinationOf(publication.kind, prefix, publication.destination);
+  // As python-workflows: an explicit `persistent` header wins over the option.
+  if (publication.persistent !== undefined && headers.persistent === undefined) {
+    headers.persistent = publication.persistent ? 'true' : 'false';
+  }
+  if (publication.delay !== undefined)
+    headers.AMQ_SCHEDULED_DELAY = String(Math.round(publication.delay * 1000));
+  if (publication.expiration !== undefined) {
+    headers.expires = String(now + Math.round(publication.expiration * 1000));
+  }
+  headers['content-length'] = String(
+    typeof publication.body === 'string' ? Buffer.byteLength(publication.body) : publication.body.length,
+  );
+  return headers;
+}
+
+/** The headers of the SUBSCRIBE frame for a subscription. */
+export function subscribeHeaders(
+  record: SubscriptionRecord,
+  prefix: string,
+  defaultPrefetch: number | undefined,
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    destination: destinationOf(record.kind, prefix, record.destination),
+    id: String(record.id),
+    ack: record.acknowledgement ? 'client-individual' : 'auto',
+  };
+  if (record.exclusive) headers['activemq.exclusive'] = 'true';
+  if (record.priority !== undefined) headers['activemq.priority'] = String(record.priority);
+  if (record.retroactive) headers['activemq.retroactive'] = 'true';
+  if (record.selector !== undefined) headers.selector = record.selector;
+  const prefetch = record.prefetch ?? defaultPrefetch;
+  if (prefetch !== undefined) headers['activemq.prefetchSize'] = String(prefetch);
+  return headers;
+}
+
+/**
+ * The header object for a subscriber: every header the broker sent, verbatim as text, except
+ * `subscription` (our numeric subscription id — ActiveMQ echoes the STOMP id we chose, which is the
+ * same number) and `redelivered` (a boolean).
+ */
+export function receivedHeaders(headers: IncomingHeaders, subscription: number): ReceivedHeaders {
+  const result: Record<string, HeaderValue> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    result[name] = typeof value === 'string' ? value : String(value);
+  }
+  result.subscription = subscription;
+  result.redelivered = headers.redelivered === 'true';
+  return result as unknown as ReceivedHeaders;
+}
+
+/** The headers of an ACK or NACK: STOMP 1.2 names the delivery by its `ack` header, 1.1 by message-id. */
+export function ackHeaders(
+  version: string,
+  ackId: string,
+  messageId: string,
+  subscriptionId: string,
+  transaction: string | undefined,
+): Record<string, string> {
+  const headers: Record<string, string> =
+    version === '1.2' ? { id: ackId } : { 'message-id': messageId, subscription: subscriptionId };
+  if (transaction !== undefined) headers.transaction = transaction;
+  return headers;
+}

@@ -1,0 +1,442 @@
+/**
+ * The STOMP transport: Zocalo on ActiveMQ, wire-compatible with python-workflows' StompTransport.
+ *
+ * Connections: one for publishing, and one per subscription (ActiveMQ can deadlock a connection that
+ * publishes heavily while it consumes). A transaction lives on one connection, so that its sends and
+ * acks commit together: begun with `{ subscription }` it uses that subscription's connection (sends
+ * included); otherwise it binds to the connection of its first send or ack, and later frames must use
+ * the same one.
+ *
+ * nack: STOMP `NACK` dead-letters on ActiveMQ (`DLQ.<queue>`); `nack(..., { requeue: true })` releases the
+ * message by closing and reopening the subscription, which releases all of its unacknowledged messages
+ * (wire-format.md). Reconnection: see stomp-channel.ts.
+ */
+import type {
+  Publication,
+  ReceivedHeaders,
+  SubscriptionRecord,
+  TransactionId,
+  TransactionOptions,
+  TransportCapabilities,
+} from '@zocalo/workflows';
+import { CommonTransport, ConnectionError, InvalidArgumentError } from '@zocalo/workflows';
+import type { RetryableFrame } from './stomp-channel';
+import { StompChannel } from './stomp-channel';
+import { ackHeaders, receivedHeaders, sendHeaders, subscribeHeaders } from './stomp-headers';
+import type { IncomingHeaders, StompLink } from './stomp-link';
+import type { ResolvedStompOptions, StompTransportOptions } from './stomp-settings';
+import { resolveStompOptions } from './stomp-settings';
+
+const CAPABILITIES: TransportCapabilities = Object.freeze({
+  delay: true,
+  expiration: true,
+  transactions: true,
+  selectors: true,
+  priority: true,
+  exclusive: true,
+  retroactive: true,
+  prefetch: true,
+  nackRequeue: true,
+  exchange: false,
+});
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** The transport's state of one subscription (kept in `record.broker`). */
+interface StompSubscription {
+  readonly record: SubscriptionRecord;
+  readonly channel: StompChannel;
+  readonly stompId: string;
+  readonly headers: Record<string, string>;
+  /** Deliveries awaiting acknowledgement on the current link: message-id → the id an ACK names. */
+  readonly unacked: Map<string, string>;
+  /** False while MESSAGE frames belong to a subscription being reopened (they are released anyway). */
+  accepting: boolean;
+  reopening: Promise<void> | undefined;
+}
+
+/** The transport's state of one transaction. */
+interface StompTransaction {
+  readonly id: TransactionId;
+  /** The STOMP transaction id (unique per connection is enough; ours are unique per process). */
+  readonly stompId: string;
+  channel: StompChannel | undefined;
+  link: StompLink | undefined;
+  /** Set when the broker rolled the transaction back because its connection dropped. */
+  lost: Error | undefined;
+  /** Acks inside the transaction, forgotten on commit. */
+  readonly acked: Array<[StompSubscription, string]>;
+  /** Subscriptions to reopen on commit (nack with requeue inside the transaction). */
+  readonly requeue: Set<StompSubscription>;
+}
+
+let transactionCounter = 0;
+
+export class StompTransport extends CommonTransport {
+  readonly name = 'stomp';
+  readonly capabilities = CAPABILITIES;
+  readonly options: ResolvedStompOptions;
+  private publisher: StompChannel | undefined;
+  private readonly open = new Map<TransactionId, StompTransaction>();
+  /** Channels currently reconnecting. */
+  private readonly down = new Set<StompChannel>();
+
+  constructor(options: StompTransportOptions = {}) {
+    super(options);
+    this.options = resolveStompOptions(options);
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  protected async connectBroker(): Promise<void> {
+    const publisher = this.channel('publisher', {
+      linkUp: async () => undefined,
+      linkLost: () => this.loseTransactions(publisher),
+    });
+    await publisher.open();
+    this.publisher = publisher;
+  }
+
+  protected async disconnectBroker(): Promise<void> {
+    const closing: Array<Promise<void>> = [];
+    for (const record of this.subscriptions.values()) closing.push(this.state(record).channel.close());
+    if (this.publisher) closing.push(this.publisher.close());
+    this.publisher = undefined;
+    this.open.clear();
+    this.down.clear();
+    await Promise.all(closing);
+  }
+
+  /** A channel whose reconnection events reach the transport's listeners. */
+  private channel(
+    role: string,
+    hooks: { linkUp(link: StompLink): Promise<void>; linkLost(link: StompLink, error: Error): void },
+    ackWindow?: number,
+  ): StompChannel {
+    const channel: StompChannel = new StompChannel(
+      role,
+      this.options,
+      this.logger,
+      {
+        ...hooks,
+        reconnecting: (attempt, error) => {
+          this.down.add(channel);
+          this.emit({ type: 'reconnecting', attempt, error });
+        },
+        reconnected: () => {
+          this.down.delete(channel);
+          if (this.down.size === 0) this.emit({ type: 'reconnected' });
+        },
+        failed: (error) => this.giveUp(error),
+      },
+      ackWindow,
+    );
+    return channel;
+  }
+
+  /** Reconnection gave up: close everything and report `disconnected` with the reason. */
+  private giveUp(error: Error): void {
+    if (!this.isConnected()) return;
+    this.setConnected(false);
+    const channels = [...this.subscriptions.values()].map((record) => this.state(record).channel);
+    if (this.publisher) channels.push(this.publisher);
+    this.publisher = undefined;
+    this.subscriptions.clear();
+    this.transactions.clear();
+    this.open.clear();
+    this.down.clear();
+    for (const channel of channels) void channel.close();
+    this.emit({ type: 'disconnected', error });
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  protected publish(publication: Publication): Promise<void> {
+    const headers = sendHeaders(publication, this.options.prefix);
+    let channel = this.publisher!;
+    let retryUntil: number | undefined = Date.now() + this.options.sendTimeoutMs;
+    if (publication.transaction !== undefined) {
+      const transaction = this.open.get(publication.transaction)!;
+      channel = this.bind(transaction, transaction.channel ?? this.publisher!, 'send');
+      headers.transaction = transaction.stompId;
+      retryUntil = undefined;
+    }
+    return new Promise((resolve, reject) => {
+      channel.write({
+        command: 'SEND',
+        headers,
+        body: publication.body,
+        kind: 'send',
+        receipt: this.options.receipts === 'every',
+        retryUntil,
+        onConfirmed: resolve,
+        onFailed: reject,
+      } satisfies RetryableFrame);
+    });
+  }
+
+  // ---------------------------------------------------------------- subscribing
+
+  protected async openSubscription(record: SubscriptionRecord): Promise<void> {
+    const headers = subscribeHeaders(record, this.options.prefix, this.options.defaultPrefetch);
+    const stompId = headers.id;
+    // The broker never has more unread ACKs than it has messages out to us: with a known prefetch within
+    // the ack window there is nothing to bound, and no ACK needs a (costly, synchronous) receipt.
+    const prefetch = record.prefetch ?? this.options.defaultPrefetch;
+    const ackWindow = prefetch !== undefined && prefetch <= this.options.ackWindow ? Infinity : undefined;
+    const channel = this.channel(
+      `subscription ${record.id} (${headers.destination})`,
+      {
+        linkUp: async (link) => {
+          state.accepting = true;
+          link.handle(stompId, (incoming, body) => this.onMessage(state, incoming, body));
+          await link.request('SUBSCRIBE', headers);
+        },
+        linkLost: () => {
+          this.release(state);
+          this.loseTransactions(channel);
+        },
+      },
+      ackWindow,
+    );
+    const state: StompSubscription = {
+      record,
+      channel,
+      stompId,
+      headers,
+      unacked: new Map(),
+      accepting: true,
+      reopening: undefined,
+    };
+    record.broker = state;
+    await channel.open();
+  }
+
+  protected async closeSubscription(record: SubscriptionRecord): Promise<void> {
+    const state = this.state(record);
+    state.accepting = false;
+    state.unacked.clear();
+    this.loseTransactions(state.channel);
+    const link = state.channel.link;
+    if (link) link.write({ command: 'UNSUBSCRIBE', headers: { id: state.stompId }, kind: 'control' });
+    await state.channel.close();
+  }
+
+  private onMessage(state: StompSubscription, incoming: IncomingHeaders, body: Buffer): void {
+    if (!state.accepting) return;
+    const record = state.record;
+    const header = receivedHeaders(incoming, record.id);
+    if (record.acknowledgement) {
+      const messageId = header['message-id'];
+      state.unacked.set(messageId, String(incoming.ack ?? messageId));
+    }
+    this.deliver(record, header, body);
+  }
+
+  /**
+   * Forget the deliveries of a subscription whose messages the broker has taken back (its connection
+   * dropped, or it was reopened): acks of them are dropped with a warning (by the base class, which no
+   * longer finds them outstanding), and those still waiting for the callback are dropped, as the broker
+   * redelivers them. Unlike `forgetDeliveries`, a callback still running keeps its subscription busy,
+   * so callbacks never overlap; and messages of an `auto` subscription, which the broker has already
+   * forgotten, are still delivered.
+   */
+  private release(state: StompSubscription): void {
+    state.unacked.clear();
+    if (!state.record.acknowledgement) return;
+    state.record.outstanding.clear();
+    state.record.backlog.length = 0;
+  }
+
+  /**
+   * Release every unacknowledged message of a subscription for redelivery: UNSUBSCRIBE, then SUBSCRIBE
+   * again on the same connection. MESSAGE frames that arrive before the UNSUBSCRIBE is confirmed belong
+   * to the old subscription (the broker releases them too) and are dropped.
+   */
+  private reopen(state: StompSubscription): Promise<void> {
+    if (state.reopening) return state.reopening;
+    const link = state.channel.link;
+    if (!link) return RESOLVED; // Reconnecting: the broker has released everything already.
+    state.accepting = false;
+    this.release(state);
+    const done = new Promise<void>((resolve) => {
+      link.write({
+        command: 'UNSUBSCRIBE',
+        headers: { id: state.stompId },
+        kind: 'control',
+        receipt: true,
+        onConfirmed: () => {
+          state.accepting = true;
+        },
+        onFailed: () => resolve(),
+      });
+      link.write({
+        command: 'SUBSCRIBE',
+        headers: state.headers,
+        kind: 'control',
+        receipt: true,
+        onConfirmed: resolve,
+        onFailed: () => resolve(),
+      });
+    });
+    state.reopening = done.finally(() => {
+      state.reopening = undefined;
+    });
+    return state.reopening;
+  }
+
+  private state(record: SubscriptionRecord): StompSubscription {
+    return record.broker as StompSubscription;
+  }
+
+  // ---------------------------------------------------------------- acknowledgement
+
+  protected ackMessage(
+    record: SubscriptionRecord,
+    header: ReceivedHeaders,
+    transaction: TransactionId | undefined,
+  ): Promise<void> {
+    return this.acknowledge(record, header, 'ACK', transaction);
+  }
+
+  protected nackMessage(
+    record: SubscriptionRecord,
+    header: ReceivedHeaders,
+    requeue: boolean,
+    transaction: TransactionId | undefined,
+  ): Promise<void> {
+    if (!requeue) return this.acknowledge(record, header, 'NACK', transaction);
+    const state = this.state(record);
+    if (!state.unacked.has(header['message-id'])) return this.stale('nack', header);
+    if (transaction === undefined) return this.reopen(state);
+    try {
+      const open = this.open.get(transaction)!;
+      this.bind(open, state.channel, 'nack');
+      open.requeue.add(state);
+      return RESOLVED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private acknowledge(
+    record: SubscriptionRecord,
+    header: ReceivedHeaders,
+    command: 'ACK' | 'NACK',
+    transaction: TransactionId | undefined,
+  ): Promise<void> {
+    const state = this.state(record);
+    const messageId = header['message-id'];
+    const ackId = state.unacked.get(messageId);
+    const link = state.channel.link;
+    if (ackId === undefined || !link) return this.stale(command.toLowerCase(), header);
+    let stompTransaction: string | undefined;
+    if (transaction === undefined) {
+      state.unacked.delete(messageId);
+    } else {
+      try {
+        const open = this.open.get(transaction)!;
+        this.bind(open, state.channel, command.toLowerCase());
+        open.acked.push([state, messageId]);
+        stompTransaction = open.stompId;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    link.write({
+      command,
+      headers: ackHeaders(link.version, ackId, messageId, state.stompId, stompTransaction),
+      kind: 'ack',
+    });
+    return RESOLVED;
+  }
+
+  private stale(operation: string, header: ReceivedHeaders): Promise<void> {
+    this.logger.warn(
+      { operation, messageId: header['message-id'], subscription: header.subscription },
+      `${operation} dropped: the message was released (its connection dropped or the subscription was reopened) ` +
+        'and the broker redelivers it',
+    );
+    return RESOLVED;
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  protected async beginTransaction(transaction: TransactionId, options: TransactionOptions): Promise<void> {
+    const open: StompTransaction = {
+      id: transaction,
+      stompId: `zocalo-${process.pid}-${++transactionCounter}`,
+      channel: undefined,
+      link: undefined,
+      lost: undefined,
+      acked: [],
+      requeue: new Set(),
+    };
+    this.open.set(transaction, open);
+    if (options.subscription !== undefined) {
+      const record = this.subscriptions.get(options.subscription)!;
+      this.bind(open, this.state(record).channel, 'begin');
+    }
+  }
+
+  /**
+   * Tie a transaction to a connection (sending BEGIN there) on first use; later uses must be on the
+   * same connection. Returns the channel to write on.
+   */
+  private bind(open: StompTransaction, channel: StompChannel, operation: string): StompChannel {
+    if (open.lost) throw open.lost;
+    if (open.channel === undefined) {
+      const link = channel.link;
+      if (!link) {
+        throw new ConnectionError(
+          `stomp transport: cannot ${operation} in transaction ${open.id}: the ${channel.role} connection is down`,
+        );
+      }
+      open.channel = channel;
+      open.link = link;
+      link.write({ command: 'BEGIN', headers: { transaction: open.stompId }, kind: 'control' });
+      return channel;
+    }
+    if (open.channel !== channel) {
+      throw new InvalidArgumentError(
+        `stomp transport: transaction ${open.id} runs on the ${open.channel.role} connection and cannot ` +
+          `${operation} on the ${channel.role} connection; begin it with { subscription } to have the ` +
+          "subscription's acks and your sends in one transaction",
+      );
+    }
+    if (channel.link !== open.link) throw this.rolledBack(open);
+    return channel;
+  }
+
+  private rolledBack(open: StompTransaction): Error {
+    open.lost ??= new ConnectionError(
+      `stomp transport: transaction ${open.id} was rolled back by the broker because its connection ` +
+        `(${open.channel?.role ?? 'unknown'}) dropped: none of its sends were published and its acks did not happen`,
+    );
+    return open.lost;
+  }
+
+  /** The broker rolls back the transactions of a connection that dropped. */
+  private loseTransactions(channel: StompChannel): void {
+    for (const open of this.open.values()) if (open.channel === channel) this.rolledBack(open);
+  }
+
+  protected async commitTransaction(transaction: TransactionId): Promise<void> {
+    const open = this.open.get(transaction)!;
+    this.open.delete(transaction);
+    if (open.channel === undefined) return;
+    const link = open.channel.link;
+    if (open.lost || link !== open.link || !link) throw this.rolledBack(open);
+    await link.request('COMMIT', { transaction: open.stompId });
+    for (const [state, messageId] of open.acked) state.unacked.delete(messageId);
+    await Promise.all([...open.requeue].map((state) => this.reopen(state)));
+  }
+
+  protected async abortTransaction(transaction: TransactionId): Promise<void> {
+    const open = this.open.get(transaction)!;
+    this.open.delete(transaction);
+    const link = open.channel?.link;
+    if (open.channel === undefined || open.lost || !link || link !== open.link) return;
+    await link.request('ABORT', { transaction: open.stompId });
+  }
+}

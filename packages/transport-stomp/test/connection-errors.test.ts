@@ -1,0 +1,176 @@
+/** Clear errors for an unreachable broker, a refused login, a broker that never answers, and stalls. */
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { TransportEvent } from '@zocalo/workflows';
+import { StompTransport } from '../src';
+import type { FakeBroker } from './fake-broker';
+import { fakeBroker } from './fake-broker';
+import { RecordingLogger, waitUntil } from './helpers';
+
+/** A local port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function connectError(transport: StompTransport): Promise<Error> {
+  try {
+    await transport.connect();
+  } catch (error) {
+    return error as Error;
+  } finally {
+    await transport.disconnect().catch(() => undefined);
+  }
+  throw new Error('connect() succeeded but should have failed');
+}
+
+describe('connection errors', () => {
+  let fake: FakeBroker | undefined;
+  afterEach(async () => {
+    await fake?.close();
+    fake = undefined;
+  });
+
+  it('names the address and what to check when the broker is unreachable', async () => {
+    const port = await closedPort();
+    const error = await connectError(
+      new StompTransport({ host: '127.0.0.1', port, logger: new RecordingLogger() }),
+    );
+    expect(error.name).toBe('ConnectionError');
+    expect(error.message).toContain(`ActiveMQ at 127.0.0.1:${port}`);
+    expect(error.message).toContain('ECONNREFUSED');
+    expect(error.message).toMatch(/--stomp-host/);
+  });
+
+  it('tries every host of a host list and reports each failure', async () => {
+    const [a, b] = [await closedPort(), await closedPort()];
+    const transport = new StompTransport({
+      host: '127.0.0.1,localhost',
+      port: `${a},${b}`,
+      logger: new RecordingLogger(),
+    });
+    const error = await connectError(transport);
+    expect(error.name).toBe('ConnectionError');
+    expect(error.message).toContain(`127.0.0.1:${a}`);
+    expect(error.message).toContain(`localhost:${b}`);
+  });
+
+  it('fails over to the next host of the list', async () => {
+    fake = await fakeBroker('stall');
+    const dead = await closedPort();
+    const transport = new StompTransport({
+      host: ['127.0.0.1', '127.0.0.1'],
+      port: [dead, fake.port],
+      stallTimeout: 0.5,
+      logger: new RecordingLogger(),
+    });
+    await transport.connect();
+    expect(transport.isConnected()).toBe(true);
+    expect(fake.frames[0]).toMatch(/^CONNECT\n/);
+    await transport.disconnect();
+  });
+
+  it('reports a refused login with the broker’s own message', async () => {
+    fake = await fakeBroker('refuse-login');
+    const error = await connectError(
+      new StompTransport({
+        host: '127.0.0.1',
+        port: fake.port,
+        username: 'nobody',
+        logger: new RecordingLogger(),
+      }),
+    );
+    expect(error.name).toBe('ConnectionError');
+    expect(error.message).toContain('refused the login as "nobody"');
+    expect(error.message).toContain('User name [nobody] or password is invalid.');
+    expect(error.message).toMatch(/--stomp-user/);
+  });
+
+  it('sends the login, the heart-beat and the accepted versions in CONNECT', async () => {
+    fake = await fakeBroker('refuse-login');
+    await connectError(
+      new StompTransport({
+        host: '127.0.0.1',
+        port: fake.port,
+        username: 'u',
+        password: 'p:w\\d',
+        heartbeat: 7,
+        logger: new RecordingLogger(),
+      }),
+    );
+    const connect = fake.frames[0].split('\n');
+    expect(connect[0]).toBe('CONNECT');
+    expect(connect).toEqual(
+      expect.arrayContaining([
+        'login:u',
+        'passcode:p:w\\d',
+        'accept-version:1.1,1.2',
+        'heart-beat:7000,7000',
+      ]),
+    );
+  });
+
+  it('refuses a broker that only speaks STOMP 1.0 (no header escaping)', async () => {
+    fake = await fakeBroker('stomp-1.0');
+    const error = await connectError(
+      new StompTransport({ host: '127.0.0.1', port: fake.port, logger: new RecordingLogger() }),
+    );
+    expect(error.name).toBe('ConnectionError');
+    expect(error.message).toContain('STOMP 1.0');
+  });
+
+  it('gives up on a broker that accepts the connection but never logs in', async () => {
+    fake = await fakeBroker('mute');
+    const started = Date.now();
+    const error = await connectError(
+      new StompTransport({
+        host: '127.0.0.1',
+        port: fake.port,
+        connectTimeout: 0.5,
+        logger: new RecordingLogger(),
+      }),
+    );
+    expect(error.name).toBe('ConnectionError');
+    expect(error.message).toContain('did not complete the STOMP login within 0.5 s');
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('rejects credentials that would break the CONNECT frame', () => {
+    expect(() => new StompTransport({ password: 'a\nlogin:admin' })).toThrow(/line breaks/);
+  });
+
+  it('detects a broker that stops confirming frames, reports the stall and reconnects', async () => {
+    fake = await fakeBroker('stall');
+    const logger = new RecordingLogger();
+    const transport = new StompTransport({
+      host: '127.0.0.1',
+      port: fake.port,
+      heartbeat: 0,
+      stallTimeout: 0.5,
+      sendTimeout: 1.5,
+      reconnect: { initialDelay: 0.05, maxDelay: 0.1, attempts: 100 },
+      logger,
+    });
+    const events: TransportEvent[] = [];
+    transport.onEvent((event) => events.push(event));
+    await transport.connect();
+    const started = Date.now();
+    const outcome = await transport.send('stalled.queue', { n: 1 }).then(
+      () => 'confirmed',
+      (error: Error) => error,
+    );
+    // Never a silent hang: the send fails once its time is up, with a reason.
+    expect(outcome).toBeInstanceOf(Error);
+    expect((outcome as Error).name).toBe('ConnectionError');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(logger.messages('error').some((message) => /stalled/.test(message))).toBe(true);
+    const reconnecting = events.find((event) => event.type === 'reconnecting');
+    expect(reconnecting).toBeDefined();
+    expect(String((reconnecting as { error?: Error }).error?.message)).toMatch(/has not confirmed any frame/);
+    await waitUntil(() => events.some((event) => event.type === 'reconnected'), 3000, 'the reconnection');
+    await transport.disconnect();
+  });
+});
