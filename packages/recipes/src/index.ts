@@ -8,6 +8,7 @@
  * - `merge.ts`: merging two recipes.
  * - `recipe-wrapper.ts`: {@link RecipeWrapper}, which sends a step's results along the recipe.
  * - `wrap-subscribe.ts`: {@link wrapSubscribe} / {@link wrapSubscribeBroadcast} for services.
+ * - `recipe-handler.ts`: {@link recipeHandler}, recipe messages under the service runtime.
  * - `retry.ts`: the reconnect-and-retry schedule for sends.
  * - `errors.ts`: the typed errors.
  */
@@ -37,6 +38,8 @@ export type {
   WrapSubscribeOptions,
 } from './wrap-subscribe';
 export { isRecipeMessage, wrapSubscribe, wrapSubscribeBroadcast } from './wrap-subscribe';
+export type { MixedMessageHandler, RecipeHandlerOptions, RecipeMessageHandler } from './recipe-handler';
+export { messageTransport, recipeHandler } from './recipe-handler';
 export type { RetrySchedule } from './retry';
 export { DEFAULT_RETRY_SCHEDULE, NO_RETRY, isConnectionFailure } from './retry';
 export type { RecipeRule } from './errors';

@@ -1,0 +1,28 @@
+/**
+ * A command's failure as the user sees it: one line on stderr (`zocalo <command>: <message>`) and a
+ * non-zero exit code — {@link EXIT_USAGE} for bad input (unknown recipe, bad parameter syntax, a
+ * file that is not a recipe), {@link EXIT_FAILURE} for what went wrong running it (an unreachable
+ * broker, a service that failed).
+ */
+import { ZocaloError } from '@zocalo/workflows';
+
+/** Bad input: the command was not run. */
+export const EXIT_USAGE = 2;
+/** The command ran and failed. */
+export const EXIT_FAILURE = 1;
+
+export class CliError extends ZocaloError {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_USAGE,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** An error's message on one line. */
+export function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}

@@ -1,0 +1,131 @@
+/**
+ * `zocalo service <name>`: run one service on the configured transport until it is told to stop
+ * (python-zocalo's `zocalo.service`). SIGTERM / SIGINT or a shutdown command stop it gracefully and
+ * the command exits 0; a service that fails exits 1.
+ */
+import type { Command } from 'commander';
+import type { ServiceDefinition } from '@zocalo/workflows';
+import { ServiceRuntime, runWithRestart } from '@zocalo/workflows';
+import { CliError, EXIT_FAILURE, oneLine } from '../cli-error';
+import type { EntryPointSearch } from '../entry-points';
+import { findEntryPoints, loadEntryPoint } from '../entry-points';
+import type { CliIo } from '../io';
+import { collect, parseParameters } from '../parameters';
+import type { ServiceFactoryContext } from '../services';
+import { findService, knownServices, makeService } from '../services';
+import type { Site, SiteOptions } from '../site';
+import { addSiteOptions, loadSite } from '../site';
+
+interface ServiceCommandOptions extends SiteOptions {
+  readonly list?: boolean;
+  readonly storage?: string[];
+  readonly metricsPort?: string;
+  readonly restart?: boolean;
+  readonly concurrency?: string;
+}
+
+function whole(value: string | undefined, name: string, minimum: number): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < minimum) {
+    throw new CliError(`--${name} must be a whole number >= ${minimum}, got "${value}"`);
+  }
+  return number;
+}
+
+/** The factory context of a command's site. */
+export function factoryContext(
+  site: Site,
+  search: EntryPointSearch,
+  overrides: Record<string, unknown>,
+): ServiceFactoryContext {
+  return {
+    storage: { ...site.configuration.storage, ...overrides },
+    configuration: site.configuration,
+    logger: site.logger,
+    loadEntryPoints: async (group) => {
+      const loaded: Array<{ name: string; value: unknown }> = [];
+      for (const entry of findEntryPoints(group, search)) {
+        loaded.push({ name: entry.name, value: await loadEntryPoint(entry) });
+      }
+      return loaded;
+    },
+  };
+}
+
+export function registerService(program: Command, io: CliIo, search: () => EntryPointSearch): void {
+  const command = program
+    .command('service')
+    .summary('run a service until it is told to stop')
+    .description(
+      'Run a service: one found among installed packages (see --list), or the service a module exports ' +
+        '(./my-service.js, or ./services.js#Name). SIGTERM, SIGINT or `zocalo shutdown` stop it gracefully.',
+    )
+    .argument('[name]', 'service name, or a module path')
+    .option('-l, --list', 'list the services of installed packages')
+    .option(
+      '-s, --storage <key=value>',
+      'set a storage value of the site configuration, e.g. zocalo.recipe_directory=./recipes (repeatable)',
+      collect,
+    )
+    .option('--concurrency <n>', 'messages handled at once (default 1)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics at /metrics on this port')
+    .option('--restart', 'restart the service with back-off when it fails');
+  addSiteOptions(command);
+  command.action(async (name: string | undefined, options: ServiceCommandOptions) => {
+    if (options.list) {
+      const services = knownServices(search());
+      if (services.length === 0) io.stdout('No services found among installed packages.\n');
+      const width = Math.max(0, ...services.map((service) => service.name.length));
+      for (const service of services) io.stdout(`${service.name.padEnd(width)}  ${service.packageName}\n`);
+      return;
+    }
+    if (!name)
+      throw new CliError(
+        'Give the name of a service to run (zocalo service --list shows them) or a module path.',
+      );
+    const overrides = parseParameters(options.storage ?? []);
+    const concurrency = whole(options.concurrency, 'concurrency', 1);
+    const metricsPort = whole(options.metricsPort, 'metrics-port', 0);
+    const source = findService(name, search());
+    const site = loadSite(io, `zocalo.service`, options, 'info');
+    const context = factoryContext(site, search(), overrides);
+
+    const runOnce = async (): Promise<void> => {
+      const service: ServiceDefinition = await makeService(source, context);
+      const runtime = new ServiceRuntime(service, {
+        transport: await site.createTransport(),
+        logger: site.logger,
+        signals: true,
+        concurrency,
+        metricsPort,
+      });
+      await runtime.run();
+    };
+    try {
+      if (!options.restart) await runOnce();
+      else {
+        const stop = new AbortController();
+        const onSignal = (): void => stop.abort();
+        process.once('SIGTERM', onSignal);
+        process.once('SIGINT', onSignal);
+        try {
+          await runWithRestart(runOnce, { signal: stop.signal });
+        } finally {
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+        }
+      }
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      const connection = error instanceof Error && /ConnectionError|DisconnectedError/.test(error.name);
+      throw new CliError(
+        connection
+          ? `cannot connect to the ${site.transportName} broker: ${oneLine(error)}`
+          : `service ${name} failed: ${oneLine(error)}`,
+        EXIT_FAILURE,
+        { cause: error },
+      );
+    }
+  });
+}

@@ -1,0 +1,148 @@
+/**
+ * What every broker-facing command shares: the options that choose the site configuration, the
+ * environment and the transport (python-zocalo's `-e`, `--live`/`--test`, workflows' `-t` and
+ * `--stomp-*` / `--rabbit-*`), loading them with @zocalo/configuration, a logger, and connecting
+ * to the broker with a clear one-line error when it cannot be reached.
+ */
+import type { Command } from 'commander';
+import type { Configuration } from '@zocalo/configuration';
+import {
+  ConfigurationError,
+  createLogger,
+  environmentsFromFlags,
+  loadConfiguration,
+} from '@zocalo/configuration';
+import type { Logger, Transport } from '@zocalo/workflows';
+import { setDefaultLogger } from '@zocalo/workflows';
+import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
+import type { CliIo } from './io';
+import { collect } from './parameters';
+import { loadTransportPackage } from './transport-packages';
+
+/** The options {@link addSiteOptions} adds, as commander parses them. */
+export interface SiteOptions {
+  readonly config?: string;
+  readonly environment?: string[];
+  readonly live?: boolean;
+  readonly test?: boolean;
+  readonly transport?: string;
+  readonly logLevel?: string;
+  readonly verbose?: boolean;
+  readonly [flag: string]: unknown;
+}
+
+/** Add the configuration, environment, transport and logging options to a command. */
+export function addSiteOptions(command: Command, options: { readonly testHelp?: string } = {}): Command {
+  return command
+    .optionsGroup('Site options:')
+    .option('--config <file>', 'site configuration file (default: $ZOCALO_CONFIG)')
+    .option(
+      '-e, --environment <name>',
+      'activate this environment of the site configuration (repeatable)',
+      collect,
+    )
+    .option('--live', 'activate the environment "live"')
+    .option('--test', options.testHelp ?? 'activate the environment "test"')
+    .option(
+      '-t, --transport <name>',
+      'transport: stomp, amqp (pika), memory (default: from the configuration)',
+    )
+    .optionsGroup('Transport options:')
+    .option('--stomp-host <host>', 'ActiveMQ host')
+    .option('--stomp-port <port>', 'ActiveMQ STOMP port')
+    .option('--stomp-user <user>', 'ActiveMQ user')
+    .option('--stomp-pass <password>', 'ActiveMQ password')
+    .option('--stomp-prfx <prefix>', 'prefix of every queue and topic name')
+    .option('--stomp-conf <file>', 'INI file with a [stomp] section')
+    .option('--rabbit-host <host>', 'RabbitMQ host(s), comma-separated')
+    .option('--rabbit-port <port>', 'RabbitMQ AMQP port(s)')
+    .option('--rabbit-user <user>', 'RabbitMQ user')
+    .option('--rabbit-pass <password>', 'RabbitMQ password')
+    .option('--rabbit-vhost <vhost>', 'RabbitMQ virtual host')
+    .option('--rabbit-conf <file>', 'INI file with a [rabbit] section')
+    .optionsGroup('Logging options:')
+    .option('--log-level <level>', 'lowest log level on stderr (debug, info, warn, error)')
+    .option('-v, --verbose', 'log more (level debug)');
+}
+
+/** A command's site: its configuration (flags applied) and logger. */
+export interface Site {
+  readonly configuration: Configuration;
+  readonly logger: Logger;
+  /** The transport's registry name. */
+  readonly transportName: string;
+  /** Create the configured transport, not yet connected. */
+  createTransport(): Promise<Transport>;
+  /** Create and connect it; an unreachable broker is a one-line {@link CliError}. */
+  connect(): Promise<Transport>;
+}
+
+/**
+ * Load the site configuration for a command: the file (`--config` or `$ZOCALO_CONFIG`), the
+ * environments asked for, the flags over it, and a logger (`defaultLevel` unless told otherwise)
+ * that also becomes the process-wide default.
+ */
+export function loadSite(io: CliIo, command: string, options: SiteOptions, defaultLevel = 'warn'): Site {
+  const level = options.verbose ? 'debug' : (options.logLevel ?? io.env.ZOCALO_LOG_LEVEL ?? defaultLevel);
+  let logger: Logger;
+  try {
+    logger = createLogger({ service: command, level });
+  } catch (error) {
+    throw new CliError(oneLine(error), EXIT_USAGE, { cause: error });
+  }
+  let configuration: Configuration;
+  try {
+    const environments = environmentsFromFlags(options);
+    configuration = loadConfiguration({
+      file: options.config,
+      env: io.env,
+      environment: environments.length > 0 ? environments : undefined,
+      logger,
+    }).withFlags(options);
+    if (configuration.graylog.length > 0) {
+      logger = configuration.createLogger({ service: command, level, asDefault: false });
+    }
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      throw new CliError(oneLine(error), EXIT_USAGE, { cause: error });
+    }
+    throw error;
+  }
+  setDefaultLogger(logger);
+  const transportName = configuration.transport.name;
+  const createTransport = async (): Promise<Transport> => {
+    await loadTransportPackage(transportName);
+    try {
+      return await configuration.createTransport({ logger });
+    } catch (error) {
+      throw new CliError(oneLine(error), EXIT_USAGE, { cause: error });
+    }
+  };
+  return {
+    configuration,
+    logger,
+    transportName,
+    createTransport,
+    async connect() {
+      const transport = await createTransport();
+      try {
+        await transport.connect();
+      } catch (error) {
+        throw new CliError(`cannot connect to the ${transportName} broker: ${oneLine(error)}`, EXIT_FAILURE, {
+          cause: error,
+        });
+      }
+      return transport;
+    },
+  };
+}
+
+/** Disconnect, never throwing (the command's outcome is already decided). */
+export async function disconnectQuietly(transport: Transport | undefined, logger: Logger): Promise<void> {
+  if (!transport) return;
+  try {
+    await transport.disconnect();
+  } catch (error) {
+    logger.warn({ err: error }, 'could not disconnect cleanly');
+  }
+}

@@ -1,0 +1,367 @@
+/**
+ * The built `zocalo` bin, run as a child process: help on every command, exit codes, one-line
+ * messages on bad input, and the commands that need no broker shared with another process.
+ */
+import { join } from 'node:path';
+import { FIXTURES, UUID, startZocalo, tempDirectory, zocalo } from './helpers';
+
+const RECIPES = join(FIXTURES, 'recipes');
+
+/** stderr is exactly one line. */
+function oneLine(stderr: string): string {
+  const lines = stderr.split('\n').filter((line) => line !== '');
+  expect(lines).toHaveLength(1);
+  return lines[0];
+}
+
+describe('zocalo --help', () => {
+  it.each([
+    [[], 'Usage: zocalo [options] [command]'],
+    [['go'], 'Usage: zocalo go [options] [recipes...]'],
+    [['service'], 'Usage: zocalo service [options] [name]'],
+    [['wrap'], 'Usage: zocalo wrap [options] [args...]'],
+    [['shutdown'], 'Usage: zocalo shutdown [options] [hosts...]'],
+    [['status'], 'Usage: zocalo status [options]'],
+    [['recipe'], 'Usage: zocalo recipe [options] [command]'],
+    [['recipe', 'validate'], 'Usage: zocalo recipe validate [options] <files...>'],
+    [['recipe', 'graph'], 'Usage: zocalo recipe graph [options] <file>'],
+  ])('zocalo %j --help prints its usage and exits 0', async (command, usage) => {
+    const result = await zocalo([...command, '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.startsWith(usage)).toBe(true);
+    expect(result.stderr).toBe('');
+  });
+
+  it('lists the transport options on broker commands', async () => {
+    const result = await zocalo(['go', '--help']);
+    for (const flag of [
+      '--stomp-host',
+      '--rabbit-vhost',
+      '--transport',
+      '--test',
+      '--live',
+      '--environment',
+    ]) {
+      expect(result.stdout).toContain(flag);
+    }
+  });
+
+  it('prints the version', async () => {
+    const result = await zocalo(['--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('bad input: a one-line message and a non-zero exit', () => {
+  it.each<[string, string[], number, string | RegExp, Record<string, string>?]>([
+    ['no recipe', ['go', '-t', 'memory'], 2, 'zocalo go: No recipes specified.'],
+    [
+      'bad parameter syntax',
+      ['go', 'double', '-p', 'value'],
+      2,
+      "zocalo go: Invalid variable specification 'value': expected KEY=VALUE",
+    ],
+    [
+      'bad typed parameter',
+      ['go', 'double', '-p', 'n:=[1'],
+      2,
+      "zocalo go: Invalid variable specification 'n:=[1': the value after := must be JSON",
+    ],
+    [
+      'unknown recipe',
+      ['go', 'nope', '--recipe-dir', RECIPES, '-t', 'memory'],
+      2,
+      `zocalo go: unknown recipe "nope": there is no nope.json in ${RECIPES}`,
+    ],
+    [
+      'invalid recipe file',
+      ['go', '-f', join(FIXTURES, 'invalid-recipe.json'), '-t', 'memory'],
+      2,
+      `zocalo go: recipe file ${join(FIXTURES, 'invalid-recipe.json')}: Invalid recipe: Node "3" is referenced via "['start', 1, 2]" but missing`,
+    ],
+    [
+      'missing recipe file',
+      ['go', '-f', 'no-such.json'],
+      2,
+      'zocalo go: cannot read recipe file no-such.json: ENOENT',
+    ],
+    [
+      'unreachable broker',
+      ['go', 'double', '-t', 'amqp', '--rabbit-host', '127.0.0.1', '--rabbit-port', '1'],
+      1,
+      /^zocalo go: cannot connect to the amqp broker: .*ECONNREFUSED/,
+    ],
+    [
+      'unknown transport',
+      ['go', 'double', '-t', 'carrier-pigeon'],
+      2,
+      /^zocalo go: unknown transport "carrier-pigeon": no installed package provides it/,
+    ],
+    ['unknown option', ['go', '--frobnicate'], 2, "error: unknown option '--frobnicate'"],
+    ['unknown command', ['frobnicate'], 2, "error: unknown command 'frobnicate'"],
+    [
+      'unknown service',
+      ['service', 'Nope', '-t', 'memory'],
+      2,
+      /^zocalo service: unknown service "Nope": known services are Dispatcher \(zocalo service --list\)/,
+    ],
+    ['no service name', ['service'], 2, /^zocalo service: Give the name of a service/],
+    [
+      'missing service module',
+      ['service', './missing.js'],
+      2,
+      /^zocalo service: service module \.\/missing\.js not found/,
+    ],
+    [
+      'nothing to shut down',
+      ['shutdown', '-t', 'memory'],
+      2,
+      /^zocalo shutdown: Need to specify one or more services/,
+    ],
+    ['wrap without a program', ['wrap'], 2, "error: required option '--wrap <command>' not specified"],
+    [
+      'wrap with a missing recipe wrapper file',
+      ['wrap', '--wrap', 'true', '--recipe-wrapper', 'nope.json', '-t', 'memory'],
+      2,
+      'zocalo wrap: cannot read recipe wrapper file nope.json: ENOENT',
+    ],
+    [
+      'a broken site configuration',
+      ['go', 'double'],
+      2,
+      /^zocalo go: Zocalo configuration: .*broken-site\.txt/,
+      { ZOCALO_CONFIG: join(FIXTURES, 'broken-site.txt') },
+    ],
+    [
+      'an environment the site does not define',
+      ['go', 'double', '--test'],
+      2,
+      /^zocalo go: Zocalo configuration: .*site\.yml: environments: environment 'test' is not defined; defined: default, memory$/,
+      { ZOCALO_CONFIG: join(FIXTURES, 'site.yml') },
+    ],
+  ])('%s', async (...[_case, args, code, message, env]) => {
+    const result = await zocalo(args, { env });
+    expect(result.code).toBe(code);
+    const line = oneLine(result.stderr);
+    if (typeof message === 'string') expect(line).toBe(message);
+    else expect(line).toMatch(message);
+  });
+});
+
+describe('zocalo go', () => {
+  it('sends the request and prints the recipes and the recipe ID', async () => {
+    const result = await zocalo(['go', 'double', '-p', 'value=21', '-t', 'memory', '--recipe-dir', RECIPES]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toBe("Running recipes ['double']");
+    expect(lines[1]).toMatch(/^Submitted\. Recipe ID: /);
+    expect(lines[1].slice('Submitted. Recipe ID: '.length)).toMatch(UUID);
+  });
+
+  it('prints only the recipe ID with --quiet, and keeps a guid given as a parameter', async () => {
+    const result = await zocalo(['go', 'double', '-p', 'guid=my-own-id', '-q', '-t', 'memory']);
+    expect(result).toMatchObject({ code: 0, stdout: 'my-own-id\n', stderr: '' });
+  });
+
+  it('prints the request python-zocalo would send with --dry-run, and sends nothing', async () => {
+    const result = await zocalo([
+      'go',
+      '-r',
+      'double',
+      '-s',
+      'value=21',
+      '-p',
+      'factor:=3',
+      '--dcid',
+      '527189',
+      '-f',
+      join(RECIPES, 'double.json'),
+      '--dry-run',
+      '-t',
+      'amqp',
+      '--rabbit-port',
+      '1',
+    ]);
+    expect(result.code).toBe(0);
+    const json = result.stdout.slice(result.stdout.indexOf('{'), result.stdout.lastIndexOf('}') + 1);
+    const request = JSON.parse(json) as Record<string, unknown>;
+    expect(Object.keys(request)).toEqual(['recipes', 'parameters', 'custom_recipe']);
+    expect(request.recipes).toEqual(['double']);
+    expect(request.parameters).toEqual({
+      value: '21',
+      factor: 3,
+      ispyb_dcid: 527189,
+      guid: expect.stringMatching(UUID),
+    });
+    expect((request.custom_recipe as Record<string, unknown>)['1']).toMatchObject({
+      queue: '{prefix}.double',
+    });
+    expect(result.stdout).toContain('Running recipe from file');
+    expect(result.stdout).toContain('Not sending message (running with --dry-run)');
+  });
+
+  it('takes the transport from the site configuration', async () => {
+    const result = await zocalo(['go', 'double', '-q'], {
+      env: { ZOCALO_CONFIG: join(FIXTURES, 'site.yml') },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toMatch(UUID);
+  });
+
+  it('writes the request to the fallback location with --drop', async () => {
+    const fallback = tempDirectory();
+    const site = tempDirectory({
+      'site.yml': `version: 1\nmem:\n  plugin: memory\nstorage:\n  plugin: storage\n  zocalo.go.fallback_location: ${fallback}\nenvironments:\n  default: [mem, storage]\n`,
+    });
+    const result = await zocalo(['go', 'double', '--drop'], {
+      env: { ZOCALO_CONFIG: join(site, 'site.yml') },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`Message successfully stored in ${fallback}/[0-9a-f-]{36}`));
+  });
+});
+
+describe('zocalo service', () => {
+  it('lists the services of installed packages', async () => {
+    const result = await zocalo(['service', '--list']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Dispatcher +@zocalo\/dispatcher$/m);
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('runs the Dispatcher and exits 0 after %s', async (signal) => {
+    const service = startZocalo([
+      'service',
+      'Dispatcher',
+      '-t',
+      'memory',
+      '-s',
+      `zocalo.recipe_directory=${RECIPES}`,
+    ]);
+    await service.waitFor(/"msg":"service started"/);
+    expect(service.output()).toContain('"msg":"Dispatcher starting"');
+    service.child.kill(signal);
+    const finished = await service.exited;
+    expect(finished.code).toBe(0);
+    expect(finished.stderr).toContain(`"msg":"shutting down: received ${signal}"`);
+    expect(finished.stderr).toContain('"msg":"service ended"');
+  });
+
+  it('runs a service from a module path (a factory given the site storage)', async () => {
+    const service = startZocalo([
+      'service',
+      './test/fixtures/example-services.mjs',
+      '-t',
+      'memory',
+      '-s',
+      'example.prefix=x',
+    ]);
+    await service.waitFor(/"serviceclass":"ExampleDoubler","msg":"service started"/);
+    service.child.kill('SIGTERM');
+    expect((await service.exited).code).toBe(0);
+  });
+});
+
+describe('zocalo wrap', () => {
+  it('runs the program and exits with its exit code, saying why on one line', async () => {
+    const ok = await zocalo([
+      'wrap',
+      '--wrap',
+      process.execPath,
+      '-t',
+      'memory',
+      '--',
+      '-e',
+      'console.log(JSON.stringify({ok:1}))',
+    ]);
+    expect(ok.code).toBe(0);
+    const failed = await zocalo([
+      'wrap',
+      '--wrap',
+      process.execPath,
+      '-t',
+      'memory',
+      '--',
+      '-e',
+      'process.exit(3)',
+    ]);
+    expect(failed.code).toBe(3);
+    expect(failed.stderr.trim().split('\n').at(-1)).toBe(`zocalo wrap: node exited with code 3`);
+    const missing = await zocalo(['wrap', '--wrap', './no-such-program', '-t', 'memory']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split('\n').at(-1)).toBe(
+      'zocalo wrap: cannot run ./no-such-program: ENOENT',
+    );
+  });
+});
+
+describe('zocalo shutdown', () => {
+  it('broadcasts shutdown commands and says what it did, completing hostname.pid as Python does', async () => {
+    const result = await zocalo([
+      'shutdown',
+      'ws123.4711',
+      '--host',
+      'uk.ac.diamond.ws9.1',
+      '-s',
+      'Dispatcher',
+      '-s',
+      'none',
+      '-t',
+      'memory',
+    ]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^Shutting down (.+\.)?ws123\.4711$/);
+    expect(lines.slice(1)).toEqual([
+      'Shutting down uk.ac.diamond.ws9.1',
+      'Stopping all instances of Dispatcher',
+      'Stopping all instances of None',
+    ]);
+  });
+});
+
+describe('zocalo recipe', () => {
+  it('validates recipe files with the Python messages, exiting 1 when one is invalid', async () => {
+    const valid = await zocalo(['recipe', 'validate', join(RECIPES, 'double.json')]);
+    expect(valid).toMatchObject({ code: 0, stdout: `${join(RECIPES, 'double.json')}: valid (2 steps)\n` });
+    const invalid = await zocalo([
+      'recipe',
+      'validate',
+      join(RECIPES, 'double.json'),
+      join(FIXTURES, 'invalid-recipe.json'),
+    ]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stdout).toContain(
+      `${join(FIXTURES, 'invalid-recipe.json')}: Invalid recipe: Node "3" is referenced via "['start', 1, 2]" but missing`,
+    );
+    expect(oneLine(invalid.stderr)).toBe('zocalo recipe validate: 1 of 2 recipe files are invalid');
+  });
+
+  it('draws a recipe as Mermaid and as DOT', async () => {
+    const mermaid = await zocalo(['recipe', 'graph', join(FIXTURES, 'branching-recipe.json')]);
+    expect(mermaid.code).toBe(0);
+    expect(mermaid.stdout).toBe(
+      [
+        'flowchart TD',
+        '  start(["start"])',
+        '  error{{"error"}}',
+        '  s1["1: Find spots<br/>queue spots"]',
+        '  s2["2: Index<br/>queue index"]',
+        '  s3["3: Monitor<br/>topic monitor"]',
+        '  s4["4: Report failure<br/>queue failures"]',
+        '  start --> s1',
+        '  error -.-> s4',
+        '  s1 -->|"hits"| s2',
+        '  s1 -->|"hits"| s3',
+        '  s1 -.-> s4',
+        '',
+      ].join('\n'),
+    );
+    const dot = await zocalo(['recipe', 'graph', '--format', 'dot', join(FIXTURES, 'branching-recipe.json')]);
+    expect(dot.code).toBe(0);
+    expect(dot.stdout).toContain('digraph recipe {');
+    expect(dot.stdout).toContain('  s1 -> s2 [label="hits"];');
+    expect(dot.stdout).toContain('  s1 -> s4 [style=dashed, color=red];');
+    expect(dot.stdout).toContain('  s3 [label="3: Monitor\\ntopic monitor"];');
+  });
+});

@@ -1,0 +1,230 @@
+/**
+ * The Dispatcher service (python-zocalo's `zocalo.service.dispatcher.Dispatcher`): the single point
+ * of contact that takes processing requests from `processing_recipe` and starts the recipes they
+ * name. For each request it
+ *
+ * 1. rejects it when it is not an object or its `parameters` are not an object;
+ * 2. sets `parameters.guid` to a new UUID4 unless given — the recipe ID of everything that follows;
+ * 3. asks the readiness hooks, holding the request back while one says no (`readiness.ts`);
+ * 4. runs the filters in order on copies of the request and parameters: site filters, then load the
+ *    custom recipe, load the named recipes, apply the parameters (once, to the merged recipe);
+ * 5. starts the merged recipe with environment `{ID: guid}` — its sends and the ack of the request
+ *    in one transaction — and writes the request to the logbook, if there is one.
+ *
+ * Every request it will not process is rejected (nack = dead-lettered) with the reason logged;
+ * nothing is acked away. A hook or send that throws gets the request released for another try.
+ */
+import type { ValidateOptions } from '@zocalo/recipes';
+import { NO_RETRY, Recipe, RecipeWrapper, messageTransport, recipeHandler } from '@zocalo/recipes';
+import { Service } from '@zocalo/workflows';
+import type { Logger, MessageContext, ServiceContext } from '@zocalo/workflows';
+import type { DispatcherFilter, FilterContext, FilterState } from './filters';
+import { STANDARD_FILTERS } from './filters';
+import { Logbook } from './logbook';
+import type { ReadinessHook } from './readiness';
+import { holdBack } from './readiness';
+import { PROCESSING_QUEUE, assignGuid, readRequest } from './request';
+
+export interface DispatcherOptions {
+  /** Where named recipes are (python-zocalo: storage `zocalo.recipe_directory`). */
+  readonly recipeDirectory?: string;
+  /** Write each request here (python-zocalo: storage `zocalo.dispatcher.logbook_location`). */
+  readonly logbook?: string;
+  /**
+   * The filters, in order. Default {@link STANDARD_FILTERS}; to add your own, put them first:
+   * `[myFilter, ...STANDARD_FILTERS]` (python-zocalo runs its entry-point filters first).
+   */
+  readonly filters?: readonly DispatcherFilter[];
+  /** Hooks that may hold a request back until it is ready; none by default. */
+  readonly readiness?: readonly ReadinessHook[];
+  /** The queue to listen on. Default `processing_recipe`. */
+  readonly queue?: string;
+  /**
+   * How recipes are validated: `full` (default: python-workflows' rules, then our schema and
+   * destination checks) or `python` (python-workflows' rules only).
+   */
+  readonly validation?: NonNullable<ValidateOptions['level']>;
+  /** Seconds before a held-back request is looked at again. Default 2 (python-zocalo's). */
+  readonly holdBackDelay?: number;
+  /** The clock, in epoch milliseconds (tests). */
+  readonly now?: () => number;
+  /** Makes recipe IDs (tests). Default: a UUID4. */
+  readonly newId?: () => string;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A deep copy of JSON data (a received message is JSON; keys such as `__proto__` stay own data). */
+function jsonCopy<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
+function nameOf(fn: { readonly name: string }, index: number): string {
+  return fn.name || `filter ${index + 1}`;
+}
+
+export class Dispatcher extends Service {
+  readonly name = 'Dispatcher';
+  readonly queue: string;
+  readonly recipeDirectory: string | undefined;
+  readonly filters: readonly DispatcherFilter[];
+  readonly readiness: readonly ReadinessHook[];
+  private readonly validation: NonNullable<ValidateOptions['level']>;
+  private readonly now: () => number;
+  private logbook: Logbook | undefined;
+
+  constructor(private readonly options: DispatcherOptions = {}) {
+    super();
+    this.queue = options.queue ?? PROCESSING_QUEUE;
+    this.recipeDirectory = options.recipeDirectory || undefined;
+    this.filters = options.filters ?? STANDARD_FILTERS;
+    this.readiness = options.readiness ?? [];
+    this.validation = options.validation ?? 'full';
+    this.now = options.now ?? Date.now;
+  }
+
+  /** A fixed class name, so that shutdown commands find it whatever a bundler does to the code. */
+  override get serviceClass(): string {
+    return 'Dispatcher';
+  }
+
+  override async initializing(ctx: ServiceContext): Promise<void> {
+    ctx.logger.info({ queue: this.queue, recipeDirectory: this.recipeDirectory }, 'Dispatcher starting');
+    if (!this.recipeDirectory) {
+      ctx.logger.warn(
+        {},
+        'no recipe directory configured (storage zocalo.recipe_directory): requests naming recipes will be rejected',
+      );
+    }
+    this.logbook = await Logbook.open(this.options.logbook, ctx.logger);
+    await ctx.subscribe(
+      this.queue,
+      recipeHandler((rw, msg) => this.process(rw, msg), {
+        allowNonRecipe: true,
+        validate: this.validation,
+      }),
+    );
+  }
+
+  /**
+   * Handle one request. A request sent along a recipe (a step whose queue is `processing_recipe`)
+   * is its payload; any other message is the request itself.
+   */
+  async process(rw: RecipeWrapper | undefined, msg: MessageContext): Promise<void> {
+    const started = performance.now();
+    const body = rw ? rw.payload : msg.message;
+    let request: ReturnType<typeof readRequest>['request'];
+    let parameters: Record<string, unknown>;
+    try {
+      ({ request, parameters } = readRequest(body));
+    } catch (error) {
+      return msg.reject(describe(error));
+    }
+    const guid = assignGuid(parameters, this.options.newId);
+    if (rw) {
+      msg.logger.info({ new_recipe_ID: guid }, `Processing request with new recipe ID ${guid}`);
+    }
+    const logger = msg.logger.child({ recipe_ID: guid });
+    const original = this.logbook ? jsonCopy(request) : undefined;
+    logger.debug({ request }, 'Received processing request');
+
+    // Step 1: may the request be processed yet?
+    for (const [index, ready] of this.readiness.entries()) {
+      const context = { guid, logger, header: msg.header, transport: msg.transport };
+      if (await ready(request, parameters, context)) continue;
+      return this.holdBack(msg, request, parameters, logger, nameOf(ready, index));
+    }
+
+    // Step 2: the filters build the recipe.
+    const state: FilterState = {
+      message: jsonCopy(request),
+      parameters: jsonCopy(parameters),
+      recipe: new Recipe(),
+    };
+    const context: FilterContext = {
+      recipeDirectory: this.recipeDirectory,
+      validation: this.validation,
+      logger,
+      header: msg.header,
+      transport: msg.transport,
+    };
+    for (const [index, filter] of this.filters.entries()) {
+      try {
+        await filter(state, context);
+      } catch (error) {
+        return msg.reject(
+          `Rejected message due to filter (${nameOf(filter, index)}) error: ${describe(error)}`,
+        );
+      }
+    }
+    if (state.recipe.isEmpty()) {
+      return msg.reject(
+        'Dispatcher rejected malformed message: it names no recipe ("recipes": names of recipe files, or "custom_recipe": a recipe)',
+      );
+    }
+    logger.debug({ request: state.message, parameters: state.parameters }, 'Mangled processing request');
+
+    // Step 3: start the recipe; its sends and the ack of the request commit together.
+    let starter: RecipeWrapper;
+    try {
+      starter = RecipeWrapper.fromRecipe(state.recipe, messageTransport(msg), {
+        environment: { ID: guid },
+        logger,
+        validate: this.validation,
+        retry: msg.transaction === undefined ? undefined : NO_RETRY,
+      });
+    } catch (error) {
+      return msg.reject(`Dispatcher rejected the merged recipe: ${describe(error)}`);
+    }
+    await starter.start();
+    await msg.ack();
+
+    if (this.logbook) {
+      await this.logbook.record({
+        guid,
+        header: msg.header,
+        incoming: original,
+        parsed: { ...state.message, recipe: state.recipe.toJSON() },
+        recipe: state.recipe.toJSON(),
+      });
+    }
+    logger.info(
+      { recipes: state.message.recipes, seconds: (performance.now() - started) / 1000 },
+      `Processed incoming message in ${((performance.now() - started) / 1000).toFixed(4)} seconds`,
+    );
+  }
+
+  private async holdBack(
+    msg: MessageContext,
+    request: Record<string, unknown>,
+    parameters: Record<string, unknown>,
+    logger: Logger,
+    hook: string,
+  ): Promise<void> {
+    let decision: ReturnType<typeof holdBack>;
+    try {
+      decision = holdBack(parameters, this.now() / 1000);
+    } catch (error) {
+      return msg.reject(describe(error));
+    }
+    switch (decision.kind) {
+      case 'retry':
+        await msg.send(this.queue, request, { delay: this.options.holdBackDelay ?? decision.delay });
+        await msg.ack();
+        logger.info({ hook, expiration: decision.expiration }, 'Message not yet ready for processing');
+        return;
+      case 'error-queue':
+        await msg.send(decision.queue, request);
+        await msg.ack();
+        logger.info(
+          { hook, queue: decision.queue },
+          'Message rejected to specified error queue as still not ready for processing',
+        );
+        return;
+      case 'dead-letter':
+        return msg.reject(`Message rejected as still not ready for processing (hook ${hook})`);
+    }
+  }
+}

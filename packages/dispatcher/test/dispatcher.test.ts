@@ -1,0 +1,443 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MemoryBroker, MemoryTransport, ServiceRuntime } from '@zocalo/workflows';
+import type { MessageBody, ReceivedHeaders, TransportMiddleware } from '@zocalo/workflows';
+import { Dispatcher, STANDARD_FILTERS, monthFolder } from '../src';
+import type { DispatcherFilter, DispatcherOptions, ReadinessHook } from '../src';
+import { recordingLogger, sleep, tempDirectory, until } from './helpers';
+
+interface Received {
+  readonly header: ReceivedHeaders;
+  readonly message: MessageBody;
+}
+type Envelope = {
+  recipe: Record<string, unknown>;
+  'recipe-pointer': number;
+  'recipe-path': number[];
+  environment: Record<string, unknown>;
+  payload: unknown;
+};
+
+const recipes = {
+  'double.json': {
+    '1': { service: 'Double', queue: 'test.double', parameters: { factor: '{factor}' }, output: 2 },
+    '2': { service: 'Collect', queue: 'test.collect' },
+    start: [[1, { value: '{value}', guid: '{guid}' }]],
+  },
+  'audit.json': {
+    '1': { service: 'Audit', queue: 'test.audit' },
+    start: [[1, { audited: '{value}' }]],
+  },
+  'two-starts.json': {
+    '1': { service: 'A', queue: 'test.a' },
+    '2': { service: 'B', queue: 'test.b' },
+    start: [
+      [1, 'a'],
+      [2, 'b'],
+    ],
+  },
+  'broken.json': { '1': { queue: 'test.broken' } },
+  'not-json.json': '{ "start": [',
+  'bad-format.json': { '1': { queue: 'test.bad}' }, start: [[1, null]] },
+  'sub/nested.json': { '1': { queue: 'test.nested' }, start: [[1, 'nested']] },
+};
+
+let recipeDirectory: string;
+let broker: MemoryBroker;
+let client: MemoryTransport;
+let runtime: ServiceRuntime | undefined;
+let logger: ReturnType<typeof recordingLogger>;
+
+beforeAll(() => {
+  recipeDirectory = tempDirectory(recipes);
+});
+
+beforeEach(async () => {
+  broker = new MemoryBroker();
+  logger = recordingLogger();
+  client = new MemoryTransport({ broker, logger: recordingLogger() });
+  await client.connect();
+});
+
+afterEach(async () => {
+  runtime?.stop();
+  await runtime?.run().catch(() => undefined);
+  runtime = undefined;
+  await client.disconnect();
+  broker.reset();
+});
+
+async function startDispatcher(
+  options: DispatcherOptions = {},
+  middleware?: TransportMiddleware,
+): Promise<void> {
+  const transport = new MemoryTransport({ broker, logger });
+  if (middleware) transport.use(middleware);
+  runtime = new ServiceRuntime(new Dispatcher({ recipeDirectory, ...options }), {
+    transport,
+    logger,
+    commandTopic: false,
+  });
+  void runtime.run();
+  await until(() => broker.stats('processing_recipe').consumers === 1);
+}
+
+async function collect(queue: string): Promise<Received[]> {
+  const received: Received[] = [];
+  await client.subscribe(queue, (header, message) => void received.push({ header, message }));
+  return received;
+}
+
+const envelopeOf = (entry: Received): Envelope => entry.message as Envelope;
+
+function logged(text: string): boolean {
+  return logger.records.some((record) => `${record.msg ?? ''} ${JSON.stringify(record.obj)}`.includes(text));
+}
+
+describe('Dispatcher: starting recipes', () => {
+  it('starts a named recipe with the parameters applied and the generated guid as recipe ID', async () => {
+    const double = await collect('test.double');
+    await startDispatcher();
+    await client.send('processing_recipe', { recipes: ['double'], parameters: { value: '21', factor: 2 } });
+    await until(() => double.length === 1);
+    const envelope = envelopeOf(double[0]);
+    const guid = envelope.environment.ID as string;
+    expect(guid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(envelope.environment).toEqual({ ID: guid });
+    expect(envelope.payload).toEqual({ value: '21', guid });
+    expect(envelope['recipe-pointer']).toBe(1);
+    expect(envelope['recipe-path']).toEqual([]);
+    expect((envelope.recipe['1'] as { parameters: unknown }).parameters).toEqual({ factor: '2' });
+    expect(double[0].header['workflows-recipe']).toBe(true);
+    await until(() => broker.stats('processing_recipe').inFlight === 0);
+    expect(broker.stats('processing_recipe').depth).toBe(0);
+    expect(broker.stats('DLQ.processing_recipe').depth).toBe(0);
+    expect(logger.records.some((record) => record.obj.recipe_ID === guid)).toBe(true);
+  });
+
+  it('keeps a guid given in the parameters', async () => {
+    const double = await collect('test.double');
+    await startDispatcher();
+    await client.send('processing_recipe', {
+      recipes: ['double'],
+      parameters: { guid: 'my-own-id', value: 1 },
+    });
+    await until(() => double.length === 1);
+    expect(envelopeOf(double[0]).environment).toEqual({ ID: 'my-own-id' });
+  });
+
+  it('accepts a request in the JSON python-zocalo sends, as it is', async () => {
+    const double = await collect('test.double');
+    await startDispatcher();
+    // json.dumps output of zocalo.go's message, with its headers.
+    await client.rawSend(
+      'processing_recipe',
+      '{"recipes": ["double"], "parameters": {"value": "7", "factor": "3", "ispyb_dcid": 527189}}',
+      { headers: { 'zocalo.go.user': 'abc12345', 'zocalo.go.host': 'ws123.diamond.ac.uk' } },
+    );
+    await until(() => double.length === 1);
+    expect(envelopeOf(double[0]).payload).toEqual({ value: '7', guid: envelopeOf(double[0]).environment.ID });
+  });
+
+  it('merges custom_recipe and the named recipes (custom first, as python-zocalo) and starts them all', async () => {
+    const double = await collect('test.double');
+    const audit = await collect('test.audit');
+    const custom = await collect('test.custom');
+    await startDispatcher();
+    await client.send('processing_recipe', {
+      recipes: ['double', 'audit'],
+      custom_recipe: { '1': { queue: 'test.custom' }, start: [[1, { custom: '{value}' }]] },
+      parameters: { value: 'v' },
+    });
+    await until(() => double.length === 1 && audit.length === 1 && custom.length === 1);
+    const ids = [double, audit, custom].map((list) => envelopeOf(list[0]).environment.ID);
+    expect(new Set(ids).size).toBe(1);
+    expect(envelopeOf(custom[0]).payload).toEqual({ custom: 'v' });
+    expect(envelopeOf(custom[0])['recipe-pointer']).toBe(1);
+    expect(envelopeOf(double[0])['recipe-pointer']).toBe(2);
+    expect(envelopeOf(audit[0])['recipe-pointer']).toBe(4);
+    expect(envelopeOf(audit[0]).payload).toEqual({ audited: 'v' });
+  });
+
+  it('reads recipes from subfolders of the recipe directory', async () => {
+    const nested = await collect('test.nested');
+    await startDispatcher();
+    await client.send('processing_recipe', { recipes: ['sub/nested'] });
+    await until(() => nested.length === 1);
+  });
+
+  it('treats a request arriving along a recipe as the payload, under a new recipe ID', async () => {
+    const double = await collect('test.double');
+    await startDispatcher();
+    await client.send(
+      'processing_recipe',
+      {
+        recipe: { '1': { queue: 'processing_recipe' }, start: [[1, null]] },
+        'recipe-pointer': 1,
+        'recipe-path': [],
+        environment: { ID: 'upstream' },
+        payload: { recipes: ['double'], parameters: { value: 3 } },
+      },
+      { headers: { 'workflows-recipe': true } },
+    );
+    await until(() => double.length === 1);
+    const id = envelopeOf(double[0]).environment.ID;
+    expect(id).not.toBe('upstream');
+    expect(logged(`Processing request with new recipe ID ${id}`)).toBe(true);
+  });
+
+  it('sends the recipe and acks the request in one transaction: a failed send sends nothing', async () => {
+    const a = await collect('test.a');
+    const b = await collect('test.b');
+    let failures = 0;
+    await startDispatcher(
+      {},
+      {
+        async send(outgoing, next) {
+          if (outgoing.destination === 'test.b' && failures++ === 0) throw new Error('broker hiccup');
+          await next(outgoing);
+        },
+      },
+    );
+    await client.send('processing_recipe', { recipes: ['two-starts'] });
+    await until(() => a.length === 1 && b.length === 1);
+    await sleep(50);
+    expect(failures).toBe(2);
+    expect(a.length).toBe(1);
+    expect(broker.stats('DLQ.processing_recipe').depth).toBe(0);
+    expect(logged('message handler failed; transaction aborted, message released for redelivery')).toBe(true);
+  });
+});
+
+describe('Dispatcher: malformed requests are rejected to the DLQ with the reason logged', () => {
+  it.each<[string, unknown, string]>([
+    ['a body that is not an object', 'start my recipe', 'the request must be a JSON object, got string'],
+    ['a list', [1, 2], 'the request must be a JSON object, got a list'],
+    [
+      'parameters that are not an object',
+      { recipes: ['double'], parameters: ['value', 1] },
+      'Dispatcher rejected malformed message: parameters not given as dictionary',
+    ],
+    [
+      'an unknown recipe',
+      { recipes: ['nope'] },
+      'Rejected message due to filter (loadRecipesFromFiles) error: Message references non-existing recipe nope. Recipe path is ',
+    ],
+    [
+      'a recipe that fails validation',
+      { recipes: ['broken'] },
+      'Named recipe broken failed validation. Invalid recipe: "start" node missing',
+    ],
+    [
+      'a recipe file that is not JSON',
+      { recipes: ['not-json'] },
+      'Error reading recipe not-json: Invalid recipe: not valid JSON',
+    ],
+    [
+      'a custom recipe that fails validation',
+      { custom_recipe: { '1': { queue: 'x' }, start: [[2, null]] } },
+      'Rejected message due to filter (loadCustomRecipe) error: Custom recipe failed validation. Invalid recipe: Node "2" is referenced via',
+    ],
+    [
+      'a custom recipe that is not an object',
+      { custom_recipe: 'recipe' },
+      'Error reading custom recipe: expected a JSON object, got string',
+    ],
+    [
+      'recipes that are not a list',
+      { recipes: 'double' },
+      '"recipes" must be a list of recipe names, got "double"',
+    ],
+    [
+      'a recipe name leaving the directory',
+      { recipes: ['../double'] },
+      'Message references invalid recipe name "../double"',
+    ],
+    ['no recipe at all', { parameters: { value: 1 } }, 'it names no recipe'],
+    [
+      'a recipe whose strings are not valid format strings',
+      { recipes: ['bad-format'] },
+      `Rejected message due to filter (applyParameters) error: Invalid recipe parameters: cannot fill in "test.bad}": Single '}' encountered`,
+    ],
+  ])('%s', async (_case, body, reason) => {
+    const dead = await collect('DLQ.processing_recipe');
+    await startDispatcher();
+    await client.send('processing_recipe', body);
+    await until(() => dead.length === 1);
+    expect(dead[0].message).toEqual(body);
+    expect(dead[0].header['dlq-reason']).toBe('rejected');
+    const reasons = logger.records.filter((record) =>
+      record.msg?.startsWith('message rejected and dead-lettered'),
+    );
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0].msg).toContain(reason);
+    expect(broker.stats('test.double').depth).toBe(0);
+  });
+
+  it('names the recipe directory for an unknown recipe', async () => {
+    const dead = await collect('DLQ.processing_recipe');
+    await startDispatcher();
+    await client.send('processing_recipe', { recipes: ['nope'] });
+    await until(() => dead.length === 1);
+    expect(logged(`Message references non-existing recipe nope. Recipe path is ${recipeDirectory}`)).toBe(
+      true,
+    );
+  });
+
+  it('rejects named recipes when no recipe directory is configured', async () => {
+    const dead = await collect('DLQ.processing_recipe');
+    await startDispatcher({ recipeDirectory: '' });
+    await client.send('processing_recipe', { recipes: ['double'] });
+    await until(() => dead.length === 1);
+    expect(logged('no recipe directory is configured (storage zocalo.recipe_directory)')).toBe(true);
+  });
+
+  it('rejects a recipe message whose envelope is unusable', async () => {
+    const dead = await collect('DLQ.processing_recipe');
+    await startDispatcher();
+    await client.send('processing_recipe', { payload: {} }, { headers: { 'workflows-recipe': 'True' } });
+    await until(() => dead.length === 1);
+    expect(
+      logged('Unable to process incoming recipe message: Invalid recipe message: the body has no "recipe"'),
+    ).toBe(true);
+  });
+});
+
+describe('Dispatcher: holding requests back', () => {
+  it('re-sends a request that is not ready to itself with a 2 s delay, guid and deadline attached', async () => {
+    await startDispatcher({ readiness: [() => false] });
+    await client.send('processing_recipe', { recipes: ['double'], parameters: { value: 1 } });
+    await until(() => broker.stats('processing_recipe').scheduled === 1);
+    expect(broker.stats('processing_recipe').depth).toBe(0);
+    expect(logged('Message not yet ready for processing')).toBe(true);
+  });
+
+  it('processes a held-back request once its hook says yes, under the same guid', async () => {
+    const double = await collect('test.double');
+    const seen: Array<Record<string, unknown>> = [];
+    let answers = 0;
+    const ready: ReadinessHook = (_request, parameters) => {
+      seen.push({ ...parameters });
+      return ++answers > 2;
+    };
+    await startDispatcher({ readiness: [ready], holdBackDelay: 0.02, now: () => 1_000_000 });
+    await client.send('processing_recipe', {
+      recipes: ['double'],
+      parameters: { value: 1, dispatcher_timeout: 30 },
+    });
+    await until(() => double.length === 1);
+    expect(seen).toHaveLength(3);
+    const guid = seen[0].guid;
+    expect(seen.map((parameters) => parameters.guid)).toEqual([guid, guid, guid]);
+    expect(seen[0].dispatcher_expiration).toBeUndefined();
+    expect(seen[1].dispatcher_expiration).toBe(1000 + 30);
+    expect(envelopeOf(double[0]).environment.ID).toBe(guid);
+  });
+
+  it('sends a request still not ready after dispatcher_timeout to dispatcher_error_queue', async () => {
+    const errors = await collect('test.not-ready');
+    let now = 1_000_000;
+    await startDispatcher({ readiness: [() => false], holdBackDelay: 0.02, now: () => (now += 400) });
+    await client.send('processing_recipe', {
+      recipes: ['double'],
+      parameters: { dispatcher_timeout: '1', dispatcher_error_queue: 'test.not-ready' },
+    });
+    await until(() => errors.length === 1);
+    const parameters = (errors[0].message as { parameters: Record<string, unknown> }).parameters;
+    expect(parameters.dispatcher_error_queue).toBe('test.not-ready');
+    expect(typeof parameters.guid).toBe('string');
+    expect(logged('Message rejected to specified error queue as still not ready for processing')).toBe(true);
+    expect(broker.stats('DLQ.processing_recipe').depth).toBe(0);
+  });
+
+  it('rejects a request still not ready after dispatcher_timeout to the DLQ without an error queue', async () => {
+    const dead = await collect('DLQ.processing_recipe');
+    await startDispatcher({
+      readiness: [
+        function waitForFiles() {
+          return false;
+        },
+      ],
+      now: () => 5_000_000,
+    });
+    await client.send('processing_recipe', { recipes: ['double'], parameters: { dispatcher_timeout: 0 } });
+    await until(() => dead.length === 1);
+    expect(logged('Message rejected as still not ready for processing (hook waitForFiles)')).toBe(true);
+  });
+
+  it('rejects a request whose dispatcher_timeout is not a number', async () => {
+    const dead = await collect('DLQ.processing_recipe');
+    await startDispatcher({ readiness: [() => false] });
+    await client.send('processing_recipe', {
+      recipes: ['double'],
+      parameters: { dispatcher_timeout: 'soon' },
+    });
+    await until(() => dead.length === 1);
+    expect(logged('parameter dispatcher_timeout must be a number of seconds, got "soon"')).toBe(true);
+  });
+});
+
+describe('Dispatcher: filters and logbook', () => {
+  it('runs filters in order; a site filter put first can change the parameters', async () => {
+    const double = await collect('test.double');
+    const addBeamline: DispatcherFilter = (state) => {
+      state.parameters.value = `${String(state.parameters.value)}@i04`;
+    };
+    await startDispatcher({ filters: [addBeamline, ...STANDARD_FILTERS] });
+    await client.send('processing_recipe', { recipes: ['double'], parameters: { value: 'x' } });
+    await until(() => double.length === 1);
+    expect((envelopeOf(double[0]).payload as { value: string }).value).toBe('x@i04');
+  });
+
+  it('rejects the request when a filter throws, naming the filter', async () => {
+    const dead = await collect('DLQ.processing_recipe');
+    const checkVisit: DispatcherFilter = () => {
+      throw new Error('visit cm12345-1 is closed');
+    };
+    await startDispatcher({ filters: [checkVisit, ...STANDARD_FILTERS] });
+    await client.send('processing_recipe', { recipes: ['double'] });
+    await until(() => dead.length === 1);
+    expect(logged('Rejected message due to filter (checkVisit) error: visit cm12345-1 is closed')).toBe(true);
+  });
+
+  it('writes each request to the logbook at <logbook>/<YYYY-MM>/<guid[:2]>/<guid[2:]>', async () => {
+    const logbook = join(tempDirectory(), 'logbook');
+    const double = await collect('test.double');
+    await startDispatcher({ logbook });
+    await client.send(
+      'processing_recipe',
+      { recipes: ['double'], parameters: { guid: 'abcdef-123', value: 'é' } },
+      { headers: { 'zocalo.go.user': 'someone' } },
+    );
+    await until(() => double.length === 1);
+    const entry = join(logbook, monthFolder(new Date()), 'ab', 'cdef-123');
+    await until(() => existsSync(entry));
+    const text = readFileSync(entry, 'utf8');
+    expect(text).toMatch(
+      /^Incoming message header:\n\{\n {2}"destination": "processing_recipe",\n {2}"message-id": /,
+    );
+    expect(text).toContain('"zocalo.go.user": "someone"');
+    expect(text).toContain(
+      '\n\nIncoming message body:\n{\n  "parameters": {\n    "guid": "abcdef-123",\n    "value": "\\u00e9"\n  },',
+    );
+    expect(text).toContain('\n\nParsed message body:\n');
+    expect(text).toContain('\n\nRecipe object:\n{\n  "1": {');
+    expect(text.endsWith('}\n')).toBe(true);
+  });
+
+  it('does not write a guid with fewer than 3 usable characters, and still processes the request', async () => {
+    const logbook = join(tempDirectory(), 'logbook');
+    const double = await collect('test.double');
+    await startDispatcher({ logbook });
+    await client.send('processing_recipe', { recipes: ['double'], parameters: { guid: '!!' } });
+    await until(() => double.length === 1);
+    expect(logged('Message with non-conforming guid !! not written to logbook')).toBe(true);
+    expect(readdirSync(logbook)).toEqual([]);
+  });
+
+  it('disables a logbook it cannot write to, saying so', async () => {
+    const file = join(tempDirectory({ 'a-file': 'x' }), 'a-file');
+    await startDispatcher({ logbook: join(file, 'logbook') });
+    expect(logged(`Logbook disabled: Can not write to ${join(file, 'logbook')}`)).toBe(true);
+  });
+});
