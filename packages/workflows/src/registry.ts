@@ -3,6 +3,9 @@
  * `amqp` are loaded on first use from `@zocalo/transport-stomp` and `@zocalo/transport-amqp`, and a
  * third-party package can register its own name.
  */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { TransportConfigError } from './errors';
 import { MemoryTransport } from './memory/memory-transport';
 import type { Transport } from './transport';
@@ -12,9 +15,17 @@ export type TransportSettings = Readonly<Record<string, unknown>>;
 
 export type TransportFactory = (settings: TransportSettings) => Transport;
 
-const factories = new Map<string, TransportFactory>([
-  ['memory', (settings) => new MemoryTransport(settings as ConstructorParameters<typeof MemoryTransport>[0])],
-]);
+// One registry per process, even when both the ESM and the CJS build of this package are loaded
+// (a transport package loaded as CJS must register where an ESM application looks).
+const REGISTRY = Symbol.for('@zocalo/workflows/transport-registry');
+const registryHolder = globalThis as typeof globalThis & { [REGISTRY]?: Map<string, TransportFactory> };
+const factories: Map<string, TransportFactory> = (registryHolder[REGISTRY] ??= new Map());
+if (!factories.has('memory')) {
+  factories.set(
+    'memory',
+    (settings) => new MemoryTransport(settings as ConstructorParameters<typeof MemoryTransport>[0]),
+  );
+}
 
 /** Packages that provide a transport of this name when imported. */
 const knownPackages: Readonly<Record<string, string>> = {
@@ -47,7 +58,7 @@ export async function createTransport(name: string, settings: TransportSettings 
   if (!factory) {
     const pkg = knownPackages[name] ?? `@zocalo/transport-${name}`;
     try {
-      await import(pkg);
+      await importTransportPackage(pkg);
     } catch (error) {
       throw new TransportConfigError(
         `unknown transport "${name}": it is not registered and package ${pkg} could not be loaded ` +
@@ -64,4 +75,23 @@ export async function createTransport(name: string, settings: TransportSettings 
     }
   }
   return factory(settings);
+}
+
+/**
+ * Import a transport package. First as this package sees it; then as the application sees it (from
+ * the working directory): under strict layouts such as pnpm's, @zocalo/workflows cannot see the
+ * transport packages the application installed.
+ */
+async function importTransportPackage(pkg: string): Promise<void> {
+  try {
+    await import(pkg);
+  } catch (error) {
+    let resolved: string;
+    try {
+      resolved = createRequire(join(process.cwd(), 'package.json')).resolve(pkg);
+    } catch {
+      throw error;
+    }
+    await import(pathToFileURL(resolved).href);
+  }
 }
