@@ -1,0 +1,75 @@
+/**
+ * `zocalo queue drain SRC DST [--rate n/s]`, library side: moves every message of one queue to another,
+ * each acked on the source only after the send to the destination resolved (broker confirmed), so
+ * nothing is lost; a failed send leaves its message on the source.
+ */
+import type { MessageBody, ReceivedHeaders, Transport } from '@zocalo/workflows';
+import { reinjectHeaders } from './dlq';
+
+export interface QueueDrainOptions {
+  /** At most this many messages per second. Default: as fast as the broker confirms. */
+  readonly rate?: number;
+  /** Stop once no message has arrived for this many seconds. Default 2. */
+  readonly idleTimeout?: number;
+  /** Stop after this many messages. Default: all. */
+  readonly max?: number;
+  /** Called after each message moved, with the running count (for a progress bar). */
+  readonly onProgress?: (moved: number) => void;
+}
+
+export interface QueueDrainResult {
+  readonly moved: number;
+  /** Sends that failed; their messages stay on the source queue. */
+  readonly failed: number;
+}
+
+function asBody(message: MessageBody): string | Buffer {
+  if (typeof message === 'string' || Buffer.isBuffer(message)) return message;
+  return JSON.stringify(message) ?? '';
+}
+
+export async function queueDrain(
+  transport: Transport,
+  source: string,
+  destination: string,
+  options: QueueDrainOptions = {},
+): Promise<QueueDrainResult> {
+  if (source === destination) throw new Error(`queue drain: source and destination are both ${source}`);
+  const idleMs = (options.idleTimeout ?? 2) * 1000;
+  const max = options.max ?? Infinity;
+  const spacingMs = options.rate !== undefined && options.rate > 0 ? 1000 / options.rate : 0;
+  let moved = 0;
+  let failed = 0;
+  let lastActivity = Date.now();
+  let nextAt = Date.now();
+
+  const subscription = await transport.subscribe(
+    source,
+    async (header: ReceivedHeaders, message: MessageBody) => {
+      lastActivity = Date.now();
+      if (moved >= max || failed > 0) return;
+      const wait = nextAt - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      nextAt = Math.max(nextAt, Date.now()) + spacingMs;
+      try {
+        await transport.rawSend(destination, asBody(message), { headers: reinjectHeaders(header) });
+      } catch {
+        failed += 1;
+        return;
+      }
+      await transport.ack(header);
+      moved += 1;
+      lastActivity = Date.now();
+      options.onProgress?.(moved);
+    },
+    { acknowledgement: true, disableMangling: true, prefetch: 1 },
+  );
+  try {
+    while (Date.now() - lastActivity < idleMs && moved < max && failed === 0) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, idleMs)));
+    }
+  } finally {
+    await transport.unsubscribe(subscription);
+  }
+  return { moved, failed };
+}

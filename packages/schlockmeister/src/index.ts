@@ -1,0 +1,48 @@
+/**
+ * @zocalo/schlockmeister: finds poison messages (delivered more than N times) on ActiveMQ and quarantines
+ * them in `DLQ.<queue>` with their headers logged; and the library side of the dead-letter commands
+ * (`dlqPurge`, `dlqReinject`) that the `zocalo` command line wires up.
+ *
+ * Start reading at `schlockmeister.ts`, then `dlq.ts` and `dlq-file.ts` (the JSON file format).
+ */
+export { Schlockmeister } from './schlockmeister';
+export type { QuarantinedMessage, SchlockmeisterOptions } from './schlockmeister';
+export { CONSUMER_ADVISORY_TOPIC, advisoryQueue } from './advisory';
+export { DEFAULT_IGNORE, matchesAny } from './patterns';
+export { dlqPurge, dlqReinject, reinjectHeaders } from './dlq';
+export type {
+  DlqPurgeOptions,
+  DlqPurgeResult,
+  DlqReinjectOptions,
+  ReinjectOutcome,
+  ReinjectStatus,
+} from './dlq';
+export { DLQ_FILE_VERSION, decodeBody, encodeBody, originalQueueOf, parseDlqFile } from './dlq-file';
+export type { DlqFile } from './dlq-file';
+export {
+  RabbitManagement,
+  effectivePolicy,
+  isProtected,
+  policyName,
+  rabbitDlqCheck,
+  rabbitProtect,
+} from './rabbit';
+export type {
+  DlqCount,
+  RabbitPolicy,
+  RabbitQueue,
+  ProtectionReport,
+  ProtectionStatus,
+  RabbitManagementOptions,
+  RabbitProtectOptions,
+} from './rabbit';
+export { RabbitDlqWatcher, deathHistory } from './rabbit-watch';
+export type { DeathRecord, QuarantineArrival, RabbitDlqWatcherOptions } from './rabbit-watch';
+export { queueDrain } from './drain';
+export type { QueueDrainOptions, QueueDrainResult } from './drain';
+export { countByHolding } from './count';
+export type { CountByHoldingOptions, QueueCount } from './count';
+export { schlockmeisterSettings } from './settings';
+export type { SchlockmeisterSettings } from './settings';
+export { schlockmeisterService } from './service';
+export type { SchlockmeisterServiceOptions } from './service';
