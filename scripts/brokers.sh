@@ -19,6 +19,9 @@ AMQ_TEMPLATE="$SCRIPT_DIR/brokers/activemq.xml"
 AMQ_HOME=/usr/share/activemq
 AMQ_JAR="$AMQ_HOME/bin/activemq.jar"
 AMQ_LOG4J=/etc/activemq/instances-available/main/log4j2.properties
+AMQ_XSTREAM=/usr/share/java/xstream.jar
+AMQ_XPP3=/usr/share/java/xpp3.jar
+AMQ_JETTISON=/usr/share/java/jettison.jar
 AMQ_PIDFILE="$AMQ_DIR/activemq.pid"
 AMQ_OUT="$AMQ_DIR/activemq.out"        # JVM stdout/stderr
 AMQ_BROKER_LOG="$AMQ_DIR/activemq.log" # broker log (log4j 1.2, see amq_launch)
@@ -112,6 +115,14 @@ ensure_packages() {
   if [[ $want_amq -eq 1 ]] && { [[ ! -f $AMQ_JAR ]] || [[ ! -f $AMQ_LOG4J ]] || ! command -v java >/dev/null 2>&1; }; then
     missing+=(activemq)
   fi
+  # XStream and Jettison: the STOMP connector needs them to pass advisory messages (Schlockmeister's
+  # queue discovery) to STOMP clients; Debian's activemq package depends on neither.
+  if [[ $want_amq -eq 1 ]] && [[ ! -f $AMQ_XSTREAM ]]; then
+    missing+=(libxstream-java)
+  fi
+  if [[ $want_amq -eq 1 ]] && [[ ! -f $AMQ_JETTISON ]]; then
+    missing+=(libjettison-java)
+  fi
   if [[ $want_rabbit -eq 1 ]] && ! command -v rabbitmq-server >/dev/null 2>&1; then
     missing+=(rabbitmq-server)
   fi
@@ -159,7 +170,7 @@ LOG4J
   cd "$AMQ_DIR"
   setsid java -Xms128M -Xmx512M \
     -Djava.io.tmpdir="$AMQ_DIR/tmp" \
-    -Dactivemq.classpath="$AMQ_DIR/conf" \
+    -Dactivemq.classpath="$AMQ_DIR/conf:$AMQ_XSTREAM:$AMQ_XPP3:$AMQ_JETTISON" \
     -Dactivemq.home="$AMQ_HOME" \
     -Dactivemq.base="$AMQ_DIR" \
     -Dactivemq.conf="$AMQ_DIR/conf" \
