@@ -32,4 +32,21 @@ for (const dir of readdirSync(join(root, 'packages'))) {
     console.error(`exports BROKEN: ${pkg.name}: ${error.message}`);
   }
 }
-process.exit(failures ? 1 : 0);
+if (failures) process.exitCode = 1;
+
+// The registry must find the broker transports by name as an application would: from the
+// application's own dependencies, which @zocalo/workflows cannot see under pnpm's layout.
+try {
+  process.chdir(join(root, 'examples', 'pipeline'));
+  const { createTransport } = await import(
+    pathToFileURL(join(root, 'packages/workflows/dist/index.js')).href
+  );
+  for (const name of ['memory', 'stomp', 'amqp']) {
+    const transport = await createTransport(name, {});
+    if (transport.name !== name) throw new Error(`createTransport("${name}") made "${transport.name}"`);
+  }
+  console.log('registry ok: memory, stomp and amqp by name from the built packages');
+} catch (error) {
+  console.error(`registry BROKEN: ${error.message}`);
+  process.exitCode = 1;
+}

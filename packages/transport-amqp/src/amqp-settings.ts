@@ -1,0 +1,298 @@
+/**
+ * Options of the AMQP transport: the spec's `--rabbit-*` settings (wire-format.md, "AMQP 0-9-1"), the
+ * `[rabbit]` INI file, host and port lists, and the transport's own tuning knobs with their defaults.
+ */
+import { readFileSync } from 'node:fs';
+import type { CommonTransportOptions, TransportSettings } from '@zocalo/workflows';
+import { TransportConfigError, uniqueHostId } from '@zocalo/workflows';
+
+/** How a delayed message is held back (see delayed-delivery.ts). */
+export type DelayMode = 'auto' | 'plugin' | 'queues';
+
+/** How `nack(..., {requeue: false})` dead-letters a message of an existing queue (see dead-letter.ts). */
+export type DeadLetterMode = 'self' | 'broker';
+
+/** Reconnection with exponential backoff. Times in seconds. */
+export interface ReconnectOptions {
+  /** Wait before the first attempt. Default 0.1. */
+  readonly initialDelay?: number;
+  /** Longest wait between attempts. Default 10. */
+  readonly maxDelay?: number;
+  /** Attempts before giving up (then the transport reports `disconnected`). Default 30. */
+  readonly attempts?: number;
+}
+
+export interface AmqpTransportOptions extends CommonTransportOptions {
+  /** Broker host, or several: a list or a comma-separated string. Default `localhost`. */
+  readonly host?: string | readonly string[];
+  /** One port for all hosts, or one per host (list or comma-separated). Default 5672. */
+  readonly port?: number | string | readonly number[];
+  /** Default `guest`. */
+  readonly username?: string;
+  /** Default `guest`. */
+  readonly password?: string;
+  /** Default `/`. */
+  readonly vhost?: string;
+  /** An INI file with section `[rabbit]` (host, port, username, password, vhost), read once here. */
+  readonly conf?: string;
+  /** AMQP heartbeat in seconds; 0 disables. Default 60 (RabbitMQ's own default). */
+  readonly heartbeat?: number;
+  /** Give up a connection attempt after this many seconds. Default 10. */
+  readonly connectTimeout?: number;
+  /**
+   * TCP_NODELAY: send small frames (acks, confirms) at once rather than coalescing them (Nagle).
+   * Default true, as the Java and Python AMQP clients do (amqplib alone defaults to false): lower
+   * latency per hop, a little more CPU per message.
+   */
+  readonly noDelay?: boolean;
+  /** Prefetch of subscriptions with acknowledgement that do not set one. Default 1. */
+  readonly defaultPrefetch?: number;
+  /** Declare a queue a subscriber asks for when it does not exist. Default true. */
+  readonly declareQueues?: boolean;
+  /** Type of the queues this transport declares (service, dead-letter and delay queues). Default quorum. */
+  readonly queueType?: 'quorum' | 'classic';
+  /** `auto` (default): the `delayed` exchange when it exists, else holding queues. */
+  readonly delayMode?: DelayMode;
+  /**
+   * `self` (default): a rejected message of a queue this transport did not declare is copied to
+   * `dlq.<queue>` (with an `x-death` entry) and then acked. `broker`: trust every queue to have a
+   * dead-letter exchange (as python-zocalo's configure_rabbitmq sets up) and reject it natively.
+   */
+  readonly deadLetter?: DeadLetterMode;
+  /** Reconnect after a dropped connection (default on), or `false` to report `disconnected` at once. */
+  readonly reconnect?: ReconnectOptions | false;
+  /**
+   * Shown for the connections in RabbitMQ's management UI, followed by ` publish` / ` consume`.
+   * Default `zocalo <unique host id>`.
+   */
+  readonly connectionName?: string;
+}
+
+export interface BrokerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Everything the transport needs, defaults applied and checked. */
+export interface ResolvedAmqpOptions {
+  readonly addresses: readonly BrokerAddress[];
+  readonly username: string;
+  readonly password: string;
+  readonly vhost: string;
+  readonly heartbeat: number;
+  readonly connectTimeout: number;
+  readonly noDelay: boolean;
+  readonly defaultPrefetch: number;
+  readonly declareQueues: boolean;
+  readonly queueType: 'quorum' | 'classic';
+  readonly delayMode: DelayMode;
+  readonly deadLetter: DeadLetterMode;
+  readonly reconnect: Required<ReconnectOptions> | false;
+  readonly connectionName: string;
+}
+
+export const AMQP_DEFAULTS = {
+  host: 'localhost',
+  port: 5672,
+  username: 'guest',
+  password: 'guest',
+  vhost: '/',
+  heartbeat: 60,
+  connectTimeout: 10,
+  defaultPrefetch: 1,
+  reconnect: { initialDelay: 0.1, maxDelay: 10, attempts: 30 },
+} as const;
+
+/** The setting names of the spec, with the plain names a site configuration block uses. */
+const SETTING_NAMES: ReadonlyArray<readonly [keyof AmqpTransportOptions, readonly string[]]> = [
+  ['host', ['host', '--rabbit-host', 'rabbit-host']],
+  ['port', ['port', '--rabbit-port', 'rabbit-port']],
+  ['username', ['username', 'user', '--rabbit-user', 'rabbit-user']],
+  ['password', ['password', 'pass', '--rabbit-pass', 'rabbit-pass']],
+  ['vhost', ['vhost', '--rabbit-vhost', 'rabbit-vhost']],
+  ['conf', ['conf', '--rabbit-conf', 'rabbit-conf']],
+];
+
+/** Tuning options accepted from settings under their own names. */
+const TUNING_NAMES = [
+  'heartbeat',
+  'connectTimeout',
+  'noDelay',
+  'defaultPrefetch',
+  'declareQueues',
+  'queueType',
+  'delayMode',
+  'deadLetter',
+  'reconnect',
+  'connectionName',
+  'logger',
+] as const;
+
+/**
+ * Turn the settings a registry factory receives (a site configuration block with plain names, or
+ * `--rabbit-*` flags) into transport options.
+ */
+export function amqpOptionsFromSettings(settings: TransportSettings): AmqpTransportOptions {
+  const options: Record<string, unknown> = {};
+  for (const [option, names] of SETTING_NAMES) {
+    for (const name of names) {
+      if (settings[name] !== undefined && settings[name] !== null) options[option] = settings[name];
+    }
+  }
+  for (const name of TUNING_NAMES) {
+    if (settings[name] !== undefined) options[name] = settings[name];
+  }
+  return options as AmqpTransportOptions;
+}
+
+/** Minimal INI reader: `[section]`, `key = value` or `key: value`, `#`/`;` comments. */
+export function parseIni(text: string): Record<string, Record<string, string>> {
+  const sections: Record<string, Record<string, string>> = {};
+  let current: Record<string, string> | undefined;
+  for (const rawLine of text.split(/\r?\n/)) {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) {
+      current = sections[header[1].trim()] ??= {};
+      continue;
+    }
+    const match = /^([^=:]+)[=:](.*)$/.exec(line);
+    if (match && current) current[match[1].trim().toLowerCase()] = match[2].trim();
+  }
+  return sections;
+}
+
+/** Read the `[rabbit]` section of an INI file (python-workflows' `--rabbit-conf`). */
+export function readRabbitConf(path: string): AmqpTransportOptions {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new TransportConfigError(
+      `amqp transport: cannot read configuration file ${path} (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+  const section = parseIni(text).rabbit;
+  if (!section) {
+    throw new TransportConfigError(`amqp transport: configuration file ${path} has no [rabbit] section`);
+  }
+  const options: Record<string, string> = {};
+  for (const key of ['host', 'port', 'username', 'password', 'vhost']) {
+    if (section[key] !== undefined) options[key] = section[key];
+  }
+  return options as AmqpTransportOptions;
+}
+
+function list(value: string | number | readonly (string | number)[]): string[] {
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
+  return items.map((item) => item.trim()).filter((item) => item !== '');
+}
+
+/**
+ * Pair hosts with ports as python-workflows does: one port serves all hosts, otherwise one port per
+ * host. The order is shuffled once, to spread clients over the brokers.
+ */
+export function brokerAddresses(
+  host: string | readonly string[],
+  port: number | string | readonly number[],
+  random: () => number = Math.random,
+): BrokerAddress[] {
+  const hosts = list(host);
+  const ports = list(port).map((text) => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1 || value > 65535) {
+      throw new TransportConfigError(`amqp transport: invalid port "${text}" in --rabbit-port`);
+    }
+    return value;
+  });
+  if (hosts.length === 0) throw new TransportConfigError('amqp transport: --rabbit-host is empty');
+  if (ports.length === 0) throw new TransportConfigError('amqp transport: --rabbit-port is empty');
+  if (ports.length !== 1 && ports.length !== hosts.length) {
+    throw new TransportConfigError(
+      `amqp transport: ${hosts.length} host(s) but ${ports.length} ports; give a single port, or one port per host`,
+    );
+  }
+  const addresses = hosts.map((name, index) => ({
+    host: name,
+    port: ports.length === 1 ? ports[0] : ports[index],
+  }));
+  for (let i = addresses.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [addresses[i], addresses[j]] = [addresses[j], addresses[i]];
+  }
+  return addresses;
+}
+
+function positive(name: string, value: unknown, integer: boolean, allowZero = false): number {
+  const number = typeof value === 'string' ? Number(value) : value;
+  if (
+    typeof number !== 'number' ||
+    !Number.isFinite(number) ||
+    (integer && !Number.isInteger(number)) ||
+    number < 0 ||
+    (!allowZero && number === 0)
+  ) {
+    throw new TransportConfigError(
+      `amqp transport: ${name} must be a ${integer ? 'whole ' : ''}number ${allowZero ? '>= 0' : '> 0'}, got ${String(value)}`,
+    );
+  }
+  return number;
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new TransportConfigError(
+    `amqp transport: ${name} must be one of ${allowed.join(', ')}, got ${String(value)}`,
+  );
+}
+
+/** Apply defaults (defaults < INI file < explicit options) and check every value. */
+export function resolveAmqpOptions(options: AmqpTransportOptions = {}): ResolvedAmqpOptions {
+  const fromFile = options.conf ? readRabbitConf(options.conf) : {};
+  const pick = <K extends 'host' | 'port' | 'username' | 'password' | 'vhost'>(key: K) =>
+    options[key] ?? fromFile[key] ?? AMQP_DEFAULTS[key];
+  const reconnect =
+    options.reconnect === false
+      ? false
+      : {
+          initialDelay: positive(
+            'reconnect.initialDelay',
+            options.reconnect?.initialDelay ?? AMQP_DEFAULTS.reconnect.initialDelay,
+            false,
+            true,
+          ),
+          maxDelay: positive(
+            'reconnect.maxDelay',
+            options.reconnect?.maxDelay ?? AMQP_DEFAULTS.reconnect.maxDelay,
+            false,
+          ),
+          attempts: positive(
+            'reconnect.attempts',
+            options.reconnect?.attempts ?? AMQP_DEFAULTS.reconnect.attempts,
+            true,
+          ),
+        };
+  return {
+    addresses: brokerAddresses(pick('host'), pick('port')),
+    username: String(pick('username')),
+    password: String(pick('password')),
+    vhost: String(pick('vhost')),
+    heartbeat: positive('heartbeat', options.heartbeat ?? AMQP_DEFAULTS.heartbeat, true, true),
+    connectTimeout: positive('connectTimeout', options.connectTimeout ?? AMQP_DEFAULTS.connectTimeout, false),
+    noDelay: options.noDelay !== false,
+    defaultPrefetch: positive(
+      'defaultPrefetch',
+      options.defaultPrefetch ?? AMQP_DEFAULTS.defaultPrefetch,
+      true,
+    ),
+    declareQueues: options.declareQueues !== false,
+    queueType: oneOf('queueType', options.queueType, ['quorum', 'classic'], 'quorum'),
+    delayMode: oneOf('delayMode', options.delayMode, ['auto', 'plugin', 'queues'], 'auto'),
+    deadLetter: oneOf('deadLetter', options.deadLetter, ['self', 'broker'], 'self'),
+    reconnect,
+    connectionName: options.connectionName ?? `zocalo ${uniqueHostId()}`,
+  };
+}

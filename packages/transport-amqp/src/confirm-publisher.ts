@@ -1,0 +1,192 @@
+/**
+ * Publishing with publisher confirms and `mandatory`: each publish resolves when the broker confirms
+ * it, and rejects when the broker returns it as unroutable (no such queue), nacks it, or the channel
+ * closes before the confirm (so the caller can publish it again on a new channel: never a silent loss).
+ * Honours the channel's write buffer: when it is full, later publishes wait for `drain`, in order.
+ */
+import type { ConfirmChannel, Message, Options } from 'amqplib';
+import type { Logger } from '@zocalo/workflows';
+import { BrokerError, DestinationNotFoundError } from '@zocalo/workflows';
+
+/** The channel closed before the broker confirmed the message: it may or may not have arrived. */
+export class ChannelLostError extends Error {
+  constructor(readonly reason: string) {
+    super(`the channel closed before the broker confirmed the message (${reason})`);
+    this.name = 'ChannelLostError';
+  }
+}
+
+interface InFlight {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly content: Buffer;
+  readonly options: Options.Publish;
+  readonly token: unknown;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+  returned: boolean;
+}
+
+/**
+ * What to do with a publish whose channel was lost: given the token the publish was made with, it
+ * publishes again (or says why it cannot); the publish's promise follows the one it returns.
+ */
+export type LostPublishHandler = (token: unknown, error: ChannelLostError) => Promise<void>;
+
+export class ConfirmPublisher {
+  private readonly inFlight = new Set<InFlight>();
+  /** Publishes waiting for the write buffer to drain; undefined while it has room. */
+  private queued: InFlight[] | undefined;
+  private idleWaiters: Array<() => void> = [];
+  private closeReason = 'closed';
+  closed = false;
+
+  constructor(
+    readonly channel: ConfirmChannel,
+    private readonly transportName: string,
+    private readonly logger: Logger,
+    private readonly onLost?: LostPublishHandler,
+  ) {
+    channel.on('return', (message: Message) => this.onReturn(message));
+    channel.on('drain', () => this.onDrain());
+    channel.on('error', (error: Error) => {
+      this.closeReason = error.message;
+    });
+    channel.on('close', () => {
+      this.closed = true;
+      this.onDrain();
+      this.checkIdle();
+    });
+  }
+
+  /**
+   * Publish one message; see the file comment for how the promise settles. With a `token`, a publish
+   * whose channel is lost goes to the {@link LostPublishHandler} instead of rejecting.
+   */
+  publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish,
+    token?: unknown,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const entry: InFlight = {
+        exchange,
+        routingKey,
+        content,
+        options,
+        token,
+        resolve,
+        reject,
+        returned: false,
+      };
+      if (this.queued) this.queued.push(entry);
+      else this.write(entry);
+    });
+  }
+
+  /** Messages published and not yet confirmed. */
+  get pending(): number {
+    return this.inFlight.size + (this.queued?.length ?? 0);
+  }
+
+  /** Resolves once every message published so far is confirmed (or the channel closed). */
+  settled(): Promise<void> {
+    if (this.pending === 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.channel.close().catch(() => undefined);
+  }
+
+  private write(entry: InFlight): void {
+    if (this.closed) {
+      this.lost(entry, this.closeReason);
+      return;
+    }
+    this.inFlight.add(entry);
+    let room: boolean;
+    try {
+      room = this.channel.publish(
+        entry.exchange,
+        entry.routingKey,
+        entry.content,
+        entry.options,
+        (error: Error | null) => this.confirmed(entry, error),
+      );
+    } catch (error) {
+      // amqplib throws synchronously when the channel is already closed.
+      this.inFlight.delete(entry);
+      this.lost(entry, (error as Error).message);
+      return;
+    }
+    if (!room) this.queued ??= [];
+  }
+
+  private confirmed(entry: InFlight, error: Error | null | undefined): void {
+    this.inFlight.delete(entry);
+    if (entry.returned) entry.reject(new DestinationNotFoundError(entry.routingKey, this.transportName));
+    else if (error === null || error === undefined) entry.resolve();
+    else if (/channel closed/i.test(error.message)) this.lost(entry, this.closeReason);
+    else {
+      entry.reject(
+        new BrokerError(`${this.transportName} transport: the broker refused the message (${error.message})`),
+      );
+    }
+    if (this.inFlight.size === 0) this.checkIdle();
+  }
+
+  private lost(entry: InFlight, reason: string): void {
+    const error = new ChannelLostError(reason);
+    if (entry.token !== undefined && this.onLost)
+      this.onLost(entry.token, error).then(entry.resolve, entry.reject);
+    else entry.reject(error);
+  }
+
+  private onDrain(): void {
+    const queued = this.queued;
+    if (!queued) return;
+    this.queued = undefined;
+    let index = 0;
+    while (index < queued.length && this.queued === undefined) this.write(queued[index++]);
+    if (index < queued.length) {
+      // The buffer filled up again: the rest waits for the next drain, still in order.
+      const rest = queued.slice(index);
+      this.queued = this.queued ? rest.concat(this.queued) : rest;
+    }
+  }
+
+  /**
+   * A returned message arrives before the confirm of the same publish. Returns come in publish order,
+   * so the oldest unconfirmed, unreturned publish with the same exchange, routing key and body is it.
+   */
+  private onReturn(message: Message): void {
+    const { exchange, routingKey } = message.fields;
+    for (const entry of this.inFlight) {
+      if (
+        !entry.returned &&
+        entry.exchange === exchange &&
+        entry.routingKey === routingKey &&
+        entry.content.equals(message.content)
+      ) {
+        entry.returned = true;
+        return;
+      }
+    }
+    this.logger.warn(
+      { exchange, routingKey },
+      'amqp transport: returned message matches no publish in flight',
+    );
+  }
+
+  private checkIdle(): void {
+    if (this.pending !== 0 && !this.closed) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const waiter of waiters) waiter();
+  }
+}
