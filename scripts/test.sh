@@ -13,6 +13,6 @@ prettier --check . --log-level warn
 node scripts/check-exports.mjs
 rm -f packages/*/.jest-results.json examples/*/.jest-results.json
 status=0
-turbo run test --concurrency=1 -- --json --outputFile=.jest-results.json || status=$?
+turbo run test --concurrency=1 --continue -- --json --outputFile=.jest-results.json || status=$?
 node scripts/test-summary.mjs || status=1
 exit "$status"
