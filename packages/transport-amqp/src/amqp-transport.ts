@@ -61,10 +61,11 @@ const RETRY_FIRST_MS = 200;
 const RETRY_MAX_MS = 2000;
 /**
  * After the broker cancelled a consumer because its queue was deleted, wait this long before declaring
- * it again: a quorum queue re-declared while the broker is still removing the old one can end up with
- * the old consumer attached and the new one not (seen on 3.10 shortly after a broker restart).
+ * it again, so that the broker has finished removing the old queue. (Even so, RabbitMQ 3.10 sometimes
+ * keeps a ghost of the old consumer on a quorum queue re-declared under the same name, which takes the
+ * messages: see the README.)
  */
-const QUEUE_DELETED_WAIT_MS = 2000;
+const QUEUE_DELETED_WAIT_MS = 1000;
 /** After subscribing again to a deleted queue, check this much later that the queue is still there. */
 const VERIFY_QUEUE_MS = 1000;
 /** A subscription whose channel the broker closed is opened again at most this many times in a row. */
