@@ -1,24 +1,7 @@
 /** The INI files of `--stomp-conf` (section `[stomp]`) and `--rabbit-conf` (section `[rabbit]`). */
 import { readFileSync } from 'node:fs';
+import { parseIni } from '@zocalo/workflows';
 import { ConfigurationError } from './errors';
-
-/** Minimal INI reader: `[section]`, `key = value` or `key: value`, `#` and `;` comments. */
-export function parseIni(text: string): Record<string, Record<string, string>> {
-  const sections: Record<string, Record<string, string>> = {};
-  let current: Record<string, string> | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      current = sections[header[1].trim()] ??= {};
-      continue;
-    }
-    const entry = /^([^=:]+)[=:](.*)$/.exec(line);
-    if (entry && current) current[entry[1].trim().toLowerCase()] = entry[2].trim();
-  }
-  return sections;
-}
 
 /** The keys of one section of an INI file; a missing file or section is a ConfigurationError. */
 export function readIniSection(

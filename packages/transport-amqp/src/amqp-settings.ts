@@ -3,8 +3,13 @@
  * `[rabbit]` INI file, host and port lists, and the transport's own tuning knobs with their defaults.
  */
 import { readFileSync } from 'node:fs';
-import type { CommonTransportOptions, TransportSettings } from '@zocalo/workflows';
-import { TransportConfigError, uniqueHostId } from '@zocalo/workflows';
+import type { BrokerAddress, CommonTransportOptions, TransportSettings } from '@zocalo/workflows';
+import {
+  brokerAddresses as pairAddresses,
+  parseIni,
+  TransportConfigError,
+  uniqueHostId,
+} from '@zocalo/workflows';
 
 /** How a delayed message is held back (see delayed-delivery.ts). */
 export type DelayMode = 'auto' | 'plugin' | 'queues';
@@ -68,10 +73,7 @@ export interface AmqpTransportOptions extends CommonTransportOptions {
   readonly connectionName?: string;
 }
 
-export interface BrokerAddress {
-  readonly host: string;
-  readonly port: number;
-}
+export type { BrokerAddress } from '@zocalo/workflows';
 
 /** Everything the transport needs, defaults applied and checked. */
 export interface ResolvedAmqpOptions {
@@ -145,24 +147,6 @@ export function amqpOptionsFromSettings(settings: TransportSettings): AmqpTransp
   return options as AmqpTransportOptions;
 }
 
-/** Minimal INI reader: `[section]`, `key = value` or `key: value`, `#`/`;` comments. */
-export function parseIni(text: string): Record<string, Record<string, string>> {
-  const sections: Record<string, Record<string, string>> = {};
-  let current: Record<string, string> | undefined;
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      current = sections[header[1].trim()] ??= {};
-      continue;
-    }
-    const match = /^([^=:]+)[=:](.*)$/.exec(line);
-    if (match && current) current[match[1].trim().toLowerCase()] = match[2].trim();
-  }
-  return sections;
-}
-
 /** Read the `[rabbit]` section of an INI file (python-workflows' `--rabbit-conf`). */
 export function readRabbitConf(path: string): AmqpTransportOptions {
   let text: string;
@@ -185,11 +169,6 @@ export function readRabbitConf(path: string): AmqpTransportOptions {
   return options as AmqpTransportOptions;
 }
 
-function list(value: string | number | readonly (string | number)[]): string[] {
-  const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
-  return items.map((item) => item.trim()).filter((item) => item !== '');
-}
-
 /**
  * Pair hosts with ports as python-workflows does: one port serves all hosts, otherwise one port per
  * host. The order is shuffled once, to spread clients over the brokers.
@@ -199,25 +178,11 @@ export function brokerAddresses(
   port: number | string | readonly number[],
   random: () => number = Math.random,
 ): BrokerAddress[] {
-  const hosts = list(host);
-  const ports = list(port).map((text) => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1 || value > 65535) {
-      throw new TransportConfigError(`amqp transport: invalid port "${text}" in --rabbit-port`);
-    }
-    return value;
+  const addresses = pairAddresses(host, port, {
+    transport: 'amqp',
+    hostFlag: '--rabbit-host',
+    portFlag: '--rabbit-port',
   });
-  if (hosts.length === 0) throw new TransportConfigError('amqp transport: --rabbit-host is empty');
-  if (ports.length === 0) throw new TransportConfigError('amqp transport: --rabbit-port is empty');
-  if (ports.length !== 1 && ports.length !== hosts.length) {
-    throw new TransportConfigError(
-      `amqp transport: ${hosts.length} host(s) but ${ports.length} ports; give a single port, or one port per host`,
-    );
-  }
-  const addresses = hosts.map((name, index) => ({
-    host: name,
-    port: ports.length === 1 ? ports[0] : ports[index],
-  }));
   for (let i = addresses.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [addresses[i], addresses[j]] = [addresses[j], addresses[i]];

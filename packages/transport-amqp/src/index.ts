@@ -21,7 +21,6 @@ export {
   AMQP_DEFAULTS,
   amqpOptionsFromSettings,
   brokerAddresses,
-  parseIni,
   readRabbitConf,
   resolveAmqpOptions,
 } from './amqp-settings';

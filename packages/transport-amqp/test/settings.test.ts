@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TransportConfigError } from '@zocalo/workflows';
+import { parseIni, TransportConfigError } from '@zocalo/workflows';
 import {
   AMQP_DEFAULTS,
   amqpOptionsFromSettings,
@@ -10,7 +10,6 @@ import {
   deadLetterHeaders,
   holdingQueueArguments,
   holdingQueueName,
-  parseIni,
   resolveAmqpOptions,
 } from '../src';
 import type { ChannelModel, ConsumeMessage } from 'amqplib';

@@ -31,8 +31,6 @@ export {
   stompOptionsFromArgs,
   stompOptionsFromSettings,
 } from './stomp-settings';
-export { parseIni } from './ini';
-export type { IniSections } from './ini';
 export { ackHeaders, destinationOf, receivedHeaders, sendHeaders, subscribeHeaders } from './stomp-headers';
 export { backoffDelay } from './stomp-channel';
 export { escapeHeader11, escapeHeader12, headerEncoder } from './header-escaping';

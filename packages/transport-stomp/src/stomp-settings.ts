@@ -4,9 +4,8 @@
  * defaults. Times are in seconds, as everywhere in the Zocalo API.
  */
 import { readFileSync } from 'node:fs';
-import type { CommonTransportOptions, TransportSettings } from '@zocalo/workflows';
-import { TransportConfigError } from '@zocalo/workflows';
-import { parseIni } from './ini';
+import type { BrokerAddress, CommonTransportOptions, TransportSettings } from '@zocalo/workflows';
+import { brokerAddresses as pairAddresses, parseIni, TransportConfigError } from '@zocalo/workflows';
 
 /** Reconnection with exponential backoff. Times in seconds. */
 export interface ReconnectOptions {
@@ -71,10 +70,7 @@ export interface StompTransportOptions extends CommonTransportOptions {
   readonly sendWindow?: number;
 }
 
-export interface BrokerAddress {
-  readonly host: string;
-  readonly port: number;
-}
+export type { BrokerAddress } from '@zocalo/workflows';
 
 /** Everything the transport needs, defaults applied and checked. Times in milliseconds. */
 export interface ResolvedStompOptions {
@@ -198,11 +194,6 @@ export function readStompConf(path: string): StompTransportOptions {
   return options as StompTransportOptions;
 }
 
-function list(value: string | number | readonly (string | number)[]): string[] {
-  const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
-  return items.map((item) => item.trim()).filter((item) => item !== '');
-}
-
 /**
  * Pair hosts with ports: one port serves all hosts, otherwise one port per host. The order is kept:
  * the first host is the preferred broker, the others are tried in turn when it does not answer.
@@ -211,22 +202,11 @@ export function brokerAddresses(
   host: string | readonly string[],
   port: number | string | readonly number[],
 ): BrokerAddress[] {
-  const hosts = list(host);
-  const ports = list(port).map((text) => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1 || value > 65535) {
-      throw new TransportConfigError(`stomp transport: invalid port "${text}" in --stomp-port`);
-    }
-    return value;
+  return pairAddresses(host, port, {
+    transport: 'stomp',
+    hostFlag: '--stomp-host',
+    portFlag: '--stomp-port',
   });
-  if (hosts.length === 0) throw new TransportConfigError('stomp transport: --stomp-host is empty');
-  if (ports.length === 0) throw new TransportConfigError('stomp transport: --stomp-port is empty');
-  if (ports.length !== 1 && ports.length !== hosts.length) {
-    throw new TransportConfigError(
-      `stomp transport: ${hosts.length} host(s) but ${ports.length} ports; give one port, or one port per host`,
-    );
-  }
-  return hosts.map((name, index) => ({ host: name, port: ports.length === 1 ? ports[0] : ports[index] }));
 }
 
 function number(name: string, value: unknown, { integer = false, allowZero = false } = {}): number {

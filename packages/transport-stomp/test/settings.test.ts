@@ -2,12 +2,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTransport } from '@zocalo/workflows';
+import { createTransport, parseIni } from '@zocalo/workflows';
 import {
   STOMP_DEFAULTS,
   StompTransport,
   brokerAddresses,
-  parseIni,
   readStompConf,
   resolveStompOptions,
   stompOptionsFromArgs,

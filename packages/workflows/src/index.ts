@@ -87,3 +87,7 @@ export { SHUTDOWN_SIGNALS, installSignalHandlers } from './services/signal-handl
 export { stateText } from './services/service-state';
 export { recipeIdOf } from './services/recipe-id';
 export { WORKFLOWS_VERSION } from './services/version';
+export type { BrokerAddress, BrokerAddressNames } from './broker-addresses';
+export { brokerAddresses } from './broker-addresses';
+export type { IniSections } from './ini';
+export { parseIni } from './ini';
