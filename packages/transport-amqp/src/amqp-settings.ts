@@ -7,6 +7,7 @@ import type { BrokerAddress, CommonTransportOptions, TransportSettings } from '@
 import {
   brokerAddresses as pairAddresses,
   parseIni,
+  pickSettings,
   TransportConfigError,
   uniqueHostId,
 } from '@zocalo/workflows';
@@ -135,16 +136,7 @@ const TUNING_NAMES = [
  * `--rabbit-*` flags) into transport options.
  */
 export function amqpOptionsFromSettings(settings: TransportSettings): AmqpTransportOptions {
-  const options: Record<string, unknown> = {};
-  for (const [option, names] of SETTING_NAMES) {
-    for (const name of names) {
-      if (settings[name] !== undefined && settings[name] !== null) options[option] = settings[name];
-    }
-  }
-  for (const name of TUNING_NAMES) {
-    if (settings[name] !== undefined) options[name] = settings[name];
-  }
-  return options as AmqpTransportOptions;
+  return pickSettings(settings, SETTING_NAMES, TUNING_NAMES) as AmqpTransportOptions;
 }
 
 /** Read the `[rabbit]` section of an INI file (python-workflows' `--rabbit-conf`). */

@@ -5,7 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import type { BrokerAddress, CommonTransportOptions, TransportSettings } from '@zocalo/workflows';
-import { brokerAddresses as pairAddresses, parseIni, TransportConfigError } from '@zocalo/workflows';
+import {
+  brokerAddresses as pairAddresses,
+  parseIni,
+  pickSettings,
+  TransportConfigError,
+} from '@zocalo/workflows';
 
 /** Reconnection with exponential backoff. Times in seconds. */
 export interface ReconnectOptions {
@@ -135,16 +140,7 @@ const TUNING_NAMES = [
  * `--stomp-*` flag names) into transport options.
  */
 export function stompOptionsFromSettings(settings: TransportSettings): StompTransportOptions {
-  const options: Record<string, unknown> = {};
-  for (const [option, names] of SETTING_NAMES) {
-    for (const name of names) {
-      if (settings[name] !== undefined && settings[name] !== null) options[option] = settings[name];
-    }
-  }
-  for (const name of TUNING_NAMES) {
-    if (settings[name] !== undefined) options[name] = settings[name];
-  }
-  return options as StompTransportOptions;
+  return pickSettings(settings, SETTING_NAMES, TUNING_NAMES) as StompTransportOptions;
 }
 
 /**

@@ -91,3 +91,4 @@ export type { BrokerAddress, BrokerAddressNames } from './broker-addresses';
 export { brokerAddresses } from './broker-addresses';
 export type { IniSections } from './ini';
 export { parseIni } from './ini';
+export { pickSettings } from './transport-settings';
