@@ -294,12 +294,30 @@ rabbit_record_pid() {
 }
 
 # The management plugin (HTTP API on 15672) is needed by later tooling (Schlockmeister).
+# guest/guest may log in to it, so it listens on loopback only: the listener address is set in the
+# running node before the plugin starts (a RabbitMQ booted by the machine read no such setting), and
+# in rabbitmq.conf for the node's next boot.
+rabbit_management_exposed() {
+  ss -Hltn "sport = :$MGMT_PORT" 2>/dev/null | awk '{print $4}' | grep -qv "^$HOST:"
+}
+
 rabbit_management() {
-  if port_open "$MGMT_PORT"; then
+  if port_open "$MGMT_PORT" && ! rabbit_management_exposed; then
     return 0
   fi
   command -v rabbitmq-plugins >/dev/null 2>&1 ||
     die "RabbitMQ answers but rabbitmq-plugins is missing, so the management plugin cannot be enabled."
+  local conf=/etc/rabbitmq/rabbitmq.conf
+  if [[ -w ${conf%/*} ]] && ! grep -qs '^management.tcp.ip' "$conf"; then
+    printf 'management.tcp.ip = %s\n' "$HOST" >>"$conf"
+  fi
+  if port_open "$MGMT_PORT"; then
+    log "RabbitMQ: the management API listens beyond $HOST; restarting the plugin on $HOST only"
+    rabbitmq-plugins -q disable rabbitmq_management >/dev/null ||
+      die "rabbitmq-plugins disable rabbitmq_management failed."
+  fi
+  rabbitmqctl -q eval "application:set_env(rabbitmq_management, tcp_config, [{ip, \"$HOST\"}, {port, $MGMT_PORT}])." >/dev/null ||
+    die "could not set the management listener address in the running RabbitMQ (rabbitmqctl eval failed)."
   rabbitmq-plugins -q enable rabbitmq_management >/dev/null ||
     die "rabbitmq-plugins enable rabbitmq_management failed."
   local deadline=$((SECONDS + 30))
