@@ -5,20 +5,27 @@
  */
 import '@zocalo/transport-amqp';
 import '@zocalo/transport-stomp';
-import { loadConfiguration } from '@zocalo/configuration';
+import { createLogger, loadConfiguration } from '@zocalo/configuration';
+import type { Logger } from '@zocalo/workflows';
 import { createTransport } from '@zocalo/workflows';
 import { runPipeline } from './pipeline';
 
+/** The hops are the output; the services log only warnings and errors unless ZOCALO_LOG_LEVEL says. */
+const LOG_LEVEL = process.env.ZOCALO_LOG_LEVEL ?? 'warn';
+
 async function main(): Promise<void> {
   let make: () => ReturnType<typeof createTransport>;
+  let logger: Logger;
   if (process.env.ZOCALO_CONFIG) {
-    const configuration = await loadConfiguration();
-    make = () => configuration.createTransport();
+    const configuration = loadConfiguration();
+    logger = configuration.createLogger({ service: 'example-pipeline', level: LOG_LEVEL });
+    make = () => configuration.createTransport({ logger });
   } else {
     const name = process.env.ZOCALO_TRANSPORT ?? 'memory';
-    make = () => createTransport(name);
+    logger = createLogger({ service: 'example-pipeline', level: LOG_LEVEL });
+    make = () => createTransport(name, { logger });
   }
-  await runPipeline({ transport: make });
+  await runPipeline({ transport: make, logger });
 }
 
 main().catch((error: unknown) => {

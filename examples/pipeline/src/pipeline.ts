@@ -1,10 +1,11 @@
 /**
  * The main job: the recipe in `recipes/image-analysis.json`, started by a starter and carried
- * through five example services. Each service has its own transport connection, as separate
- * processes would; which broker they share is configuration only.
+ * through five example services, each run by the service runtime (`ServiceRuntime`) on a transport
+ * of its own, as separate processes would be; which broker they share is configuration only.
  */
 import { Recipe, RecipeWrapper } from '@zocalo/recipes';
-import type { Transport } from '@zocalo/workflows';
+import type { Logger, ServiceDefinition, Transport } from '@zocalo/workflows';
+import { ServiceRuntime, getDefaultLogger, stateText } from '@zocalo/workflows';
 import type { Hop, Outcome, SpotResult } from './services';
 import { collect, findSpots, index, monitor, skip } from './services';
 import imageAnalysis from '../recipes/image-analysis.json';
@@ -18,8 +19,20 @@ export interface PipelineOptions {
   readonly threshold?: number;
   /** Where each hop is reported. Default: console.log. */
   readonly print?: (line: string) => void;
+  /** The services' logger (the runtime binds `service` and `host`). Default: the process-wide one. */
+  readonly logger?: Logger;
   /** Give up after this many ms. Default 30000. */
   readonly timeout?: number;
+}
+
+/** What the runtime of one service counted, read once it ended. */
+export interface ServiceReport {
+  readonly name: string;
+  /** `statustext` of its last state: `shutdown` after a clean end. */
+  readonly state: string;
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+  readonly messagesFailed: number;
 }
 
 export interface PipelineResult {
@@ -28,11 +41,25 @@ export interface PipelineResult {
   readonly outcomes: readonly Outcome[];
   /** Frames the monitor topic saw, in order. */
   readonly monitored: readonly number[];
+  /** The five services, in recipe step order. */
+  readonly services: readonly ServiceReport[];
+}
+
+/** A runtime that has started: its subscriptions exist (queues declared, topics bound). */
+interface Started {
+  readonly runtime: ServiceRuntime;
+  readonly running: Promise<void>;
+}
+
+async function counted(runtime: ServiceRuntime, metric: 'messagesIn' | 'messagesOut' | 'messagesFailed') {
+  const { values } = await runtime.metrics[metric].get();
+  return values.reduce((sum, value) => sum + value.value, 0);
 }
 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   const prefix = options.prefix ?? 'example';
   const print = options.print ?? ((line: string) => console.log(line));
+  const logger = options.logger ?? getDefaultLogger();
   const recipe = new Recipe(imageAnalysis).applyParameters({
     prefix,
     visit: '/dls/i04/data/2026/cm12345-1',
@@ -41,16 +68,35 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   recipe.validate();
   const frames = recipe.start.length;
 
-  const open: Transport[] = [];
-  const connect = async (): Promise<Transport> => {
-    const transport = await options.transport();
-    open.push(transport);
-    await transport.connect();
-    return transport;
-  };
   const hop: Hop = (wrapper, step, text) =>
     print(`[${wrapper.recipeId?.slice(0, 8)}] step ${wrapper.recipePointer} ${step.padEnd(10)} ${text}`);
+  const started: Started[] = [];
+  let failed!: (error: unknown) => void;
+  const failure = new Promise<never>((_, reject) => (failed = reject));
+  failure.catch(() => undefined);
 
+  /** Run a service until the pipeline is over; resolves once its `initializing()` has finished. */
+  const start = async (service: ServiceDefinition): Promise<void> => {
+    let ready!: () => void;
+    const initialized = new Promise<void>((resolve) => (ready = resolve));
+    const runtime = new ServiceRuntime(
+      {
+        ...service,
+        initializing: async (ctx) => {
+          await service.initializing?.(ctx);
+          ready();
+        },
+      },
+      { transport: await options.transport(), logger },
+    );
+    const running = runtime.run();
+    // A service that fails (at start, or by losing its broker) fails the pipeline.
+    running.catch((error: unknown) => failed(error));
+    started.push({ runtime, running });
+    await Promise.race([initialized, failure]);
+  };
+
+  let starter: Transport | undefined;
   try {
     const outcomes: Outcome[] = [];
     const monitored: number[] = [];
@@ -61,19 +107,24 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       if (outcomes.length === frames && monitored.length === hits) finished();
     };
 
-    await findSpots(await connect(), `${prefix}.find-spots`, hop);
-    await index(await connect(), `${prefix}.index`, hop);
-    await skip(await connect(), `${prefix}.skip`, hop);
-    await monitor(await connect(), `${prefix}.monitor`, hop, (result: SpotResult) => {
-      monitored.push(result.frame);
-      check();
-    });
-    await collect(await connect(), `${prefix}.collect`, hop, (outcome) => {
-      outcomes.push(outcome);
-      check();
-    });
+    await start(findSpots(`${prefix}.find-spots`, hop));
+    await start(index(`${prefix}.index`, hop));
+    await start(
+      monitor(`${prefix}.monitor`, hop, (result: SpotResult) => {
+        monitored.push(result.frame);
+        check();
+      }),
+    );
+    await start(skip(`${prefix}.skip`, hop));
+    await start(
+      collect(`${prefix}.collect`, hop, (outcome) => {
+        outcomes.push(outcome);
+        check();
+      }),
+    );
 
-    const starter = await connect();
+    starter = await options.transport();
+    await starter.connect();
     const wrapper = RecipeWrapper.fromRecipe(recipe, starter);
     print(
       `[${wrapper.recipeId?.slice(0, 8)}] starting recipe ${wrapper.recipeId} on ${starter.name}: ${frames} images`,
@@ -87,7 +138,20 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         options.timeout ?? 30000,
       );
     });
-    await Promise.race([done, timeout]).finally(() => clearTimeout(timer));
+    await Promise.race([done, timeout, failure]).finally(() => clearTimeout(timer));
+
+    // Stop the services as a SIGTERM would: each finishes the message in hand (the last ack commits).
+    for (const { runtime } of started) runtime.stop('the recipe is done');
+    await Promise.all(started.map(({ running }) => running));
+    const services = await Promise.all(
+      started.map(async ({ runtime }): Promise<ServiceReport> => ({
+        name: runtime.service.name,
+        state: stateText(runtime.state),
+        messagesIn: await counted(runtime, 'messagesIn'),
+        messagesOut: await counted(runtime, 'messagesOut'),
+        messagesFailed: await counted(runtime, 'messagesFailed'),
+      })),
+    );
 
     const sorted = [...outcomes].sort((a, b) => a.frame - b.frame);
     const indexed = sorted.filter((outcome) => outcome.route === 'indexed').length;
@@ -95,8 +159,16 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       `[${wrapper.recipeId?.slice(0, 8)}] done on ${starter.name}: ${frames} images, ${indexed} indexed, ` +
         `${frames - indexed} skipped, ${monitored.length} seen by the monitor`,
     );
-    return { recipeId: wrapper.recipeId!, outcomes: sorted, monitored: [...monitored].sort((a, b) => a - b) };
+    return {
+      recipeId: wrapper.recipeId!,
+      outcomes: sorted,
+      monitored: [...monitored].sort((a, b) => a - b),
+      services,
+    };
   } finally {
-    for (const transport of open) await transport.disconnect().catch(() => undefined);
+    // After a failure: stop whatever still runs (a no-op for services that have ended).
+    for (const { runtime } of started) runtime.stop('the pipeline failed');
+    await Promise.all(started.map(({ running }) => running.catch(() => undefined)));
+    await starter?.disconnect().catch(() => undefined);
   }
 }

@@ -1,10 +1,13 @@
 /**
- * The example services, each written with `wrapSubscribe`: they know their own queue and nothing
- * else — the recipe says where their results go.
+ * The example services, each a service of the runtime in @zocalo/workflows (`defineService`, run by
+ * `runService` / `ServiceRuntime`): a name, and in `initializing()` a subscription to its own queue or
+ * topic through `recipeHandler`. They know nothing else: the recipe says where their results go, and
+ * the runtime handles each message in a transaction (outputs sent when the input's ack commits).
  */
 import type { RecipeWrapper } from '@zocalo/recipes';
-import { wrapSubscribe, wrapSubscribeBroadcast } from '@zocalo/recipes';
-import type { ReceivedHeaders, Transport } from '@zocalo/workflows';
+import { recipeHandler } from '@zocalo/recipes';
+import type { ServiceDefinition } from '@zocalo/workflows';
+import { defineService } from '@zocalo/workflows';
 
 export interface ImageJob {
   readonly image: string;
@@ -33,111 +36,105 @@ export function unitCell(result: SpotResult): number[] {
   return [40 + (result.spots % 7), 50 + (result.spots % 11), 60 + (result.spots % 13)];
 }
 
+/** Reports one hop of the recipe (the example prints it with the recipe ID). */
 export type Hop = (wrapper: RecipeWrapper, step: string, text: string) => void;
 
-/**
- * Send a step's results on and acknowledge its input together: inside one transaction where the
- * transport has them, so a crash never leaves the input acked and the output unsent (or the reverse).
- */
-async function settle(
-  transport: Transport,
-  header: ReceivedHeaders,
-  send: (transaction: number | undefined) => Promise<void>,
-): Promise<void> {
-  if (!transport.capabilities.transactions) {
-    await send(undefined);
-    await transport.ack(header);
-    return;
-  }
-  const transaction = await transport.transactionBegin({ subscription: header.subscription });
-  try {
-    await send(transaction);
-    await transport.ack(header, { transaction });
-    await transport.transactionCommit(transaction);
-  } catch (error) {
-    await transport.transactionAbort(transaction);
-    throw error;
-  }
-}
-
 /** Step "Find spots": counts spots and sends the frame to the named output `hits` or `misses`. */
-export function findSpots(transport: Transport, queue: string, hop: Hop): Promise<number> {
-  return wrapSubscribe(
-    transport,
-    queue,
-    async (wrapper, header, payload) => {
-      const job = payload as ImageJob;
-      const threshold = Number(wrapper.recipeStep?.parameters?.threshold ?? 50);
-      const result: SpotResult = { ...job, spots: countSpots(job) };
-      const output = result.spots >= threshold ? 'hits' : 'misses';
-      hop(wrapper, 'find spots', `${job.image}: ${result.spots} spots (threshold ${threshold}) -> ${output}`);
-      await settle(transport, header, (transaction) => wrapper.sendTo(output, result, { transaction }));
+export function findSpots(queue: string, hop: Hop): ServiceDefinition {
+  return defineService({
+    name: 'Find spots',
+    serviceClass: 'FindSpots',
+    async initializing(ctx) {
+      await ctx.subscribe(
+        queue,
+        recipeHandler(async (wrapper) => {
+          const job = wrapper.payload as ImageJob;
+          const threshold = Number(wrapper.recipeStep?.parameters?.threshold ?? 50);
+          const result: SpotResult = { ...job, spots: countSpots(job) };
+          const output = result.spots >= threshold ? 'hits' : 'misses';
+          hop(
+            wrapper,
+            'find spots',
+            `${job.image}: ${result.spots} spots (threshold ${threshold}) -> ${output}`,
+          );
+          await wrapper.sendTo(output, result);
+        }),
+      );
     },
-    { acknowledgement: true },
-  );
+  });
 }
 
 /** Step "Index": indexes a frame with enough spots. */
-export function index(transport: Transport, queue: string, hop: Hop): Promise<number> {
-  return wrapSubscribe(
-    transport,
-    queue,
-    async (wrapper, header, payload) => {
-      const result = payload as SpotResult;
-      const outcome: Outcome = { ...result, route: 'indexed', cell: unitCell(result) };
-      hop(wrapper, 'index', `${result.image}: cell ${outcome.cell!.join(' ')}`);
-      await settle(transport, header, (transaction) => wrapper.send(outcome, { transaction }));
+export function index(queue: string, hop: Hop): ServiceDefinition {
+  return defineService({
+    name: 'Index',
+    async initializing(ctx) {
+      await ctx.subscribe(
+        queue,
+        recipeHandler(async (wrapper) => {
+          const result = wrapper.payload as SpotResult;
+          const outcome: Outcome = { ...result, route: 'indexed', cell: unitCell(result) };
+          hop(wrapper, 'index', `${result.image}: cell ${outcome.cell!.join(' ')}`);
+          await wrapper.send(outcome);
+        }),
+      );
     },
-    { acknowledgement: true },
-  );
+  });
 }
 
 /** Step "Skip": notes a frame with too few spots. */
-export function skip(transport: Transport, queue: string, hop: Hop): Promise<number> {
-  return wrapSubscribe(
-    transport,
-    queue,
-    async (wrapper, header, payload) => {
-      const result = payload as SpotResult;
-      hop(wrapper, 'skip', `${result.image}: too few spots, not indexed`);
-      await settle(transport, header, (transaction) =>
-        wrapper.send({ ...result, route: 'skipped' } satisfies Outcome, { transaction }),
+export function skip(queue: string, hop: Hop): ServiceDefinition {
+  return defineService({
+    name: 'Skip',
+    async initializing(ctx) {
+      await ctx.subscribe(
+        queue,
+        recipeHandler(async (wrapper) => {
+          const result = wrapper.payload as SpotResult;
+          hop(wrapper, 'skip', `${result.image}: too few spots, not indexed`);
+          await wrapper.send({ ...result, route: 'skipped' } satisfies Outcome);
+        }),
       );
     },
-    { acknowledgement: true },
-  );
+  });
 }
 
 /** Step "Monitor": a broadcast every monitor sees (the fan-out of `hits` to a topic). */
-export function monitor(
-  transport: Transport,
-  topic: string,
-  hop: Hop,
-  seen: (result: SpotResult) => void,
-): Promise<number> {
-  return wrapSubscribeBroadcast(transport, topic, (wrapper, _header, payload) => {
-    const result = payload as SpotResult;
-    hop(wrapper, 'monitor', `${result.image}: hit seen`);
-    seen(result);
+export function monitor(topic: string, hop: Hop, seen: (result: SpotResult) => void): ServiceDefinition {
+  return defineService({
+    name: 'Monitor',
+    async initializing(ctx) {
+      await ctx.subscribeBroadcast(
+        topic,
+        recipeHandler((wrapper) => {
+          const result = wrapper.payload as SpotResult;
+          hop(wrapper, 'monitor', `${result.image}: hit seen`);
+          seen(result);
+        }),
+        // It sends nothing: no transaction to pay for.
+        { transaction: false },
+      );
+    },
   });
 }
 
 /** Step "Collect": the end of the recipe. */
-export function collect(
-  transport: Transport,
-  queue: string,
-  hop: Hop,
-  seen: (outcome: Outcome) => void,
-): Promise<number> {
-  return wrapSubscribe(
-    transport,
-    queue,
-    async (wrapper, header, payload) => {
-      const outcome = payload as Outcome;
-      hop(wrapper, 'collect', `${outcome.image}: ${outcome.route} (path ${wrapper.recipePath.join(' -> ')})`);
-      seen(outcome);
-      await transport.ack(header);
+export function collect(queue: string, hop: Hop, seen: (outcome: Outcome) => void): ServiceDefinition {
+  return defineService({
+    name: 'Collect',
+    async initializing(ctx) {
+      await ctx.subscribe(
+        queue,
+        recipeHandler((wrapper) => {
+          const outcome = wrapper.payload as Outcome;
+          hop(
+            wrapper,
+            'collect',
+            `${outcome.image}: ${outcome.route} (path ${wrapper.recipePath.join(' -> ')})`,
+          );
+          seen(outcome);
+        }),
+      );
     },
-    { acknowledgement: true },
-  );
+  });
 }

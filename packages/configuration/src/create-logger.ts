@@ -33,6 +33,31 @@ export interface CreateLoggerOptions {
 
 const destinations = new WeakMap<object, GelfDestination[]>();
 
+/** Keys of `identity` that a logger (the root or a child) binds itself, by logger. */
+const boundIdentityKeys = new WeakMap<object, ReadonlySet<string>>();
+
+/**
+ * `service` and `host` as defaults that a child's bindings replace: pino writes a child's bindings
+ * after its parent's without removing duplicates, so a child binding `service` (as the service
+ * runtime does) would otherwise put the key twice in every line. A pino mixin sees which logger
+ * writes, so it adds only the keys that logger does not bind.
+ */
+function identityMixin(identity: Readonly<Record<string, string>>) {
+  const keys = Object.keys(identity);
+  return (_object: object, _level: number, logger: Logger): Record<string, string> => {
+    let bound = boundIdentityKeys.get(logger);
+    if (bound === undefined) {
+      const bindings = logger.bindings();
+      bound = new Set(keys.filter((key) => key in bindings));
+      boundIdentityKeys.set(logger, bound);
+    }
+    if (bound.size === 0) return { ...identity };
+    const added: Record<string, string> = {};
+    for (const key of keys) if (!bound.has(key)) added[key] = identity[key];
+    return added;
+  };
+}
+
 const ORDER: readonly Level[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 function levelOf(value: unknown, fallback: string): string {
@@ -87,7 +112,8 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   const logger = pino(
     {
       level: lowest([level, ...gelf.map((entry) => entry.level)]),
-      base: { pid: process.pid, host, service: options.service, ...options.bindings },
+      base: { pid: process.pid, ...options.bindings },
+      mixin: identityMixin({ host, service: options.service }),
       redact: { paths: [...REDACT_PATHS], censor: REDACTED },
       formatters: {
         bindings: (bindings) => redact(bindings),

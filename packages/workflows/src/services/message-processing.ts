@@ -33,11 +33,26 @@ export interface HandlerSubscription {
   reopen(): Promise<void>;
 }
 
+/**
+ * Holds a failed message back before it is released, so that a message that keeps failing (a
+ * missing next queue, a broken dependency) is not redelivered in a tight loop.
+ */
+export interface RedeliveryBackoff {
+  /** Seconds to hold this failure's message back (0: release at once). Counts the failure. */
+  next(): number;
+  /** Wait that long; resolves early when the service stops, so shutdown is never held up. */
+  wait(seconds: number): Promise<void>;
+}
+
 export interface ProcessingEnvironment {
   readonly transport: Transport;
   readonly logger: Logger;
   readonly metrics: ServiceMetrics;
+  readonly backoff?: RedeliveryBackoff;
 }
+
+/** How a message ended: committed (acked or not), dead-lettered by the handler, or failed. */
+export type ProcessingOutcome = 'done' | 'rejected' | 'failed';
 
 /** Handle one message. Never throws: every failure is logged and settled here. */
 export async function processMessage(
@@ -45,7 +60,7 @@ export async function processMessage(
   subscription: HandlerSubscription,
   header: ReceivedHeaders,
   message: MessageBody,
-): Promise<void> {
+): Promise<ProcessingOutcome> {
   const { transport, metrics } = env;
   const started = performance.now();
   const recipeId = recipeIdOf(message);
@@ -106,7 +121,11 @@ export async function processMessage(
       await transport.transactionCommit(committing);
       metrics.sent(pendingOutputs);
     }
-    if (settled === 'reject') metrics.failed('rejected');
+    if (settled === 'reject') {
+      metrics.failed('rejected');
+      return 'rejected';
+    }
+    return 'done';
   } catch (error) {
     metrics.failed('error');
     const aborted = transaction !== undefined;
@@ -119,13 +138,24 @@ export async function processMessage(
     }
     // Without a transaction an ack or nack made by the handler has already taken effect.
     const release = acknowledgement && (aborted || settled === undefined);
+    const delay = release ? (env.backoff?.next() ?? 0) : 0;
     logger.error(
-      { err: error, destination: subscription.destination, messageId: header['message-id'] },
+      {
+        err: error,
+        destination: subscription.destination,
+        messageId: header['message-id'],
+        ...(release ? { redeliveryDelay: delay } : {}),
+      },
       release
         ? 'message handler failed; transaction aborted, message released for redelivery'
         : 'message handler failed',
     );
-    if (release) await releaseForRedelivery(env, subscription, header, logger);
+    if (release) {
+      // Still in hand while it waits: the subscription gets no other message meanwhile.
+      if (delay > 0) await env.backoff?.wait(delay);
+      await releaseForRedelivery(env, subscription, header, logger);
+    }
+    return 'failed';
   } finally {
     metrics.processed((performance.now() - started) / 1000);
   }

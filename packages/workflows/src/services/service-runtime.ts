@@ -24,8 +24,8 @@ import type {
 } from '../transport';
 import { ServiceState } from '../transport';
 import type { Clock, ClockTimer } from './clock';
-import { systemClock } from './clock';
-import type { HandlerSubscription } from './message-processing';
+import { sleep, systemClock } from './clock';
+import type { HandlerSubscription, RedeliveryBackoff } from './message-processing';
 import { processMessage } from './message-processing';
 import type { MetricsServer } from './metrics-server';
 import { startMetricsServer } from './metrics-server';
@@ -40,6 +40,8 @@ import type {
 } from './service-context';
 import { ServiceMetrics } from './service-metrics';
 import { COMMAND_TOPIC, readCommand } from './shutdown-command';
+import type { BackoffOptions } from './restart';
+import { backoffDelay } from './restart';
 import { installSignalHandlers, SHUTDOWN_SIGNALS } from './signal-handlers';
 import { StatusReporter } from './status-reporter';
 
@@ -68,6 +70,14 @@ export interface ServiceRuntimeOptions {
   readonly metricsHost?: string;
   /** Registry for the metrics. Default: a new one per runtime. */
   readonly metricsRegistry?: Registry;
+  /**
+   * How long a message whose handler failed is held (still in hand) before it is released for
+   * redelivery, so that a message that keeps failing does not spin: `initialDelay` (0.1 s) after the
+   * first failure in a row on a subscription, doubling up to `maxDelay` (5 s); a message that succeeds
+   * or is rejected on that subscription starts it over. A shutdown cuts the wait short. `false`:
+   * release at once.
+   */
+  readonly redeliveryBackoff?: BackoffOptions | false;
   readonly clock?: Clock;
 }
 
@@ -76,6 +86,9 @@ interface ServiceSubscription extends HandlerSubscription {
   readonly kind: 'queue' | 'topic';
   readonly options: SubscribeOptions;
   id: SubscriptionId;
+  /** Failed messages in a row on this subscription: the redelivery back-off grows with it. */
+  failuresInARow: number;
+  readonly backoff: RedeliveryBackoff | undefined;
 }
 
 interface TimerEntry {
@@ -116,6 +129,9 @@ export class ServiceRuntime {
   private removeSignalHandlers: (() => void) | undefined;
   private removeTransportListener: (() => void) | undefined;
   private disconnecting = false;
+  /** Aborted when the service stops taking work: cuts redelivery back-off waits short. */
+  private readonly stopping = new AbortController();
+  private readonly redeliveryBackoff: BackoffOptions | false;
 
   constructor(
     readonly service: ServiceDefinition,
@@ -129,6 +145,7 @@ export class ServiceRuntime {
       throw new InvalidArgumentError(`concurrency must be a whole number >= 1, got ${String(concurrency)}`);
     }
     this.concurrency = concurrency;
+    this.redeliveryBackoff = checkBackoff(options.redeliveryBackoff);
     this.transport = options.transport;
     this.hostId = options.hostId ?? uniqueHostId();
     this.clock = options.clock ?? systemClock;
@@ -305,6 +322,7 @@ export class ServiceRuntime {
   private stopTakingWork(): void {
     if (this.phase !== 'ended') this.phase = 'stopping';
     this.gate.close();
+    this.stopping.abort();
     for (const timer of this.timers) this.cancelTimer(timer);
   }
 
@@ -415,6 +433,8 @@ export class ServiceRuntime {
       transaction,
       options: subscribeOptions,
       id: 0,
+      failuresInARow: 0,
+      backoff: this.makeBackoff(() => ++subscription.failuresInARow),
       reopen: async () => {
         await this.transport.unsubscribe(subscription.id);
         subscription.id = await this.openSubscription(subscription, callback);
@@ -458,17 +478,35 @@ export class ServiceRuntime {
     this.messagesInHand++;
     this.refreshState();
     try {
-      await processMessage(
-        { transport: this.transport, logger: this.logger, metrics: this.metrics },
+      const outcome = await processMessage(
+        {
+          transport: this.transport,
+          logger: this.logger,
+          metrics: this.metrics,
+          backoff: subscription.backoff,
+        },
         subscription,
         header,
         message,
       );
+      if (outcome !== 'failed') subscription.failuresInARow = 0;
     } finally {
       this.messagesInHand--;
       this.gate.release();
       this.refreshState();
     }
+  }
+
+  /** The redelivery back-off of one subscription; `countFailure` returns the failures in a row. */
+  private makeBackoff(countFailure: () => number): RedeliveryBackoff | undefined {
+    const options = this.redeliveryBackoff;
+    if (options === false) return undefined;
+    return {
+      next: () => backoffDelay(countFailure(), options),
+      wait: async (seconds) => {
+        await sleep(this.clock, seconds * 1000, this.stopping.signal);
+      },
+    };
   }
 
   // ---------------------------------------------------------------- timers
@@ -538,6 +576,19 @@ export class ServiceRuntime {
       shutdown: (reason = 'the service asked to shut down') => this.stop(reason),
     };
   }
+}
+
+function checkBackoff(options: BackoffOptions | false | undefined): BackoffOptions | false {
+  if (options === false || options === undefined) return options ?? {};
+  for (const key of ['initialDelay', 'maxDelay'] as const) {
+    const value = options[key];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
+      throw new InvalidArgumentError(
+        `redeliveryBackoff.${key} must be a number of seconds >= 0, got ${String(value)}; use redeliveryBackoff: false for none`,
+      );
+    }
+  }
+  return options;
 }
 
 /** Run a service until it ends: `new ServiceRuntime(service, options).run()`. */

@@ -186,7 +186,8 @@ describe('message processing', () => {
         });
       },
     });
-    const runtime = new ServiceRuntime(service, env.options());
+    // A short back-off, so the six attempts do not take 3 s (redelivery-backoff.test.ts tests it).
+    const runtime = new ServiceRuntime(service, env.options({ redeliveryBackoff: { initialDelay: 0.001 } }));
     const running = runtime.run();
     await until(() => runtime.state === ServiceState.IDLE);
     await env.client.send('work', 'poison');

@@ -1,0 +1,226 @@
+/**
+ * Shared set-up of the proof tests: the three site configurations, transports made from them, a
+ * quiet recording logger, a collector, and service child processes.
+ */
+import '@zocalo/transport-amqp';
+import '@zocalo/transport-stomp';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { Configuration } from '@zocalo/configuration';
+import { loadConfiguration } from '@zocalo/configuration';
+import type { BrokerKind } from '@zocalo/test-brokers';
+import { rabbitManagement, uniqueName } from '@zocalo/test-brokers';
+import type { Logger, MessageBody, ReceivedHeaders, Transport } from '@zocalo/workflows';
+
+export interface Site {
+  /** What the test names say. */
+  readonly label: 'memory' | 'ActiveMQ' | 'RabbitMQ';
+  /** File name under test/fixtures/site, without `.yaml`. */
+  readonly file: 'memory' | 'activemq' | 'rabbitmq';
+  /** The broker `requireBroker` must find; none for memory. */
+  readonly broker?: BrokerKind;
+}
+
+export const MEMORY: Site = { label: 'memory', file: 'memory' };
+export const ACTIVEMQ: Site = { label: 'ActiveMQ', file: 'activemq', broker: 'stomp' };
+export const RABBITMQ: Site = { label: 'RabbitMQ', file: 'rabbitmq', broker: 'amqp' };
+
+export function siteFile(site: Site): string {
+  return join(__dirname, 'fixtures', 'site', `${site.file}.yaml`);
+}
+
+export function configurationOf(site: Site): Configuration {
+  return loadConfiguration({ file: siteFile(site), logger: new RecordingLogger() });
+}
+
+/**
+ * Unique queue names for one test, removed again from RabbitMQ afterwards (quorum queues with a
+ * message left in them would otherwise pile up on a shared broker; ActiveMQ and memory need nothing).
+ */
+export class QueueNames {
+  private readonly made: string[] = [];
+
+  constructor(private readonly site: Site) {}
+
+  /** A new unique name starting with `prefix`. */
+  name(prefix: string): string {
+    return this.track(uniqueName(prefix));
+  }
+
+  /** Remove `name` too. */
+  track(name: string): string {
+    this.made.push(name);
+    return name;
+  }
+
+  async remove(): Promise<void> {
+    const names = this.made.splice(0);
+    if (this.site.broker !== 'amqp') return;
+    for (const name of names) await rabbitManagement.deleteQueue(name).catch(() => false);
+  }
+}
+
+export interface LogEntry {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  /** The record's fields with the child-logger bindings merged in, as pino writes them. */
+  readonly fields: Readonly<Record<string, unknown>>;
+  readonly msg: string;
+}
+
+/** A logger that keeps every record with its bindings (printed too when ZOCALO_TEST_LOG is set). */
+export class RecordingLogger implements Logger {
+  constructor(
+    readonly entries: LogEntry[] = [],
+    private readonly bindings: Readonly<Record<string, unknown>> = {},
+  ) {}
+  debug(fields: object, msg = ''): void {
+    this.record('debug', fields, msg);
+  }
+  info(fields: object, msg = ''): void {
+    this.record('info', fields, msg);
+  }
+  warn(fields: object, msg = ''): void {
+    this.record('warn', fields, msg);
+  }
+  error(fields: object, msg = ''): void {
+    this.record('error', fields, msg);
+  }
+  child(bindings: Record<string, unknown>): Logger {
+    return new RecordingLogger(this.entries, { ...this.bindings, ...bindings });
+  }
+  private record(level: LogEntry['level'], fields: object, msg: string): void {
+    this.entries.push({ level, fields: { ...this.bindings, ...fields }, msg });
+    if (process.env.ZOCALO_TEST_LOG) process.stderr.write(`[${level}] ${msg}\n`);
+  }
+}
+
+/** A connected transport made from the site configuration only, closed by {@link closeAll}. */
+export async function connect(site: Site, opened: Transport[]): Promise<Transport> {
+  const transport = await configurationOf(site).createTransport({ logger: new RecordingLogger() });
+  opened.push(transport);
+  await transport.connect();
+  return transport;
+}
+
+export async function closeAll(opened: Transport[]): Promise<void> {
+  for (const transport of opened.splice(0)) await transport.disconnect().catch(() => undefined);
+}
+
+export interface Received {
+  readonly header: ReceivedHeaders;
+  readonly message: MessageBody;
+}
+
+/** Everything that arrives on a queue, acknowledged as it comes. */
+export async function collect(transport: Transport, queue: string): Promise<Received[]> {
+  const received: Received[] = [];
+  await transport.subscribe(
+    queue,
+    async (header, message) => {
+      received.push({ header, message });
+      await transport.ack(header);
+    },
+    { acknowledgement: true },
+  );
+  return received;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls until `condition` holds; throws naming what it waited for after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/**
+ * The relay service (test/fixtures/relay-service.ts) in a child process: `node --import tsx` on the
+ * TypeScript sources, its transport chosen by ZOCALO_CONFIG alone.
+ */
+export class ServiceProcess {
+  readonly lines: string[] = [];
+  stderr = '';
+  readonly exited: Promise<Exit>;
+  private readonly child: ChildProcess;
+
+  constructor(site: Site, inQueue: string, outQueue: string, holdMs: number) {
+    this.child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=@zocalo/source',
+        join(__dirname, 'fixtures', 'relay-service.ts'),
+        inQueue,
+        outQueue,
+        String(holdMs),
+      ],
+      {
+        env: { ...process.env, ZOCALO_CONFIG: siteFile(site), ZOCALO_LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let partial = '';
+    this.child.stdout!.setEncoding('utf8');
+    this.child.stdout!.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop()!;
+      this.lines.push(...parts);
+    });
+    this.child.stderr!.setEncoding('utf8');
+    this.child.stderr!.on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Waits for a line of its output matching `pattern`; fails with its output if it exits first. */
+  async line(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (const line of this.lines) {
+        const match = pattern.exec(line);
+        if (match) return match;
+      }
+      if (!this.running || Date.now() > deadline) {
+        throw new Error(
+          `service process ${this.pid} ${this.running ? `printed no line matching ${pattern} in ${timeoutMs} ms` : 'exited'}` +
+            `\nstdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr.slice(-4000)}`,
+        );
+      }
+      await sleep(20);
+    }
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Kill it if it still runs (test clean-up). */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
