@@ -5,7 +5,8 @@
  * each side), persistent messages, publisher confirms with `mandatory`, manual acks, the same prefetch,
  * the same durable quorum queues, and many sends in flight (a window, as a busy service would have).
  * Each measurement runs raw and transport back to back (alternating which goes first), for several
- * rounds; the table shows medians, and the median over rounds of the ratio of each pair.
+ * rounds; recipe hops alternate one by one between the two sides. The table shows medians, and the
+ * median over rounds of the ratio of each pair.
  *
  *   pnpm --filter @zocalo/transport-amqp bench
  *   env: BENCH_MESSAGES (10000), BENCH_ROUNDS (5), BENCH_HOPS (300), BENCH_NODELAY (1; 0 = Nagle), AMQP_URL
@@ -95,12 +96,19 @@ function rawPublish(channel: ConfirmChannel, queue: string, message: unknown): P
   });
 }
 
+/** A recipe hop, ready to run: one message through a service and back, one at a time. */
+interface HopRig {
+  /** Send one request, wait for its reply; the latency in ms. */
+  hop(i: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 interface Side {
   publish(queue: string, count: number): Promise<void>;
   consume(queue: string, count: number): Promise<void>;
   pipeline(queue: string, count: number): Promise<void>;
-  /** One message through a service hop and back, `count` times in turn; latencies in ms. */
-  hops(request: string, reply: string, count: number): Promise<number[]>;
+  /** Set up a service on `request` that answers on `reply`, and a client; see {@link HopRig}. */
+  hops(request: string, reply: string): Promise<HopRig>;
   close(): Promise<void>;
 }
 
@@ -137,15 +145,17 @@ async function rawSide(): Promise<Side> {
       await pump(count, WINDOW, (i) => rawPublish(publisher, queue, body(i)));
       await consuming;
     },
-    async hops(request, reply, count) {
+    async hops(request, reply) {
       // The service: consume a request, send the reply (confirmed), then ack the request.
       const service = await consumer.createChannel();
       const serviceOut = await producer.createConfirmChannel();
       await service.prefetch(PREFETCH);
+      let open = true;
       await service.consume(request, (message) => {
         if (!message) return;
         const parsed = JSON.parse(message.content.toString('utf8')) as Record<string, unknown>;
-        void rawPublish(serviceOut, reply, parsed).then(() => service.ack(message));
+        // The client may have its reply (and close the rig) before this confirm arrives.
+        void rawPublish(serviceOut, reply, parsed).then(() => open && service.ack(message));
       });
       // The client: send a request, wait for the reply.
       const client = await consumer.createChannel();
@@ -157,18 +167,21 @@ async function rawSide(): Promise<Side> {
         client.ack(message);
         waiting?.();
       });
-      const latencies: number[] = [];
-      for (let i = 0; i < count; i++) {
-        const start = process.hrtime.bigint();
-        const arrived = new Promise<void>((resolve) => (waiting = resolve));
-        await rawPublish(publisher, request, body(i));
-        await arrived;
-        latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
-      }
-      await client.close();
-      await service.close();
-      await serviceOut.close();
-      return latencies;
+      return {
+        async hop(i) {
+          const start = process.hrtime.bigint();
+          const arrived = new Promise<void>((resolve) => (waiting = resolve));
+          await rawPublish(publisher, request, body(i));
+          await arrived;
+          return Number(process.hrtime.bigint() - start) / 1e6;
+        },
+        async close() {
+          open = false;
+          await client.close();
+          await service.close();
+          await serviceOut.close();
+        },
+      };
     },
     async close() {
       await producer.close();
@@ -210,7 +223,7 @@ async function transportSide(): Promise<Side> {
       await pump(count, WINDOW, (i) => producer.send(queue, body(i)));
       await consuming;
     },
-    async hops(request, reply, count) {
+    async hops(request, reply) {
       const service = await open();
       const serviceId = await service.subscribe(
         request,
@@ -229,18 +242,20 @@ async function transportSide(): Promise<Side> {
         },
         { acknowledgement: true, prefetch: PREFETCH },
       );
-      const latencies: number[] = [];
-      for (let i = 0; i < count; i++) {
-        const start = process.hrtime.bigint();
-        const arrived = new Promise<void>((resolve) => (waiting = resolve));
-        await producer.send(request, body(i));
-        await arrived;
-        latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
-      }
-      await consumer.unsubscribe(clientId);
-      await service.unsubscribe(serviceId);
-      await service.disconnect();
-      return latencies;
+      return {
+        async hop(i) {
+          const start = process.hrtime.bigint();
+          const arrived = new Promise<void>((resolve) => (waiting = resolve));
+          await producer.send(request, body(i));
+          await arrived;
+          return Number(process.hrtime.bigint() - start) / 1e6;
+        },
+        async close() {
+          await consumer.unsubscribe(clientId);
+          await service.unsubscribe(serviceId);
+          await service.disconnect();
+        },
+      };
     },
     async close() {
       await producer.disconnect();
@@ -332,11 +347,21 @@ async function main(): Promise<void> {
       const queue = await fresh('pipeline');
       rates.pipeline[name].push(await measure('pipeline', name, () => sides[name].pipeline(queue, MESSAGES)));
     }
+    // Hops alternate between the two sides, one at a time, so that both see the same moments of the
+    // machine's load (a latency is far more sensitive to it than a rate).
+    const rigs: Record<'raw' | 'ours', HopRig> = {
+      raw: await sides.raw.hops(await fresh('request'), await fresh('reply')),
+      ours: await sides.ours.hops(await fresh('request'), await fresh('reply')),
+    };
+    const samples: Record<'raw' | 'ours', number[]> = { raw: [], ours: [] };
+    for (let i = 0; i < HOPS; i++) {
+      for (const name of order) samples[name].push(await rigs[name].hop(i));
+    }
     const hop: Record<'raw' | 'ours', number> = { raw: 0, ours: 0 };
     for (const name of order) {
-      const samples = await sides[name].hops(await fresh('request'), await fresh('reply'), HOPS);
-      latency[name].push(...samples);
-      hop[name] = median(samples);
+      await rigs[name].close();
+      latency[name].push(...samples[name]);
+      hop[name] = median(samples[name]);
     }
     for (const metric of ['publish', 'consume', 'pipeline'] as const) {
       ratios[metric].push(rates[metric].ours.at(-1)! / rates[metric].raw.at(-1)!);

@@ -6,6 +6,7 @@ import type { ChannelModel } from 'amqplib';
 import { connect } from 'amqplib';
 import { ConnectionError } from '@zocalo/workflows';
 import type { BrokerAddress, ResolvedAmqpOptions } from './amqp-settings';
+import { batchWrites } from './write-batching';
 
 export interface OpenedConnection {
   readonly model: ChannelModel;
@@ -75,6 +76,7 @@ export async function openConnection(
           clientProperties: { connection_name: `${options.connectionName} ${role}` },
         },
       );
+      batchWrites(model);
       return { model, address };
     } catch (error) {
       lastError = error;

@@ -2,11 +2,10 @@
  * Options of the AMQP transport: the spec's `--rabbit-*` settings (wire-format.md, "AMQP 0-9-1"), the
  * `[rabbit]` INI file, host and port lists, and the transport's own tuning knobs with their defaults.
  */
-import { readFileSync } from 'node:fs';
 import type { BrokerAddress, CommonTransportOptions, TransportSettings } from '@zocalo/workflows';
 import {
   brokerAddresses as pairAddresses,
-  parseIni,
+  readIniSection,
   pickSettings,
   TransportConfigError,
   uniqueHostId,
@@ -141,24 +140,7 @@ export function amqpOptionsFromSettings(settings: TransportSettings): AmqpTransp
 
 /** Read the `[rabbit]` section of an INI file (python-workflows' `--rabbit-conf`). */
 export function readRabbitConf(path: string): AmqpTransportOptions {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new TransportConfigError(
-      `amqp transport: cannot read configuration file ${path} (${(error as Error).message})`,
-      { cause: error },
-    );
-  }
-  const section = parseIni(text).rabbit;
-  if (!section) {
-    throw new TransportConfigError(`amqp transport: configuration file ${path} has no [rabbit] section`);
-  }
-  const options: Record<string, string> = {};
-  for (const key of ['host', 'port', 'username', 'password', 'vhost']) {
-    if (section[key] !== undefined) options[key] = section[key];
-  }
-  return options as AmqpTransportOptions;
+  return readIniSection(path, 'rabbit', ['host', 'port', 'username', 'password', 'vhost'], 'amqp transport');
 }
 
 /**

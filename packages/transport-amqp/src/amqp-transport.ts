@@ -22,6 +22,7 @@ import {
   ConnectionError,
   DestinationNotFoundError,
   DisconnectedError,
+  SendBacklogFullError,
 } from '@zocalo/workflows';
 import { isLoginFailure } from './amqp-connection';
 import type { AmqpTransportOptions, ResolvedAmqpOptions } from './amqp-settings';
@@ -52,6 +53,12 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
   exchange: true,
 });
 
+/**
+ * Most sends, and bytes of their bodies, that may wait for a reconnection; more are refused at once
+ * with {@link SendBacklogFullError} (they are never dropped silently, and memory stays bounded).
+ */
+export const MAX_WAITING_SENDS = 10_000;
+export const MAX_WAITING_BYTES = 64 * 1024 * 1024;
 /** A send is published again after a lost channel at most this many times. */
 const PUBLISH_ATTEMPTS = 5;
 /** On disconnect, wait this long at most for sends in flight to be confirmed. */
@@ -103,6 +110,9 @@ export class AmqpTransport extends CommonTransport {
   private readonly sleeper = new Sleeper();
   private readonly router: Router;
   private readonly openTransactions = new TransactionBook();
+  /** Sends waiting for a reconnection, and the bytes of their bodies. */
+  private waitingSends = 0;
+  private waitingBytes = 0;
   /** The broker address that answered last: reconnection tries it first. */
   private addressIndex = 0;
 
@@ -118,8 +128,6 @@ export class AmqpTransport extends CommonTransport {
     this.closing = false;
     const session = await this.newSession();
     this.session = session;
-    // Subscriptions left from a connection that gave up reconnecting are resumed.
-    await this.resubscribeAll(session);
   }
 
   private async newSession(): Promise<Session> {
@@ -177,7 +185,13 @@ export class AmqpTransport extends CommonTransport {
     this.router.clear();
     const reconnect = this.options.reconnect;
     if (reconnect === false) {
-      this.giveUp(error);
+      this.giveUp(
+        new ConnectionError(
+          `amqp transport: lost the connection to RabbitMQ${error ? ` (${error.message})` : ''} and reconnect is off; ` +
+            'connect() again, or set the reconnect option to ride out broker restarts',
+          { cause: error },
+        ),
+      );
       return;
     }
     this.reconnecting = this.reconnectLoop(error, reconnect);
@@ -220,13 +234,12 @@ export class AmqpTransport extends CommonTransport {
         if (isLoginFailure(failure)) break;
       }
     }
-    const finalError =
-      error instanceof ConnectionError
-        ? error
-        : new ConnectionError(
-            `amqp transport: gave up reconnecting to RabbitMQ${error instanceof Error ? ` (${error.message})` : ''}`,
-            { cause: error },
-          );
+    const finalError = new ConnectionError(
+      `amqp transport: gave up reconnecting to RabbitMQ${error instanceof Error ? ` (${error.message})` : ''}; ` +
+        'the transport is disconnected: check the broker, then connect() and subscribe again ' +
+        '(raise reconnect.attempts or reconnect.maxDelay to wait longer)',
+      { cause: error },
+    );
     if (!this.closing) this.giveUp(finalError);
     throw this.closing ? new DisconnectedError('send', this.name) : finalError;
   }
@@ -253,12 +266,23 @@ export class AmqpTransport extends CommonTransport {
     }
   }
 
-  private giveUp(error: unknown): void {
+  /** Reconnection gave up (or is off): clear every timer and channel, then end as disconnected. */
+  private giveUp(error: Error): void {
     this.reconnecting = undefined;
     this.session = undefined;
-    this.setConnected(false);
+    this.sleeper.cancel();
+    this.openTransactions.clear();
+    this.router.clear();
+    for (const record of this.subscriptions.values()) {
+      const state = this.stateOf(record);
+      this.cancelRetry(state);
+      state.retryAttempt = 0;
+      state.channel = undefined;
+      state.tx = undefined;
+      state.messages.clear();
+    }
     this.logger.error({ err: error }, 'amqp transport: disconnected from RabbitMQ');
-    this.emit({ type: 'disconnected', error: error instanceof Error ? error : undefined });
+    this.connectionFailed(error);
   }
 
   /** The current session, waiting for a reconnection in progress. */
@@ -321,9 +345,34 @@ export class AmqpTransport extends CommonTransport {
     }
   }
 
+  /** The session to publish on, waiting (within bounds) for a reconnection in progress. */
+  private async publishingSession(publication: Publication): Promise<Session> {
+    if ((this.session && !this.session.lost) || !this.reconnecting) return this.readySession();
+    const body = publication.body;
+    const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    if (
+      this.waitingSends >= MAX_WAITING_SENDS ||
+      (this.waitingSends > 0 && this.waitingBytes + bytes > MAX_WAITING_BYTES)
+    ) {
+      throw new SendBacklogFullError(
+        'amqp transport: the connection to RabbitMQ',
+        this.waitingSends,
+        this.waitingBytes,
+      );
+    }
+    this.waitingSends++;
+    this.waitingBytes += bytes;
+    try {
+      return await this.readySession();
+    } finally {
+      this.waitingSends--;
+      this.waitingBytes -= bytes;
+    }
+  }
+
   private async publishWithRetry(publication: Publication, attempt: number): Promise<void> {
     for (;;) {
-      const session = await this.readySession();
+      const session = await this.publishingSession(publication);
       const route = await this.router.route(session, publication);
       try {
         const publisher = await publisherOf(session);

@@ -15,6 +15,7 @@ import { stompOptionsFromSettings } from './stomp-settings';
 import { StompTransport } from './stomp-transport';
 
 export { StompTransport } from './stomp-transport';
+export { SendBacklogFullError } from '@zocalo/workflows';
 export type {
   BrokerAddress,
   ReceiptMode,

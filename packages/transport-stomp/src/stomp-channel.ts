@@ -9,7 +9,7 @@
  * connection that publishes heavily while it consumes (wire-format.md, "Load").
  */
 import type { Logger } from '@zocalo/workflows';
-import { ConnectionError } from '@zocalo/workflows';
+import { ConnectionError, SendBacklogFullError } from '@zocalo/workflows';
 import type { LinkOptions, OutgoingFrame } from './stomp-link';
 import { StompLink } from './stomp-link';
 import type { ResolvedStompOptions } from './stomp-settings';
@@ -33,6 +33,17 @@ export interface RetryableFrame extends OutgoingFrame {
 
 const JITTER = 0.2;
 
+/**
+ * Most bytes of send bodies that may wait for a reconnection on one connection (besides at most
+ * `sendWindow` sends): beyond, sends are refused at once with {@link SendBacklogFullError}.
+ */
+export const MAX_WAITING_BYTES = 64 * 1024 * 1024;
+
+function bodyLength(frame: RetryableFrame): number {
+  const body = frame.body;
+  return body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+}
+
 /** Milliseconds to wait before reconnection attempt `attempt` (1-based): exponential, with jitter. */
 export function backoffDelay(
   attempt: number,
@@ -46,8 +57,9 @@ export function backoffDelay(
 
 export class StompChannel {
   private current: StompLink | undefined;
-  /** Frames waiting for the next link, oldest first. */
+  /** Frames waiting for the next link, oldest first (bounded: see {@link wait}). */
   private waiting: RetryableFrame[] = [];
+  private waitingBytes = 0;
   private closed = false;
   private reconnecting = false;
   private wake: (() => void) | undefined;
@@ -104,8 +116,7 @@ export class StompChannel {
     if (link && !this.reconnecting) {
       link.write(frame.retryUntil === undefined ? frame : this.retrying(frame));
     } else if (frame.retryUntil !== undefined) {
-      this.waiting.push(frame);
-      this.startSweeper();
+      this.wait(frame);
     } else {
       frame.onFailed?.(
         new ConnectionError(
@@ -136,13 +147,47 @@ export class StompChannel {
           this.options.reconnect !== false &&
           !this.isRefusal(error)
         ) {
-          this.waiting.push(frame);
-          this.startSweeper();
+          this.wait(frame);
         } else {
           frame.onFailed?.(error);
         }
       },
     };
+  }
+
+  /**
+   * Keep a send for the next link, within bounds: at most `sendWindow` sends and
+   * {@link MAX_WAITING_BYTES} of bodies wait (each until its `retryUntil`); more fail at once with a
+   * {@link SendBacklogFullError}, so a caller that keeps sending while the broker is away cannot
+   * exhaust memory.
+   */
+  private wait(frame: RetryableFrame): void {
+    const bytes = bodyLength(frame);
+    if (
+      this.waiting.length >= this.options.sendWindow ||
+      (this.waiting.length > 0 && this.waitingBytes + bytes > MAX_WAITING_BYTES)
+    ) {
+      frame.onFailed?.(
+        new SendBacklogFullError(
+          `stomp transport: the ${this.role} connection`,
+          this.waiting.length,
+          this.waitingBytes,
+          ', or raise sendWindow to let more sends wait',
+        ),
+      );
+      return;
+    }
+    this.waiting.push(frame);
+    this.waitingBytes += bytes;
+    this.startSweeper();
+  }
+
+  /** Take every waiting frame out of the list. */
+  private takeWaiting(): RetryableFrame[] {
+    const waiting = this.waiting;
+    this.waiting = [];
+    this.waitingBytes = 0;
+    return waiting;
   }
 
   /** A refusal by the broker (BrokerError) is final; only a lost connection is worth a retry. */
@@ -200,9 +245,7 @@ export class StompChannel {
       if (!link.isOpen) continue;
       this.reconnecting = false;
       this.stopSweeper();
-      const waiting = this.waiting;
-      this.waiting = [];
-      for (const frame of waiting) this.write(frame);
+      for (const frame of this.takeWaiting()) this.write(frame);
       this.logger.info(
         { role: this.role, attempt },
         `stomp transport: the ${this.role} connection is back (${link.address.host}:${link.address.port})`,
@@ -218,7 +261,9 @@ export class StompChannel {
     this.reconnecting = false;
     this.stopSweeper();
     const reason = new ConnectionError(
-      `stomp transport: gave up reconnecting the ${this.role} connection after ${attempts} attempt(s): ${error.message}`,
+      `stomp transport: gave up reconnecting the ${this.role} connection after ${attempts} attempt(s): ${error.message}; ` +
+        'the transport is disconnected: check the broker, then connect() and subscribe again ' +
+        '(raise reconnect.attempts or reconnect.maxDelay to wait longer)',
       { cause: error },
     );
     this.failWaiting(reason);
@@ -245,11 +290,14 @@ export class StompChannel {
       const expired = this.waiting.filter((frame) => frame.retryUntil! <= now);
       if (expired.length === 0) return;
       this.waiting = this.waiting.filter((frame) => frame.retryUntil! > now);
+      this.waitingBytes = 0;
+      for (const frame of this.waiting) this.waitingBytes += bodyLength(frame);
       for (const frame of expired) {
         frame.onFailed?.(
           new ConnectionError(
             `stomp transport: the broker did not confirm a send within ${this.options.sendTimeoutMs / 1000} s ` +
-              `(the ${this.role} connection is down and being reconnected); the message may not have arrived`,
+              `(the ${this.role} connection is down and being reconnected); the message may not have arrived. ` +
+              'Send it again once the transport reports reconnected, or raise sendTimeout to wait longer',
           ),
         );
       }
@@ -263,8 +311,6 @@ export class StompChannel {
   }
 
   private failWaiting(error: Error): void {
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const frame of waiting) frame.onFailed?.(error);
+    for (const frame of this.takeWaiting()) frame.onFailed?.(error);
   }
 }

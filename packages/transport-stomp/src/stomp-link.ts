@@ -23,6 +23,7 @@ import StompitClient from 'stompit/lib/Client.js';
 import type { Logger } from '@zocalo/workflows';
 import { BrokerError, ConnectionError } from '@zocalo/workflows';
 import { FrameWriter } from './frame-writer';
+import { useByteExactLines } from './line-reader';
 import type { BrokerAddress } from './stomp-settings';
 
 /** Header values exactly as stompit hands them over (it turns `content-length` into a number). */
@@ -236,6 +237,7 @@ export class StompLink {
           heartbeatDelayMargin: Math.max(100, options.heartbeatMs),
         };
         const connecting = new StompitClient(socket, socketOptions as never);
+        useByteExactLines((connecting as unknown as { _incoming: unknown })._incoming);
         client = connecting;
         const connectHeaders = {
           host: address.host,

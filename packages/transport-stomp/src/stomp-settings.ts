@@ -3,11 +3,10 @@
  * `[stomp]` INI file of `--stomp-conf`, host lists, and the transport's own tuning knobs with their
  * defaults. Times are in seconds, as everywhere in the Zocalo API.
  */
-import { readFileSync } from 'node:fs';
 import type { BrokerAddress, CommonTransportOptions, TransportSettings } from '@zocalo/workflows';
 import {
   brokerAddresses as pairAddresses,
-  parseIni,
+  readIniSection,
   pickSettings,
   TransportConfigError,
 } from '@zocalo/workflows';
@@ -165,29 +164,7 @@ export function stompOptionsFromArgs(argv: readonly string[]): StompTransportOpt
 
 /** Read the `[stomp]` section of an INI file (python-workflows' `--stomp-conf`). */
 export function readStompConf(path: string): StompTransportOptions {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new TransportConfigError(
-      `stomp transport: cannot read configuration file ${path} (${(error as Error).message})`,
-      { cause: error },
-    );
-  }
-  let section: Record<string, string> | undefined;
-  try {
-    section = parseIni(text).stomp;
-  } catch (error) {
-    throw new TransportConfigError(`stomp transport: ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  if (!section) {
-    throw new TransportConfigError(`stomp transport: configuration file ${path} has no [stomp] section`);
-  }
-  const options: Record<string, string> = {};
-  for (const key of ['host', 'port', 'username', 'password', 'prefix']) {
-    if (section[key] !== undefined) options[key] = section[key];
-  }
-  return options as StompTransportOptions;
+  return readIniSection(path, 'stomp', ['host', 'port', 'username', 'password', 'prefix'], 'stomp transport');
 }
 
 /**

@@ -134,19 +134,25 @@ export class StompTransport extends CommonTransport {
     return channel;
   }
 
-  /** Reconnection gave up: close everything and report `disconnected` with the reason. */
+  /**
+   * Reconnection of one connection gave up: close every other connection (their reconnection timers
+   * and waiting sends go with them) and end as disconnected, reporting the reason.
+   */
   private giveUp(error: Error): void {
     if (!this.isConnected()) return;
-    this.setConnected(false);
-    const channels = [...this.subscriptions.values()].map((record) => this.state(record).channel);
+    const channels: StompChannel[] = [];
+    for (const record of this.subscriptions.values()) {
+      const state = this.state(record);
+      state.accepting = false;
+      state.unacked.clear();
+      channels.push(state.channel);
+    }
     if (this.publisher) channels.push(this.publisher);
     this.publisher = undefined;
-    this.subscriptions.clear();
-    this.transactions.clear();
     this.open.clear();
     this.down.clear();
     for (const channel of channels) void channel.close();
-    this.emit({ type: 'disconnected', error });
+    this.connectionFailed(error);
   }
 
   // ---------------------------------------------------------------- sending

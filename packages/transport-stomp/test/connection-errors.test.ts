@@ -2,7 +2,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { TransportEvent } from '@zocalo/workflows';
-import { StompTransport } from '../src';
+import { SendBacklogFullError, StompTransport } from '../src';
 import type { FakeBroker } from './fake-broker';
 import { fakeBroker } from './fake-broker';
 import { RecordingLogger, waitUntil } from './helpers';
@@ -140,6 +140,54 @@ describe('connection errors', () => {
 
   it('rejects credentials that would break the CONNECT frame', () => {
     expect(() => new StompTransport({ password: 'a\nlogin:admin' })).toThrow(/line breaks/);
+  });
+
+  it('ends cleanly when reconnecting gives up, and bounds the sends that wait meanwhile', async () => {
+    fake = await fakeBroker('receipts');
+    const logger = new RecordingLogger();
+    const transport = new StompTransport({
+      host: '127.0.0.1',
+      port: fake.port,
+      heartbeat: 0,
+      sendWindow: 3,
+      reconnect: { initialDelay: 0.4, maxDelay: 0.4, attempts: 2 },
+      logger,
+    });
+    const events: TransportEvent[] = [];
+    transport.onEvent((event) => events.push(event));
+    await transport.connect();
+    await transport.subscribe('held', () => undefined, { acknowledgement: true });
+    await transport.send('q', 0);
+    // The broker goes away for good.
+    await fake.close();
+    fake = undefined;
+    await waitUntil(() => events.some((event) => event.type === 'reconnecting'), 3000, 'reconnecting');
+    const outcomes = [1, 2, 3, 4, 5].map((n) =>
+      transport.send('q', { n }).then(
+        () => 'sent',
+        (error: Error) => error,
+      ),
+    );
+    // Three sends wait for the reconnection (sendWindow); more are refused at once, saying what to do.
+    const refused = await Promise.all(outcomes.slice(3));
+    for (const error of refused) {
+      expect(error).toBeInstanceOf(SendBacklogFullError);
+      expect((error as Error).message).toMatch(/wait for the transport's 'reconnected' event/i);
+    }
+    await waitUntil(() => events.some((event) => event.type === 'disconnected'), 5000, 'giving up');
+    const disconnected = events.find((event) => event.type === 'disconnected') as { error?: Error };
+    expect(disconnected.error?.name).toBe('ConnectionError');
+    expect(disconnected.error?.message).toMatch(/gave up reconnecting .* connect\(\) and subscribe again/);
+    for (const outcome of await Promise.all(outcomes.slice(0, 3))) {
+      expect((outcome as Error).name).toBe('ConnectionError');
+    }
+    expect(transport.isConnected()).toBe(false);
+    await expect(transport.send('q', 6)).rejects.toThrow(/while disconnected/);
+    // disconnect() afterwards does nothing: no error, no second event.
+    const count = events.length;
+    await transport.disconnect();
+    expect(events).toHaveLength(count);
+    expect(events.filter((event) => event.type === 'disconnected')).toHaveLength(1);
   });
 
   it('detects a broker that stops confirming frames, reports the stall and reconnects', async () => {

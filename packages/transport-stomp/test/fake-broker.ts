@@ -13,7 +13,9 @@ export type FakeBehaviour =
   /** Accept the TCP connection and never say anything. */
   | 'mute'
   /** Log in (STOMP 1.2, no heart-beats), then never answer a frame: receipts never come. */
-  | 'stall';
+  | 'stall'
+  /** Log in (STOMP 1.2, no heart-beats) and answer every frame that asks for a receipt. */
+  | 'receipts';
 
 export interface FakeBroker {
   readonly port: number;
@@ -37,7 +39,13 @@ export async function fakeBroker(behaviour: FakeBehaviour): Promise<FakeBroker> 
         const frame = buffer.slice(0, end).replace(/^\n+/, '');
         buffer = buffer.slice(end + 1);
         frames.push(frame);
-        if (!frame.startsWith('CONNECT')) continue;
+        if (!frame.startsWith('CONNECT')) {
+          const receipt = /\nreceipt:([^\n]*)/.exec(frame)?.[1];
+          if (behaviour === 'receipts' && receipt !== undefined) {
+            socket.write(`RECEIPT\nreceipt-id:${receipt}\n\n\0\n`);
+          }
+          continue;
+        }
         if (behaviour === 'refuse-login') {
           socket.end(
             'ERROR\ncontent-type:text/plain\nmessage:User name [nobody] or password is invalid.\n\n' +
@@ -45,7 +53,7 @@ export async function fakeBroker(behaviour: FakeBehaviour): Promise<FakeBroker> 
           );
         } else if (behaviour === 'stomp-1.0') {
           socket.write('CONNECTED\nsession:fake\n\n\0\n');
-        } else if (behaviour === 'stall') {
+        } else if (behaviour === 'stall' || behaviour === 'receipts') {
           socket.write('CONNECTED\nversion:1.2\nheart-beat:0,0\nserver:Fake/1.0\n\n\0\n');
         }
       }

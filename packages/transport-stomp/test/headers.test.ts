@@ -25,6 +25,7 @@ function record(extra: Partial<SubscriptionRecord> = {}): SubscriptionRecord {
     callback: () => undefined,
     acknowledgement: false,
     mangle: true,
+    rawBytes: false,
     prefetch: undefined,
     priority: undefined,
     selector: undefined,

@@ -58,7 +58,12 @@ describe('broker restart', () => {
         const n = next++;
         await publisher.send(queue, { n }).then(
           () => confirmed.add(n),
-          (error: Error) => failed.push(error),
+          (error: Error) => {
+            // Stop at the first failure: after the transport gives up, sends fail at once, and a loop
+            // that kept sending would spin without yielding (and grow `failed` until out of memory).
+            failed.push(error);
+            stop = true;
+          },
         );
       }
     });

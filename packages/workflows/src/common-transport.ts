@@ -75,7 +75,10 @@ export interface SubscriptionRecord {
   readonly destination: string;
   readonly callback: MessageCallback;
   readonly acknowledgement: boolean;
+  /** Parse JSON bodies (false with `disableMangling` or `rawBytes`). */
   readonly mangle: boolean;
+  /** Deliver bodies as Buffers of the broker's bytes: hand `deliver` the bytes, never decoded text. */
+  readonly rawBytes: boolean;
   /** Prefetch as asked for; undefined means the transport's default. */
   readonly prefetch: number | undefined;
   readonly priority: number | undefined;
@@ -94,6 +97,29 @@ export interface SubscriptionRecord {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/**
+ * Marks a header object handed out with a delivery awaiting acknowledgement, so that an ack of an
+ * earlier delivery of the same message-id (AMQP delivery tags restart on a new channel; memory and
+ * ActiveMQ keep a message's id across redeliveries) is recognised as stale. Non-enumerable, so it is
+ * invisible to `Object.keys`, spreading, JSON and `toEqual`; a copy of a header is therefore not
+ * marked and is honoured as the message's current delivery. (Cheaper per message than a WeakSet of
+ * every header handed out.)
+ */
+const DELIVERED: unique symbol = Symbol('zocalo.delivered');
+const MARK: PropertyDescriptor = Object.freeze({ value: true });
+
+function markDelivered(header: ReceivedHeaders): void {
+  try {
+    Object.defineProperty(header, DELIVERED, MARK);
+  } catch {
+    // A frozen header from a third-party transport: it just cannot be recognised as stale.
+  }
+}
+
+function wasDelivered(header: ReceivedHeaders): boolean {
+  return (header as unknown as Record<symbol, unknown>)[DELIVERED] === true;
+}
+
 function reject(error: unknown): Promise<never> {
   return Promise.reject(error);
 }
@@ -110,6 +136,11 @@ function checkName(what: string, name: string): void {
   if (typeof name !== 'string' || name.length === 0) {
     throw new InvalidArgumentError(`${what} name must be a non-empty string, got ${JSON.stringify(name)}`);
   }
+}
+
+/** The body as bytes, for `rawBytes` subscriptions: a string arrives as its UTF-8 bytes. */
+function bodyBytes(body: string | Buffer): Buffer {
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 }
 
 function isThenable(value: unknown): value is PromiseLike<void> {
@@ -131,8 +162,6 @@ export abstract class CommonTransport implements Transport {
   private nextTransactionId = 1;
   private readonly middleware: TransportMiddleware[] = [];
   private readonly listeners = new Set<(event: TransportEvent) => void>();
-  /** Every header object handed out, to recognise an ack for a delivery from an earlier connection. */
-  private readonly delivered = new WeakSet<ReceivedHeaders>();
 
   constructor(options: CommonTransportOptions = {}) {
     this.logger = options.logger ?? getDefaultLogger();
@@ -182,6 +211,25 @@ export abstract class CommonTransport implements Transport {
   /** Mark the connection lost or regained without going through connect()/disconnect(). */
   protected setConnected(connected: boolean): void {
     this.connected = connected;
+  }
+
+  /**
+   * Broker transports call this when they give up reconnecting, after closing their own connections
+   * and timers. The transport ends as after disconnect(): subscriptions end (their pending deliveries
+   * and backlogs are forgotten: the broker has taken the messages back), open transactions are dropped,
+   * and listeners get `disconnected` with the reason. disconnect() afterwards does nothing; connect()
+   * starts afresh. Does nothing if the transport is already disconnected.
+   */
+  protected connectionFailed(error: Error): void {
+    if (!this.connected) return;
+    this.connected = false;
+    for (const record of this.subscriptions.values()) {
+      record.outstanding.clear();
+      record.backlog.length = 0;
+    }
+    this.subscriptions.clear();
+    this.transactions.clear();
+    this.emit({ type: 'disconnected', error });
   }
 
   // ---------------------------------------------------------------- sending
@@ -390,7 +438,8 @@ export abstract class CommonTransport implements Transport {
       destination,
       callback,
       acknowledgement: options.acknowledgement === true,
-      mangle: options.disableMangling !== true,
+      mangle: options.disableMangling !== true && options.rawBytes !== true,
+      rawBytes: options.rawBytes === true,
       prefetch: options.prefetch,
       priority: options.priority,
       selector: options.selector,
@@ -437,11 +486,15 @@ export abstract class CommonTransport implements Transport {
   private dispatch(record: SubscriptionRecord, header: ReceivedHeaders, body: string | Buffer): void {
     if (record.acknowledgement) {
       record.outstanding.set(header['message-id'], header);
-      this.delivered.add(header);
+      markDelivered(header);
     }
     let result: void | Promise<void>;
     try {
-      const message: MessageBody = record.mangle ? decodeBody(body) : bodyText(body);
+      const message: MessageBody = record.mangle
+        ? decodeBody(body)
+        : record.rawBytes
+          ? bodyBytes(body)
+          : bodyText(body);
       result =
         this.middleware.length > 0
           ? this.runReceiveMiddleware(record, { header, message })
@@ -561,7 +614,7 @@ export abstract class CommonTransport implements Transport {
     const record = this.subscriptions.get(Number(header.subscription));
     const pending = record?.outstanding.get(id);
     // A header object we handed out for an earlier delivery of the same id is stale: drop it.
-    if (!record || !pending || (pending !== header && this.delivered.has(header))) {
+    if (!record || !pending || (pending !== header && wasDelivered(header))) {
       this.logger.warn(
         { operation, messageId: id, subscription: header.subscription },
         `${operation} dropped: the delivery is no longer awaiting acknowledgement ` +

@@ -73,3 +73,24 @@ export class BrokerError extends ZocaloError {}
 
 /** The broker could not be reached, or refused the login. */
 export class ConnectionError extends ZocaloError {}
+
+/**
+ * A send was refused at once because too many sends (or bytes) already wait for a connection that
+ * is being re-established. Memory stays bounded however fast a caller sends while the broker is away.
+ * It is a {@link ConnectionError}: the message was not sent.
+ */
+export class SendBacklogFullError extends ConnectionError {
+  constructor(
+    /** What waits: e.g. `amqp transport: the connection to RabbitMQ`. */
+    what: string,
+    readonly waiting: number,
+    readonly waitingBytes: number,
+    hint = '',
+  ) {
+    super(
+      `${what} is being re-established, and ${waiting} send(s) (${Math.round(waitingBytes / 1024)} kB) ` +
+        "already wait for it; this one was not sent. Wait for the transport's 'reconnected' event (or for " +
+        `earlier sends to settle) before sending more${hint}`,
+    );
+  }
+}

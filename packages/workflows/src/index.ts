@@ -34,6 +34,7 @@ export { ServiceState } from './transport';
 export {
   BrokerError,
   ConnectionError,
+  SendBacklogFullError,
   DestinationNotFoundError,
   DisconnectedError,
   InvalidArgumentError,
@@ -90,5 +91,5 @@ export { WORKFLOWS_VERSION } from './services/version';
 export type { BrokerAddress, BrokerAddressNames } from './broker-addresses';
 export { brokerAddresses } from './broker-addresses';
 export type { IniSections } from './ini';
-export { parseIni } from './ini';
+export { parseIni, readIniSection } from './ini';
 export { pickSettings } from './transport-settings';

@@ -5,7 +5,42 @@
  * default), so that a file shared with Python services means the same here.
  */
 
+import { readFileSync } from 'node:fs';
+import { TransportConfigError } from './errors';
+
 export type IniSections = Record<string, Record<string, string>>;
+
+/**
+ * The given keys of one section of an INI file (python-workflows' `--stomp-conf` / `--rabbit-conf`),
+ * those present only. An unreadable file, a malformed one or a missing section is a
+ * {@link TransportConfigError} naming the file; `who` (e.g. `stomp transport`) starts its message.
+ */
+export function readIniSection(
+  path: string,
+  section: string,
+  keys: readonly string[],
+  who: string,
+): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new TransportConfigError(
+      `${who}: cannot read configuration file ${path} (${(error as Error).message}); check the path`,
+      { cause: error },
+    );
+  }
+  let found: Record<string, string> | undefined;
+  try {
+    found = parseIni(text)[section];
+  } catch (error) {
+    throw new TransportConfigError(`${who}: ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  if (!found) {
+    throw new TransportConfigError(`${who}: configuration file ${path} has no [${section}] section`);
+  }
+  return Object.fromEntries(keys.filter((key) => found[key] !== undefined).map((key) => [key, found[key]]));
+}
 
 /** Parse INI text into sections of lower-cased keys. Later duplicates win. */
 export function parseIni(text: string): IniSections {

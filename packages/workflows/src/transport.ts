@@ -36,7 +36,8 @@ export interface ReceivedHeaders {
 
 /**
  * A message body as received: the parsed JSON value when mangling is on (a body that is not valid
- * JSON arrives as the raw string), or the body text when mangling is disabled.
+ * JSON arrives as the raw string), the body text when mangling is disabled, or a Node `Buffer` of the
+ * broker's bytes when the subscription asked for `rawBytes`.
  */
 export type MessageBody = unknown;
 
@@ -81,6 +82,12 @@ export interface SubscribeOptionsBase {
   readonly acknowledgement?: boolean;
   /** Deliver the body as text, without parsing JSON. Default `false`. */
   readonly disableMangling?: boolean;
+  /**
+   * Deliver the body as the broker's bytes (a Node `Buffer`), neither decoded nor parsed, and implies
+   * no mangling. Default `false`. For bodies that need not be UTF-8 text (e.g. a dead-letter queue that
+   * must be moved byte for byte); a body sent as a string arrives as its UTF-8 bytes.
+   */
+  readonly rawBytes?: boolean;
   /** Most unacknowledged messages in flight to this subscription. Capability `prefetch`. */
   readonly prefetch?: number;
   /** Consumer priority: higher-priority consumers are served first. Capability `priority`. */

@@ -2,10 +2,20 @@ import type { ReceivedHeaders, SubscriptionId, TransportEvent } from '../src';
 import { MemoryBroker, MemoryTransport } from '../src';
 import { recordingLogger, until } from './helpers';
 
-/** Exposes the protected reconnect hook, as a broker transport would use it. */
+/** Exposes the protected reconnect hooks, as a broker transport would use them. */
 class ReconnectingTransport extends MemoryTransport {
   simulateReconnect(id: SubscriptionId): void {
     this.forgetDeliveries(this.subscriptions.get(id)!);
+  }
+
+  /** The connection dropped and reconnecting gave up: the broker takes back what was unacknowledged. */
+  async simulateGivingUp(error: Error): Promise<void> {
+    await this.disconnectBroker();
+    this.connectionFailed(error);
+  }
+
+  get subscriptionCount(): number {
+    return this.subscriptions.size;
   }
 }
 
@@ -75,6 +85,86 @@ describe('CommonTransport', () => {
     expect(logger.records.some((r) => r.level === 'warn' && /ack dropped/.test(r.msg ?? ''))).toBe(true);
     // The broker still holds it unacknowledged: the ack really was not passed on.
     expect(broker.stats('stale').inFlight).toBe(1);
+    await transport.disconnect();
+  });
+
+  it('honours an ack made with a copy of the header, and drops one of an earlier delivery of the id', async () => {
+    const logger = recordingLogger();
+    const broker = new MemoryBroker();
+    const transport = new MemoryTransport({ broker, logger });
+    await transport.connect();
+    const got: ReceivedHeaders[] = [];
+    await transport.subscribe('copies', (header) => void got.push(header), { acknowledgement: true });
+    await transport.send('copies', 1);
+    await until(() => got.length === 1);
+    await transport.nack(got[0], { requeue: true });
+    await until(() => got.length === 2);
+    // The same message id again: the first header object is from the earlier delivery, so stale.
+    expect(got[1]['message-id']).toBe(got[0]['message-id']);
+    expect(Object.keys(got[1])).not.toContain('zocalo.delivered');
+    await transport.ack(got[0]);
+    expect(logger.records.filter((r) => r.level === 'warn' && /ack dropped/.test(r.msg ?? ''))).toHaveLength(
+      1,
+    );
+    expect(broker.stats('copies').inFlight).toBe(1);
+    // A copy (as middleware or a wrapper may make) stands for the current delivery.
+    await transport.ack({ ...got[1] });
+    expect(broker.stats('copies').inFlight).toBe(0);
+    await transport.disconnect();
+  });
+
+  it('ends cleanly when reconnecting gives up: event with the error, deliveries forgotten, disconnect a no-op', async () => {
+    const logger = recordingLogger();
+    const broker = new MemoryBroker();
+    const transport = new ReconnectingTransport({ broker, logger });
+    const events: TransportEvent[] = [];
+    transport.onEvent((event) => events.push(event));
+    await transport.connect();
+    const got: ReceivedHeaders[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const id = await transport.subscribe(
+      'givingup',
+      (header) => {
+        got.push(header);
+        return held;
+      },
+      { acknowledgement: true, prefetch: 3 },
+    );
+    for (const n of [1, 2, 3]) await transport.send('givingup', n);
+    // One delivery in the callback, two waiting in the subscription's backlog.
+    await until(() => got.length === 1 && broker.stats('givingup').inFlight === 3);
+    const reason = new Error('gave up reconnecting');
+    await transport.simulateGivingUp(reason);
+    expect(events.map((event) => event.type)).toEqual(['connected', 'disconnected']);
+    expect(events[1]).toEqual({ type: 'disconnected', error: reason });
+    expect(transport.isConnected()).toBe(false);
+    expect(transport.subscriptionCount).toBe(0);
+    // The broker has every message back; the backlog is not delivered when the callback finishes.
+    expect(broker.stats('givingup')).toMatchObject({ depth: 3, inFlight: 0, consumers: 0 });
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(got).toHaveLength(1);
+    await expect(transport.ack(got[0])).rejects.toThrow(/while disconnected/);
+    await expect(transport.unsubscribe(id)).rejects.toThrow(/no subscription/);
+    await expect(transport.send('givingup', 4)).rejects.toThrow(/while disconnected/);
+    // disconnect() afterwards is harmless: no error, no second event.
+    await transport.disconnect();
+    await transport.disconnect();
+    expect(events).toHaveLength(2);
+    // connect() starts afresh.
+    await transport.connect();
+    const again: unknown[] = [];
+    await transport.subscribe(
+      'givingup',
+      (header, message) => {
+        again.push(message);
+        return transport.ack(header);
+      },
+      { acknowledgement: true },
+    );
+    await until(() => again.length === 3);
+    expect(again).toEqual([1, 2, 3]);
     await transport.disconnect();
   });
 

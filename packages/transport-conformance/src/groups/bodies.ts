@@ -2,7 +2,17 @@ import { expectError } from '../expect-error';
 import type { ConformanceOptions } from '../harness';
 import { useHarness } from '../harness';
 
-/** JSON mangling, raw bodies, unicode, large bodies, and bodies that are not JSON. */
+/**
+ * Bytes no text decoding survives: NUL (in the middle, where STOMP would end a frame without
+ * content-length), 0xff/0xfe (never valid UTF-8), a truncated multi-byte sequence, an overlong
+ * encoding and a lone continuation byte.
+ */
+export const ARBITRARY_BYTES: Buffer = Buffer.from([
+  0x00, 0xff, 0xfe, 0x41, 0x00, 0x42, 0xe2, 0x82, 0xc0, 0xaf, 0x80, 0xed, 0xa0, 0x80, 0x0a, 0x00, 0x0d, 0x0a,
+  0x7b, 0x22, 0xf0, 0x9f, 0xa7, 0x00, 0xff,
+]);
+
+/** JSON mangling, raw bodies and bytes, unicode, large bodies, and bodies that are not JSON. */
 export function bodyTests(options: ConformanceOptions): void {
   describe('bodies', () => {
     const harness = useHarness(options);
@@ -58,6 +68,49 @@ export function bodyTests(options: ConformanceOptions): void {
       await transport.rawSend(queue, Buffer.from('bytes ✓ ü', 'utf8'));
       await collector.waitFor(1);
       expect(collector.messages).toEqual(['bytes ✓ ü']);
+    });
+
+    it('round-trips arbitrary bytes to a rawBytes subscriber, byte-identical', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('rawbytes');
+      const collector = harness().collector();
+      await transport.subscribe(queue, collector.callback, { rawBytes: true });
+      await transport.rawSend(queue, ARBITRARY_BYTES);
+      await transport.rawSend(queue, Buffer.alloc(0));
+      await collector.waitFor(2);
+      const [first, second] = collector.messages;
+      expect(Buffer.isBuffer(first)).toBe(true);
+      expect((first as Buffer).equals(ARBITRARY_BYTES)).toBe(true);
+      expect(Buffer.isBuffer(second)).toBe(true);
+      expect((second as Buffer).length).toBe(0);
+    });
+
+    it('keeps the bytes a rawBytes subscriber receives even if the sender reuses its Buffer', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('rawbytescopy');
+      const collector = harness().collector();
+      await transport.subscribe(queue, collector.callback, { rawBytes: true, acknowledgement: true });
+      const body = Buffer.from([1, 2, 3, 0, 4]);
+      await transport.rawSend(queue, body);
+      body.fill(9);
+      const [{ header, message }] = await collector.waitFor(1);
+      await transport.ack(header);
+      expect(Buffer.from(message as Buffer)).toEqual(Buffer.from([1, 2, 3, 0, 4]));
+    });
+
+    it('delivers the UTF-8 bytes of the text to a rawBytes subscriber of JSON and string sends', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('rawbytesjson');
+      const collector = harness().collector();
+      await transport.subscribe(queue, collector.callback, { rawBytes: true });
+      const message = { text: 'Größe ✓ 🧪', list: [1, null, true] };
+      await transport.send(queue, message);
+      await transport.rawSend(queue, 'plain ✓ text');
+      await collector.waitFor(2);
+      const [json, text] = collector.messages as Buffer[];
+      expect(Buffer.isBuffer(json)).toBe(true);
+      expect(json.equals(Buffer.from(JSON.stringify(message), 'utf8'))).toBe(true);
+      expect(text.equals(Buffer.from('plain ✓ text', 'utf8'))).toBe(true);
     });
 
     it('round-trips unicode: accents, CJK, emoji, combining marks, escapes', async () => {

@@ -1,4 +1,5 @@
 import type { ConformanceOptions } from '../harness';
+import { ARBITRARY_BYTES } from './bodies';
 import { useHarness } from '../harness';
 
 /** Broadcasts: fan-out to every current subscriber, nothing for those who come later. */
@@ -44,6 +45,21 @@ export function broadcastTests(options: ConformanceOptions): void {
       await Promise.all([raw.waitFor(1), parsed.waitFor(1)]);
       expect(raw.messages).toEqual(['{"v": 1}']);
       expect(parsed.messages).toEqual([{ v: 1 }]);
+    });
+
+    it('delivers raw bytes of a broadcast byte-identical to every rawBytes subscriber', async () => {
+      const transport = await harness().connect();
+      const topic = harness().name('rawbytesbroadcast');
+      const first = harness().collector();
+      const second = harness().collector();
+      await transport.subscribeBroadcast(topic, first.callback, { rawBytes: true });
+      await transport.subscribeBroadcast(topic, second.callback, { rawBytes: true });
+      await transport.rawBroadcast(topic, ARBITRARY_BYTES);
+      await Promise.all([first.waitFor(1), second.waitFor(1)]);
+      for (const collector of [first, second]) {
+        expect(Buffer.isBuffer(collector.messages[0])).toBe(true);
+        expect((collector.messages[0] as Buffer).equals(ARBITRARY_BYTES)).toBe(true);
+      }
     });
 
     it('stops delivering broadcasts after unsubscribe', async () => {

@@ -36,6 +36,28 @@ export function messagingTests(options: ConformanceOptions): void {
       expect(String(header['x-unicode'])).toBe('Größe ✓');
     });
 
+    it('carries header values of arbitrary text through: unicode, colons, line breaks, backslashes', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('headertext');
+      const collector = harness().collector();
+      await transport.subscribe(queue, collector.callback);
+      const headers = {
+        'x-colons': 'a:b::c: ',
+        'x-lines': 'first\nsecond\r\nthird\n',
+        'x-backslashes': 'C:\\path\\n not a newline \\c \\',
+        'x-unicode': 'Ünïcödé 日本語 🧪 e\u0301 \u00a0',
+        'x-json': '{"a": [1, "b:c"]}',
+      };
+      await transport.send(queue, 1, { headers });
+      // Long multi-byte values, many at once: a header line that spans the reads of a socket must still
+      // decode (a multi-byte character may be split between two reads).
+      const long = '✓ü€'.repeat(600);
+      for (let i = 0; i < 40; i++) await transport.rawSend(queue, String(i), { headers: { 'x-long': long } });
+      const [{ header }, ...rest] = await collector.waitFor(41, Math.max(harness().timeout, 20000));
+      for (const [name, value] of Object.entries(headers)) expect(header[name]).toBe(value);
+      for (const delivery of rest) expect(delivery.header['x-long']).toBe(long);
+    });
+
     it('keeps the order of messages to one consumer', async () => {
       const transport = await harness().connect();
       const queue = harness().name('order');

@@ -129,7 +129,8 @@ export class MemoryTransport extends CommonTransport {
     const message: StoredMessage = {
       id: this.broker.messageId(),
       destination: publication.destination,
-      body: publication.body,
+      // A broker keeps its own copy of the bytes: the sender may reuse its Buffer.
+      body: typeof publication.body === 'string' ? publication.body : Buffer.from(publication.body),
       headers: publication.headers,
       persistent: publication.persistent,
       timestamp: Date.now(),
@@ -168,7 +169,8 @@ export class MemoryTransport extends CommonTransport {
   private release(record: SubscriptionRecord): void {
     const consumer = record.broker as MemoryConsumer;
     consumer.closed = true;
-    for (const message of consumer.unacked.values()) {
+    // Each goes back to the front of the queue: newest first, so that they keep their order.
+    for (const message of [...consumer.unacked.values()].reverse()) {
       consumer.queue.inFlight.delete(message.id);
       this.broker.release(consumer.queue, message);
     }
@@ -189,7 +191,13 @@ export class MemoryTransport extends CommonTransport {
     header.timestamp = message.timestamp;
     if (message.expires !== 0) header.expires = message.expires;
     if (message.persistent !== undefined) header.persistent = message.persistent;
-    this.deliver(record, header as unknown as ReceivedHeaders, message.body);
+    const body = message.body;
+    // Each delivery gets bytes of its own (a broadcast shares one stored message between subscribers).
+    this.deliver(
+      record,
+      header as unknown as ReceivedHeaders,
+      record.rawBytes && typeof body !== 'string' ? Buffer.from(body) : body,
+    );
   }
 
   protected override subscriptionReady(record: SubscriptionRecord): void {
