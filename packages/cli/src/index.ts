@@ -4,7 +4,9 @@
  * - `program.ts`: {@link createProgram} (commander) and {@link runCli}, which runs a command line and
  *   maps failures to one-line messages and exit codes (`cli-error.ts`).
  * - `commands/`: one file per command — `go` ({@link go}: send a processing request), `service`,
- *   `wrap`, `shutdown`, `status`, `recipe validate|graph`.
+ *   `wrap`, `shutdown`, `status`, `recipe validate|graph`, `dlq check|purge|reinject`, `queue drain`.
+ * - `dead-letters.ts`: DLQ names and counts per broker (statistics plugin, management API);
+ *   `progress.ts`: progress bars on a terminal, plain lines otherwise.
  * - `site.ts`: the site configuration, environment and transport options every broker command
  *   shares, and connecting with a clear error; `transport-packages.ts` brings the broker transports.
  * - `entry-points.ts` / `services.ts`: services (and plugins) found among installed packages, as
@@ -21,6 +23,12 @@ export type { GoOptions } from './commands/go';
 export { go, goHeaders } from './commands/go';
 export { completeHost, sendShutdown, shutdownCommands } from './commands/shutdown';
 export { factoryContext } from './commands/service';
+export { parseSeconds } from './commands/dlq';
+export { parseRate } from './commands/queue';
+export type { DeadLetterBroker, ManagementOptions } from './dead-letters';
+export { addManagementOptions, deadLetterBroker } from './dead-letters';
+export type { Progress, ProgressOptions } from './progress';
+export { createProgress } from './progress';
 export type { Site, SiteOptions } from './site';
 export { addSiteOptions, disconnectQuietly, loadSite } from './site';
 export { TRANSPORT_PACKAGES, loadTransportPackage } from './transport-packages';

@@ -7,7 +7,9 @@
 import { Command, CommanderError } from 'commander';
 import { WORKFLOWS_VERSION } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
+import { registerDlq } from './commands/dlq';
 import { registerGo } from './commands/go';
+import { registerQueue } from './commands/queue';
 import { registerRecipe } from './commands/recipe';
 import { registerService } from './commands/service';
 import { registerShutdown } from './commands/shutdown';
@@ -33,7 +35,7 @@ export function createProgram(io: CliIo, options: CliOptions = {}): Command {
   const program = new Command('zocalo')
     .description(
       'Zocalo for TypeScript: send processing requests, run services and wrapped programs, stop them, ' +
-        'watch their status, and check recipes. Every command takes --help.',
+        'watch their status, check recipes, and handle dead-lettered messages. Every command takes --help.',
     )
     .version(CLI_VERSION, '-V, --version')
     .helpCommand(true)
@@ -47,6 +49,8 @@ export function createProgram(io: CliIo, options: CliOptions = {}): Command {
   registerShutdown(program, io);
   registerStatus(program, io);
   registerRecipe(program, io);
+  registerDlq(program, io);
+  registerQueue(program, io);
   return program;
 }
 

@@ -104,7 +104,7 @@ describe('bad input: a one-line message and a non-zero exit', () => {
       'unknown service',
       ['service', 'Nope', '-t', 'memory'],
       2,
-      /^zocalo service: unknown service "Nope": known services are Dispatcher \(zocalo service --list\)/,
+      /^zocalo service: unknown service "Nope": known services are Dispatcher, Schlockmeister \(zocalo service --list\)/,
     ],
     ['no service name', ['service'], 2, /^zocalo service: Give the name of a service/],
     [
@@ -227,6 +227,7 @@ describe('zocalo service', () => {
     const result = await zocalo(['service', '--list']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Dispatcher +@zocalo\/dispatcher$/m);
+    expect(result.stdout).toMatch(/^Schlockmeister +@zocalo\/schlockmeister$/m);
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('runs the Dispatcher and exits 0 after %s', async (signal) => {

@@ -1,10 +1,17 @@
 /**
  * One dead-lettered message as a JSON file: every header, the body, where it came from. Bodies that are
  * valid UTF-8 are stored as text (`body`); others as base64 (`bodyBase64`) so no byte is lost.
+ *
+ * The same file also carries python-zocalo's `dlq_purge` fields (`exported`, `message`, and for RabbitMQ
+ * `header.headers['x-death']`), so Python's `zocalo.dlq_reinject` can send it back; and
+ * {@link parseDlqFile} reads a file Python wrote (`{"header": {...}, "message": <body>}`).
  */
 import type { HeaderValue } from '@zocalo/workflows';
 
 export const DLQ_FILE_VERSION = 1;
+
+/** A header value as a file holds it: what the transports deliver, or (Python's files) nested JSON. */
+export type SavedHeaderValue = HeaderValue | null | SavedHeaderValue[] | { [key: string]: SavedHeaderValue };
 
 export interface DlqFile {
   readonly version: typeof DLQ_FILE_VERSION;
@@ -14,14 +21,31 @@ export interface DlqFile {
   readonly originalQueue: string;
   /** ISO time the file was written. */
   readonly savedAt: string;
-  readonly header: Readonly<Record<string, HeaderValue | null>>;
+  readonly header: Readonly<Record<string, SavedHeaderValue>>;
   /** The body as text, when it is valid UTF-8. */
   readonly body?: string;
   /** The body as base64, when it is not valid UTF-8. */
   readonly bodyBase64?: string;
+  /** python-zocalo: local date and time of the export. */
+  readonly exported?: { readonly date: string; readonly time: string };
+  /**
+   * python-zocalo: the body as its service would have received it — the parsed JSON, or the text when
+   * it is not JSON. Absent for a body that is not UTF-8 (Python's tools could not send it faithfully).
+   */
+  readonly message?: unknown;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A delivered body as bytes or text: the bytes of a `rawBytes` subscription, the text of one with mangling
+ * off, or (a transport that parsed it anyway) the value as JSON again.
+ */
+export function rawBody(message: unknown): string | Buffer {
+  if (typeof message === 'string' || Buffer.isBuffer(message)) return message;
+  if (message instanceof Uint8Array) return Buffer.from(message);
+  return JSON.stringify(message) ?? '';
+}
 
 /** `body` when the bytes are valid UTF-8, `bodyBase64` otherwise. */
 export function encodeBody(body: string | Buffer): { body: string } | { bodyBase64: string } {
@@ -43,19 +67,35 @@ function stripQueuePrefix(destination: string): string {
   return destination.startsWith('/queue/') ? destination.slice('/queue/'.length) : destination;
 }
 
-function firstDeathQueue(xDeath: unknown): string | undefined {
-  let value = xDeath;
-  if (typeof value === 'string') {
+/** A message's `x-death` history: an array, or the JSON text the AMQP transport delivers. */
+export function xDeathEntries(value: unknown): Array<Record<string, unknown>> {
+  let parsed = value;
+  if (typeof parsed === 'string') {
     try {
-      value = JSON.parse(value) as unknown;
+      parsed = JSON.parse(parsed) as unknown;
     } catch {
-      return undefined;
+      return [];
     }
   }
-  const first: unknown = Array.isArray(value) ? value[0] : value;
-  if (typeof first !== 'object' || first === null) return undefined;
-  const queue = (first as Record<string, unknown>).queue;
-  return typeof queue === 'string' ? queue : undefined;
+  const list: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
+  return list.filter(
+    (entry): entry is Record<string, unknown> => typeof entry === 'object' && entry !== null,
+  );
+}
+
+/** `x-death` from the header itself (ours) or from its nested `headers` (python-workflows' pika header). */
+function xDeathOf(header: Readonly<Record<string, unknown>>): Array<Record<string, unknown>> {
+  const own = xDeathEntries(header['x-death']);
+  if (own.length > 0) return own;
+  const nested = header.headers;
+  if (typeof nested === 'object' && nested !== null && !Array.isArray(nested)) {
+    return xDeathEntries((nested as Record<string, unknown>)['x-death']);
+  }
+  return [];
+}
+
+function withoutDlqPrefix(name: string): string {
+  return name.startsWith('DLQ.') || name.startsWith('dlq.') ? name.slice(4) : name;
 }
 
 /**
@@ -65,24 +105,119 @@ function firstDeathQueue(xDeath: unknown): string | undefined {
 export function originalQueueOf(dlq: string, header: Readonly<Record<string, unknown>>): string {
   const original = header['original-destination'];
   if (typeof original === 'string' && original.length > 0) return stripQueuePrefix(original);
-  const death = firstDeathQueue(header['x-death']);
-  if (death !== undefined) return death;
-  if (dlq.startsWith('DLQ.') || dlq.startsWith('dlq.')) return dlq.slice(4);
-  return dlq;
+  const death = xDeathOf(header)[0]?.queue;
+  if (typeof death === 'string' && death.length > 0) return death;
+  return withoutDlqPrefix(dlq);
 }
 
-/** Checks the shape of a parsed file; throws with the reason when it is not a DLQ message file. */
+function twoDigits(value: number): string {
+  return value.toString().padStart(2, '0');
+}
+
+/** python-zocalo's `exported` stamp: local date and time. */
+export function exportedStamp(now: Date = new Date()): { date: string; time: string } {
+  return {
+    date: `${now.getFullYear()}-${twoDigits(now.getMonth() + 1)}-${twoDigits(now.getDate())}`,
+    time: `${twoDigits(now.getHours())}:${twoDigits(now.getMinutes())}:${twoDigits(now.getSeconds())}`,
+  };
+}
+
+function pythonMessage(encoded: { body: string } | { bodyBase64: string }): { message?: unknown } {
+  if (!('body' in encoded)) return {};
+  try {
+    return { message: JSON.parse(encoded.body) as unknown };
+  } catch {
+    return { message: encoded.body };
+  }
+}
+
+/**
+ * The file for one message taken from `dlq`: ours and python-zocalo's fields. A RabbitMQ message's
+ * `x-death` is also put where Python's `dlq_reinject` looks (`header.headers['x-death']`, as a list).
+ */
+export function dlqFileFor(
+  dlq: string,
+  header: Readonly<Record<string, HeaderValue | undefined>>,
+  body: string | Buffer,
+  now: Date = new Date(),
+): DlqFile {
+  const saved: Record<string, SavedHeaderValue> = {};
+  for (const [name, value] of Object.entries(header)) if (value !== undefined) saved[name] = value;
+  const death = xDeathEntries(header['x-death']);
+  if (death.length > 0 && saved.headers === undefined) {
+    saved.headers = { 'x-death': JSON.parse(JSON.stringify(death)) as SavedHeaderValue[] };
+  }
+  const encoded = encodeBody(body);
+  return {
+    version: DLQ_FILE_VERSION,
+    dlq,
+    originalQueue: originalQueueOf(dlq, header),
+    savedAt: now.toISOString(),
+    header: saved,
+    ...encoded,
+    exported: exportedStamp(now),
+    ...pythonMessage(encoded),
+  };
+}
+
+/** Thrown by {@link parseDlqFile} for text that is not a DLQ message file; the message says why. */
+export class DlqFileError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DlqFileError';
+  }
+}
+
+/**
+ * Reads a DLQ message file: ours, or python-zocalo's (`header` + `message`, the original queue from
+ * `original-destination` / `destination` on ActiveMQ or the first `x-death` entry on RabbitMQ; a
+ * `message` that is a string is sent as that text, any other JSON value as its JSON). Throws a
+ * {@link DlqFileError} saying what is wrong otherwise.
+ */
 export function parseDlqFile(text: string): DlqFile {
-  const value: unknown = JSON.parse(text);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new DlqFileError(`not valid JSON (${(error as Error).message})`, { cause: error });
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Error('not a JSON object');
+    throw new DlqFileError('not a JSON object');
   }
   const record = value as Record<string, unknown>;
-  if (typeof record.header !== 'object' || record.header === null) throw new Error('no "header" object');
-  if (typeof record.originalQueue !== 'string') throw new Error('no "originalQueue" string');
-  if (record.body === undefined && typeof record.bodyBase64 !== 'string') {
-    throw new Error('neither "body" nor "bodyBase64"');
+  if (typeof record.header !== 'object' || record.header === null || Array.isArray(record.header)) {
+    throw new DlqFileError('no "header" object');
   }
-  if (record.body !== undefined && typeof record.body !== 'string') throw new Error('"body" is not a string');
-  return value as DlqFile;
+  const header = record.header as Record<string, SavedHeaderValue>;
+  if (record.body !== undefined && typeof record.body !== 'string') {
+    throw new DlqFileError('"body" is not a string');
+  }
+  if (record.bodyBase64 !== undefined && typeof record.bodyBase64 !== 'string') {
+    throw new DlqFileError('"bodyBase64" is not a string');
+  }
+  if (typeof record.body === 'string' || typeof record.bodyBase64 === 'string') {
+    if (typeof record.originalQueue !== 'string') throw new DlqFileError('no "originalQueue" string');
+    return value as DlqFile;
+  }
+  if (record.message === undefined) throw new DlqFileError('neither "body", "bodyBase64" nor "message"');
+  // python-zocalo's file.
+  const destination = typeof header.destination === 'string' ? stripQueuePrefix(header.destination) : '';
+  const dlq = destination || 'unknown';
+  const originalQueue = originalQueueOf(dlq, header);
+  if (originalQueue === 'unknown') {
+    throw new DlqFileError('no original queue: no "original-destination", "destination" or "x-death" header');
+  }
+  const exported = record.exported as { date?: unknown; time?: unknown } | undefined;
+  return {
+    version: DLQ_FILE_VERSION,
+    dlq,
+    originalQueue,
+    savedAt:
+      typeof exported?.date === 'string' && typeof exported.time === 'string'
+        ? `${exported.date}T${exported.time}`
+        : '',
+    header,
+    body: typeof record.message === 'string' ? record.message : JSON.stringify(record.message),
+    message: record.message,
+  };
 }

@@ -1,10 +1,12 @@
 /**
  * `zocalo queue drain SRC DST [--rate n/s]`, library side: moves every message of one queue to another,
  * each acked on the source only after the send to the destination resolved (broker confirmed), so
- * nothing is lost; a failed send leaves its message on the source.
+ * nothing is lost; a failed send leaves its message on the source and stops the drain. Bodies move as
+ * bytes (`rawBytes`), so nothing is re-encoded on the way.
  */
 import type { MessageBody, ReceivedHeaders, Transport } from '@zocalo/workflows';
 import { reinjectHeaders } from './dlq';
+import { rawBody } from './dlq-file';
 
 export interface QueueDrainOptions {
   /** At most this many messages per second. Default: as fast as the broker confirms. */
@@ -21,11 +23,8 @@ export interface QueueDrainResult {
   readonly moved: number;
   /** Sends that failed; their messages stay on the source queue. */
   readonly failed: number;
-}
-
-function asBody(message: MessageBody): string | Buffer {
-  if (typeof message === 'string' || Buffer.isBuffer(message)) return message;
-  return JSON.stringify(message) ?? '';
+  /** Why the first failed send failed. */
+  readonly error?: string;
 }
 
 export async function queueDrain(
@@ -40,6 +39,7 @@ export async function queueDrain(
   const spacingMs = options.rate !== undefined && options.rate > 0 ? 1000 / options.rate : 0;
   let moved = 0;
   let failed = 0;
+  let error: string | undefined;
   let lastActivity = Date.now();
   let nextAt = Date.now();
 
@@ -52,9 +52,10 @@ export async function queueDrain(
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       nextAt = Math.max(nextAt, Date.now()) + spacingMs;
       try {
-        await transport.rawSend(destination, asBody(message), { headers: reinjectHeaders(header) });
-      } catch {
+        await transport.rawSend(destination, rawBody(message), { headers: reinjectHeaders(header) });
+      } catch (cause) {
         failed += 1;
+        error ??= `cannot send to ${destination}: ${(cause as Error).message}`;
         return;
       }
       await transport.ack(header);
@@ -62,7 +63,7 @@ export async function queueDrain(
       lastActivity = Date.now();
       options.onProgress?.(moved);
     },
-    { acknowledgement: true, disableMangling: true, prefetch: 1 },
+    { acknowledgement: true, rawBytes: true, prefetch: 1 },
   );
   try {
     while (Date.now() - lastActivity < idleMs && moved < max && failed === 0) {
@@ -71,5 +72,5 @@ export async function queueDrain(
   } finally {
     await transport.unsubscribe(subscription);
   }
-  return { moved, failed };
+  return error === undefined ? { moved, failed } : { moved, failed, error };
 }

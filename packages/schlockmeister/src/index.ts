@@ -7,7 +7,8 @@
  */
 export { Schlockmeister } from './schlockmeister';
 export type { QuarantinedMessage, SchlockmeisterOptions } from './schlockmeister';
-export { CONSUMER_ADVISORY_TOPIC, advisoryQueue } from './advisory';
+export { CONSUMER_ADVISORY_TOPIC, advisoryQueue, isQuarantineSelector, parseAdvisory } from './advisory';
+export type { AdvisoryEvent } from './advisory';
 export { DEFAULT_IGNORE, matchesAny } from './patterns';
 export { dlqPurge, dlqReinject, reinjectHeaders } from './dlq';
 export type {
@@ -17,8 +18,19 @@ export type {
   ReinjectOutcome,
   ReinjectStatus,
 } from './dlq';
-export { DLQ_FILE_VERSION, decodeBody, encodeBody, originalQueueOf, parseDlqFile } from './dlq-file';
-export type { DlqFile } from './dlq-file';
+export {
+  DLQ_FILE_VERSION,
+  DlqFileError,
+  decodeBody,
+  dlqFileFor,
+  encodeBody,
+  exportedStamp,
+  originalQueueOf,
+  parseDlqFile,
+  rawBody,
+  xDeathEntries,
+} from './dlq-file';
+export type { DlqFile, SavedHeaderValue } from './dlq-file';
 export {
   RabbitManagement,
   effectivePolicy,
@@ -44,5 +56,21 @@ export { countByHolding } from './count';
 export type { CountByHoldingOptions, QueueCount } from './count';
 export { schlockmeisterSettings } from './settings';
 export type { SchlockmeisterSettings } from './settings';
-export { schlockmeisterService } from './service';
+export { SchlockmeisterTransportError, schlockmeisterService } from './service';
 export type { SchlockmeisterServiceOptions } from './service';
+export {
+  STORAGE_PREFIX,
+  createSchlockmeister,
+  managementFromSite,
+  storageBlock,
+} from './create-schlockmeister';
+export type { SchlockmeisterFactoryContext } from './create-schlockmeister';
+export {
+  STATISTICS_PREFIX,
+  StatisticsReplyError,
+  StatisticsUnavailableError,
+  activemqDlqCheck,
+  activemqStatistics,
+  parseStatistics,
+} from './statistics';
+export type { DestinationStatistics, StatisticsOptions } from './statistics';

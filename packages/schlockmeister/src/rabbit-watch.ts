@@ -88,7 +88,8 @@ export class RabbitDlqWatcher {
     this.scanMs = (options.scanInterval ?? 5) * 1000;
     this.peekLimit = options.peekLimit ?? 1000;
     this.include = options.include ?? ['dlq.*'];
-    this.logger = (options.logger ?? getDefaultLogger()).child({ service: 'Schlockmeister' });
+    // A given logger (the service runtime's) already names the service: no second `service` field.
+    this.logger = options.logger ?? getDefaultLogger().child({ service: 'Schlockmeister' });
     this.onArrival = options.onArrival;
   }
 

@@ -3,16 +3,19 @@
  * killing the services that took them) and quarantines them in `DLQ.<queue>`, with their headers logged.
  *
  * It watches queues that are in use: those named in `queues` (always), and those it learns about from the
- * consumer advisories (`ActiveMQ.Advisory.Consumer.Queue.>`). On each it subscribes with the broker-side
+ * consumer advisories (`ActiveMQ.Advisory.Consumer.Queue.>`; the broker also announces the consumers that
+ * already exist when the advisory subscription starts). On each it subscribes with the broker-side
  * selector `JMSXDeliveryCount><limit>`, acknowledgement on and mangling off, so it only ever receives
  * messages that have been delivered too often; each is logged and nacked, which on ActiveMQ dead-letters
- * it at once. A queue that is neither pinned nor active (no advisory, no catch) for `idleTimeout` seconds
- * is dropped. Several Schlockmeisters on one broker are competing consumers of the same queue, so each
- * poison message is delivered to (and quarantined by) one of them only.
+ * it at once. A queue that is not pinned is dropped once it has had no service consumer (its own and other
+ * Schlockmeisters' selector subscriptions do not count) and no catch for `idleTimeout` seconds. Several
+ * Schlockmeisters on one broker are competing consumers of the same queue, so each poison message is
+ * delivered to (and quarantined by) one of them only.
  */
 import type { Logger, MessageBody, ReceivedHeaders, SubscriptionId, Transport } from '@zocalo/workflows';
 import { getDefaultLogger } from '@zocalo/workflows';
-import { advisoryQueue, CONSUMER_ADVISORY_TOPIC } from './advisory';
+import { advisoryQueue, CONSUMER_ADVISORY_TOPIC, isQuarantineSelector, parseAdvisory } from './advisory';
+import { rawBody } from './dlq-file';
 import { DEFAULT_IGNORE, matchesAny } from './patterns';
 
 export interface SchlockmeisterOptions {
@@ -22,11 +25,16 @@ export interface SchlockmeisterOptions {
   readonly limit?: number;
   /** Queue name patterns (`*` wildcard) to ignore, in addition to {@link DEFAULT_IGNORE}. */
   readonly ignore?: readonly string[];
+  /**
+   * Only queues matching one of these patterns are watched (pinned and discovered alike), e.g. one
+   * site's queues on a shared broker. Default: every queue not ignored.
+   */
+  readonly include?: readonly string[];
   /** Queues to watch from the start and never drop. */
   readonly queues?: readonly string[];
   /** Learn active queues from the consumer advisory topic. Default true. */
   readonly discover?: boolean;
-  /** Seconds without activity after which a discovered queue is dropped. Default 15. */
+  /** Seconds a discovered queue may go without service consumers or catches before it is dropped (15). */
   readonly idleTimeout?: number;
   /** Seconds between checks for idle queues. Default 5. */
   readonly scanInterval?: number;
@@ -47,12 +55,10 @@ export interface QuarantinedMessage {
 interface Watched {
   readonly pinned: boolean;
   subscription: SubscriptionId | undefined;
+  /** Service consumers the advisories announced and have not yet removed. */
+  readonly consumers: Set<string>;
+  /** Last advisory or catch; the idle time counts from here once `consumers` is empty. */
   lastActive: number;
-}
-
-function bodyOf(message: MessageBody): string | Buffer {
-  if (typeof message === 'string' || Buffer.isBuffer(message)) return message;
-  return JSON.stringify(message) ?? '';
 }
 
 function preview(body: string | Buffer, max = 500): string {
@@ -64,6 +70,7 @@ export class Schlockmeister {
   private readonly transport: Transport;
   private readonly limit: number;
   private readonly ignore: readonly string[];
+  private readonly include: readonly string[] | undefined;
   private readonly discover: boolean;
   private readonly idleMs: number;
   private readonly scanMs: number;
@@ -84,11 +91,13 @@ export class Schlockmeister {
       throw new RangeError(`Schlockmeister: limit must be a positive integer, not ${String(options.limit)}`);
     }
     this.ignore = [...DEFAULT_IGNORE, ...(options.ignore ?? [])];
+    this.include = options.include;
     this.discover = options.discover ?? true;
     this.idleMs = (options.idleTimeout ?? 15) * 1000;
     this.scanMs = (options.scanInterval ?? 5) * 1000;
     this.exclusive = options.exclusive ?? false;
-    this.logger = (options.logger ?? getDefaultLogger()).child({ service: 'Schlockmeister' });
+    // A given logger (the service runtime's) already names the service: no second `service` field.
+    this.logger = options.logger ?? getDefaultLogger().child({ service: 'Schlockmeister' });
     this.onQuarantine = options.onQuarantine;
     this.initial = options.queues ?? [];
   }
@@ -108,9 +117,9 @@ export class Schlockmeister {
     return [...this.watched.keys()].sort();
   }
 
-  /** True when Schlockmeister never watches this queue (default and configured ignore patterns). */
+  /** True when Schlockmeister never watches this queue (ignore patterns, or not in `include`). */
   ignores(queue: string): boolean {
-    return matchesAny(queue, this.ignore);
+    return matchesAny(queue, this.ignore) || (this.include !== undefined && !matchesAny(queue, this.include));
   }
 
   async start(): Promise<void> {
@@ -121,14 +130,20 @@ export class Schlockmeister {
     if (this.discover) {
       this.advisorySubscription = await this.transport.subscribeBroadcast(
         CONSUMER_ADVISORY_TOPIC,
-        (header) => this.onAdvisory(header),
+        (header, message) => this.onAdvisory(header, message),
         { disableMangling: true },
       );
     }
     this.timer = setInterval(() => void this.dropIdle(), this.scanMs);
     this.timer.unref();
     this.logger.info(
-      { limit: this.limit, ignore: this.ignore, queues: this.initial, discover: this.discover },
+      {
+        limit: this.limit,
+        ignore: this.ignore,
+        include: this.include,
+        queues: this.initial,
+        discover: this.discover,
+      },
       'Schlockmeister started',
     );
   }
@@ -151,15 +166,21 @@ export class Schlockmeister {
    * is never dropped as idle.
    */
   async watch(queue: string, options: { pinned?: boolean } = {}): Promise<boolean> {
+    return this.track(queue, options.pinned ?? false, undefined);
+  }
+
+  private async track(queue: string, pinned: boolean, consumer: string | undefined): Promise<boolean> {
     if (this.ignores(queue)) return false;
     const existing = this.watched.get(queue);
     if (existing) {
       existing.lastActive = Date.now();
+      if (consumer !== undefined) existing.consumers.add(consumer);
       return true;
     }
     const entry: Watched = {
-      pinned: options.pinned ?? false,
+      pinned,
       subscription: undefined,
+      consumers: new Set(consumer === undefined ? [] : [consumer]),
       lastActive: Date.now(),
     };
     this.watched.set(queue, entry);
@@ -187,16 +208,25 @@ export class Schlockmeister {
     this.logger.info({ queue }, 'Schlockmeister: no longer watching queue');
   }
 
-  private onAdvisory(header: ReceivedHeaders): void {
+  private onAdvisory(header: ReceivedHeaders, message: MessageBody): void {
     const queue = advisoryQueue(header.destination);
     if (queue === undefined || !this.running) return;
-    void this.watch(queue);
+    const event = parseAdvisory(message);
+    if (event.kind === 'consumer-added') {
+      // Schlockmeisters' own subscriptions announce themselves too: they do not make a queue active.
+      if (!isQuarantineSelector(event.selector)) void this.track(queue, false, event.consumer);
+    } else if (event.kind === 'consumer-removed') {
+      const entry = this.watched.get(queue);
+      if (entry?.consumers.delete(event.consumer)) entry.lastActive = Date.now();
+    } else {
+      void this.track(queue, false, undefined);
+    }
   }
 
   private async dropIdle(): Promise<void> {
     const now = Date.now();
     for (const [queue, entry] of this.watched) {
-      if (!entry.pinned && now - entry.lastActive > this.idleMs) {
+      if (!entry.pinned && entry.consumers.size === 0 && now - entry.lastActive > this.idleMs) {
         await this.unwatch(queue).catch((error: unknown) =>
           this.logger.warn({ err: error, queue }, 'Schlockmeister: unsubscribe failed'),
         );
@@ -207,7 +237,7 @@ export class Schlockmeister {
   private async onPoison(queue: string, header: ReceivedHeaders, message: MessageBody): Promise<void> {
     const entry = this.watched.get(queue);
     if (entry) entry.lastActive = Date.now();
-    const body = bodyOf(message);
+    const body = rawBody(message);
     const headers: Record<string, unknown> = { ...header };
     this.logger.warn(
       {

@@ -5,6 +5,7 @@
  * schlockmeister:
  *   limit: 5
  *   ignore: [scratch.*]
+ *   include: [zocalo.*]
  *   queues: [processing_recipe]
  *   idle_timeout: 15
  *   scan_interval: 5
@@ -14,7 +15,7 @@ import type { SchlockmeisterOptions } from './schlockmeister';
 
 export type SchlockmeisterSettings = Pick<
   SchlockmeisterOptions,
-  'limit' | 'ignore' | 'queues' | 'idleTimeout' | 'scanInterval' | 'discover' | 'exclusive'
+  'limit' | 'ignore' | 'include' | 'queues' | 'idleTimeout' | 'scanInterval' | 'discover' | 'exclusive'
 >;
 
 function number(block: Readonly<Record<string, unknown>>, key: string): number | undefined {
@@ -53,6 +54,7 @@ export function schlockmeisterSettings(block: Readonly<Record<string, unknown>>)
   const settings: Record<string, unknown> = {
     limit,
     ignore: strings(block, 'ignore'),
+    include: strings(block, 'include'),
     queues: strings(block, 'queues'),
     idleTimeout: number(block, 'idle_timeout'),
     scanInterval: number(block, 'scan_interval'),

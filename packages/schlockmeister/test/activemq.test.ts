@@ -10,6 +10,7 @@ import type { StompTransport } from '@zocalo/transport-stomp';
 import type { DlqFile, QuarantinedMessage } from '../src';
 import {
   Schlockmeister,
+  activemqDlqCheck,
   countByHolding,
   schlockmeisterService,
   dlqPurge,
@@ -330,6 +331,148 @@ describe('Schlockmeister on ActiveMQ', () => {
     } finally {
       runtime.stop();
       await running;
+    }
+  });
+
+  it('discovers a queue from the consumer advisory alone, ignores transient.* and DLQ.*, drops it once idle', async () => {
+    // Every name carries one token, and Schlockmeister only includes names with it: the broker is
+    // shared, and a discovering Schlockmeister with limit 2 must not quarantine anyone else's messages.
+    const token = uniqueName('d').slice(2);
+    const queue = `test.schlock.discover.${token}`;
+    const before = `test.schlock.existing.${token}`;
+    const caught: QuarantinedMessage[] = [];
+    const service = transport();
+    await service.connect();
+    // A consumer that exists before Schlockmeister starts: the broker announces it to a new advisory subscriber.
+    const beforeSubscription = await service.subscribe(before, () => undefined);
+    const schlockmeister = new Schlockmeister({
+      transport: transport(),
+      limit: 2,
+      include: [`*${token}`],
+      idleTimeout: 1,
+      scanInterval: 0.1,
+      logger: new RecordingLogger(),
+      onQuarantine: (message) => caught.push(message),
+    });
+    await schlockmeister.start();
+    started.push(schlockmeister);
+    await waitFor(() => schlockmeister.watchedQueues().includes(before), "the existing consumer's queue");
+
+    // Consumers on ignored queues, then one on a fresh queue: advisories arrive in order on one subscription.
+    await service.subscribe(`transient.test.schlock.${token}`, () => undefined);
+    await service.subscribe(`DLQ.test.schlock.${token}`, () => undefined);
+    expect(schlockmeister.watchedQueues()).not.toContain(queue);
+    let seen = 0;
+    const serviceSubscription = await service.subscribe(
+      queue,
+      async (header) => {
+        seen += 1;
+        await service.nack(header, { requeue: true });
+      },
+      { acknowledgement: true, prefetch: 1 },
+    );
+    await waitFor(() => schlockmeister.watchedQueues().includes(queue), 'discovery of the fresh queue');
+    expect(schlockmeister.watchedQueues().filter((name) => /^(transient|DLQ)\./.test(name))).toEqual([]);
+
+    // The discovered queue is watched with the selector: a message released over and over is caught.
+    await service.send(queue, { poison: true });
+    await waitFor(() => caught.length === 1, 'quarantine on the discovered queue');
+    expect(caught[0].queue).toBe(queue);
+    expect(seen).toBeGreaterThanOrEqual(2);
+
+    // While its service consumer is there the queue is not idle, however long; gone, it is dropped.
+    await sleep(1500);
+    expect(schlockmeister.watchedQueues()).toContain(queue);
+    await service.unsubscribe(serviceSubscription);
+    await service.unsubscribe(beforeSubscription);
+    const gone = Date.now();
+    await waitFor(
+      () =>
+        !schlockmeister.watchedQueues().includes(queue) && !schlockmeister.watchedQueues().includes(before),
+      'the idle queues to be dropped',
+      5000,
+    );
+    expect(Date.now() - gone).toBeGreaterThanOrEqual(900);
+  });
+
+  it('dlq check counts DLQ.<queue> through the statistics plugin', async () => {
+    const queue = uniqueName('test.schlock.stats');
+    const other = uniqueName('test.schlock.stats');
+    const client = transport();
+    await client.connect();
+    for (let n = 0; n < 3; n += 1) await client.send(`DLQ.${queue}`, { n });
+    await client.send(`DLQ.${other}`, { n: 0 });
+    const expected = [
+      { queue: `DLQ.${queue}`, messages: 3 },
+      { queue: `DLQ.${queue}.none`, messages: 0 },
+      { queue: `DLQ.${other}`, messages: 1 },
+    ].sort((a, b) => a.queue.localeCompare(b.queue));
+    expect(await activemqDlqCheck(client, [queue, `DLQ.${other}`, `${queue}.none`])).toEqual(expected);
+    // Without names: every DLQ.* queue of the broker, ours among them.
+    const all = await activemqDlqCheck(client);
+    expect(all).toContainEqual({ queue: `DLQ.${queue}`, messages: 3 });
+    expect(all.every((count) => count.queue.startsWith('DLQ.'))).toBe(true);
+    // Counting takes nothing away.
+    const dir = await mkdtemp(join(tmpdir(), 'schlock-stats-'));
+    try {
+      const purged = await dlqPurge(client, `DLQ.${queue}`, dir, { idleTimeout: 0.5 });
+      expect(purged.files).toHaveLength(3);
+      await dlqPurge(client, `DLQ.${other}`, dir, { idleTimeout: 0.5 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(await activemqDlqCheck(client, [queue])).toEqual([{ queue: `DLQ.${queue}`, messages: 0 }]);
+  });
+
+  it('purges a body that is not UTF-8 byte for byte, and reinjects a file python-zocalo wrote', async () => {
+    const queue = uniqueName('test.schlock.bytes');
+    const client = transport();
+    await client.connect();
+    const bytes = Buffer.from([0xff, 0x00, 0xfe, 0x80, 0x41]);
+    await client.rawSend(`DLQ.${queue}`, bytes, { headers: { 'zocalo-test': 'bytes' } });
+    const dir = await mkdtemp(join(tmpdir(), 'schlock-bytes-'));
+    try {
+      const purged = await dlqPurge(client, `DLQ.${queue}`, dir, { idleTimeout: 0.5 });
+      expect(purged.files).toHaveLength(1);
+      const saved = JSON.parse(await readFile(purged.files[0], 'utf8')) as DlqFile;
+      expect(saved.bodyBase64).toBe(bytes.toString('base64'));
+      expect(saved.body).toBeUndefined();
+      expect(saved.message).toBeUndefined(); // python-zocalo could not send it faithfully
+
+      // python-zocalo's dlq_purge file for a STOMP message: header + parsed message, no originalQueue.
+      const python = join(dir, 'msg-20261127-072501-123-ID_python_1');
+      await writeFile(
+        python,
+        JSON.stringify({
+          exported: { date: '2026-11-27', time: '07:25:01' },
+          header: {
+            destination: `/queue/DLQ.${queue}`,
+            'original-destination': `/queue/${queue}`,
+            'message-id': 'ID:python-1',
+            'workflows-recipe': 'True',
+            subscription: '1',
+            timestamp: '1795764301123',
+          },
+          message: { recipe: {}, payload: 'from python' },
+        }),
+      );
+      const got: Array<{ header: ReceivedHeaders; body: Buffer }> = [];
+      await client.subscribe(queue, (header, message) => void got.push({ header, body: message as Buffer }), {
+        rawBytes: true,
+      });
+      const outcomes = await dlqReinject(client, [purged.files[0], python]);
+      expect(outcomes.map((outcome) => [outcome.status, outcome.queue])).toEqual([
+        ['sent', queue],
+        ['sent', queue],
+      ]);
+      await waitFor(() => got.length === 2, 'both reinjected messages');
+      expect(got[0].body.equals(bytes)).toBe(true);
+      expect(got[0].header['zocalo-test']).toBe('bytes');
+      expect(JSON.parse(got[1].body.toString('utf8'))).toEqual({ recipe: {}, payload: 'from python' });
+      expect(got[1].header['workflows-recipe']).toBe('True');
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -145,4 +145,37 @@ describe('Schlockmeister on RabbitMQ (management API)', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('purges a body that is not UTF-8 byte for byte over the AMQP transport', async () => {
+    const dlq = `dlq.${uniqueName('test.schlock.rabbit.bytes')}`;
+    await declare(dlq, 'quorum');
+    const bytes = Buffer.from([0xff, 0x00, 0xfe, 0x80, 0x41]);
+    await management.request('POST', `${management.path('exchanges', 'amq.default')}/publish`, {
+      properties: { headers: { 'zocalo-test': 'bytes' } },
+      routing_key: dlq,
+      payload: bytes.toString('base64'),
+      payload_encoding: 'base64',
+    });
+    const transport = new AmqpTransport({ logger: new RecordingLogger() });
+    await transport.connect();
+    const dir = await mkdtemp(join(tmpdir(), 'schlock-rabbit-bytes-'));
+    try {
+      const purged = await dlqPurge(transport, dlq, dir, { idleTimeout: 1 });
+      expect(purged.files).toHaveLength(1);
+      const saved = JSON.parse(await readFile(purged.files[0], 'utf8')) as DlqFile;
+      expect(saved.bodyBase64).toBe(bytes.toString('base64'));
+      expect(saved.header['zocalo-test']).toBe('bytes');
+      // Back into the same queue, then read as the broker holds it.
+      expect((await dlqReinject(transport, purged.files, { to: dlq }))[0].status).toBe('sent');
+      const back = (await management.request('POST', `${management.path('queues', dlq)}/get`, {
+        count: 1,
+        ackmode: 'ack_requeue_false',
+        encoding: 'base64',
+      })) as Array<{ payload: string }>;
+      expect(Buffer.from(back[0].payload, 'base64').equals(bytes)).toBe(true);
+    } finally {
+      await transport.disconnect();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

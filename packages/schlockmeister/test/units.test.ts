@@ -1,8 +1,19 @@
 import type { DlqFile } from '../src';
+import { MemoryBroker, MemoryTransport } from '@zocalo/workflows';
 import {
+  DlqFileError,
+  createSchlockmeister,
+  managementFromSite,
+  storageBlock,
+  StatisticsUnavailableError,
+  activemqDlqCheck,
   advisoryQueue,
   decodeBody,
+  dlqFileFor,
   encodeBody,
+  isQuarantineSelector,
+  parseAdvisory,
+  parseStatistics,
   matchesAny,
   originalQueueOf,
   parseDlqFile,
@@ -31,6 +42,14 @@ describe('queue patterns', () => {
       expect(schlockmeister.ignores(queue)).toBe(true);
     }
     expect(schlockmeister.ignores('processing_recipe')).toBe(false);
+    const site = new Schlockmeister({
+      transport: stompTransport(),
+      include: ['zocalo.*'],
+      logger: new RecordingLogger(),
+    });
+    expect(site.ignores('zocalo.a')).toBe(false);
+    expect(site.ignores('other.a')).toBe(true);
+    expect(site.ignores('transient.zocalo.a')).toBe(true);
     expect(() => new Schlockmeister({ transport: stompTransport(), limit: 0 })).toThrow(RangeError);
   });
 });
@@ -44,6 +63,63 @@ describe('consumer advisories', () => {
     expect(advisoryQueue('/topic/ActiveMQ.Advisory.Consumer.Topic.x')).toBeUndefined();
     expect(advisoryQueue('/topic/ActiveMQ.Advisory.Consumer.Queue.')).toBeUndefined();
     expect(advisoryQueue(undefined)).toBeUndefined();
+  });
+
+  it('reads consumer starts and stops from the JSON body, and tells Schlockmeisters apart', () => {
+    const id = { connectionId: 'ID:vm-1', sessionId: -1, value: 1 };
+    expect(
+      parseAdvisory(JSON.stringify({ ConsumerInfo: { consumerId: id, selector: 'JMSXDeliveryCount>5' } })),
+    ).toEqual({ kind: 'consumer-added', consumer: 'ID:vm-1:-1:1', selector: 'JMSXDeliveryCount>5' });
+    expect(parseAdvisory(Buffer.from(JSON.stringify({ ConsumerInfo: { consumerId: id } })))).toEqual({
+      kind: 'consumer-added',
+      consumer: 'ID:vm-1:-1:1',
+    });
+    expect(parseAdvisory({ RemoveInfo: { objectId: { '@class': 'ConsumerId', ...id } } })).toEqual({
+      kind: 'consumer-removed',
+      consumer: 'ID:vm-1:-1:1',
+    });
+    expect(parseAdvisory('<xml/>')).toEqual({ kind: 'unknown' });
+    expect(isQuarantineSelector('convert_string_expressions:JMSXDeliveryCount>5')).toBe(true);
+    expect(isQuarantineSelector("type = 'a'")).toBe(false);
+    expect(isQuarantineSelector(undefined)).toBe(false);
+  });
+});
+
+describe('statistics plugin replies', () => {
+  it('reads the XML and the JSON map message', () => {
+    const xml =
+      '<map>\n  <entry>\n    <string>size</string>\n    <long>2</long>\n  </entry>\n' +
+      '  <entry>\n    <string>destinationName</string>\n    <string>queue://DLQ.a&amp;b</string>\n  </entry>\n' +
+      '  <entry>\n    <string>averageEnqueueTime</string>\n    <double>0.5</double>\n  </entry>\n</map>';
+    expect(parseStatistics(xml)).toEqual({
+      size: 2,
+      destinationName: 'queue://DLQ.a&b',
+      averageEnqueueTime: 0.5,
+    });
+    const json = {
+      map: {
+        entry: [{ string: 'size', long: 3 }, { string: ['destinationName', 'queue://DLQ.x'] }],
+      },
+    };
+    expect(parseStatistics(JSON.stringify(json))).toMatchObject({
+      size: 3,
+      destinationName: 'queue://DLQ.x',
+    });
+    expect(() => parseStatistics('<map></map>')).toThrow(/destinationName and size/);
+  });
+
+  it('says how to enable the plugin when the broker never answers', async () => {
+    const transport = new MemoryTransport({ broker: new MemoryBroker() });
+    await transport.connect();
+    try {
+      const asking = activemqDlqCheck(transport, ['q'], { wait: 0.2 });
+      await expect(asking).rejects.toThrow(StatisticsUnavailableError);
+      await expect(activemqDlqCheck(transport, undefined, { wait: 0.2 })).rejects.toThrow(
+        /enable its statistics plugin \(<statisticsBrokerPlugin\/>/,
+      );
+    } finally {
+      await transport.disconnect();
+    }
   });
 });
 
@@ -72,8 +148,55 @@ describe('DLQ message files', () => {
     expect(originalQueueOf('DLQ.fallback', {})).toBe('fallback');
   });
 
+  it("writes python-zocalo's fields beside ours", () => {
+    const now = new Date(2026, 10, 27, 7, 5, 9);
+    const amq = dlqFileFor(
+      'DLQ.q',
+      { 'message-id': 'ID:1', 'original-destination': '/queue/q' },
+      '{"a":1}',
+      now,
+    );
+    expect(amq).toMatchObject({
+      dlq: 'DLQ.q',
+      originalQueue: 'q',
+      body: '{"a":1}',
+      message: { a: 1 },
+      exported: { date: '2026-11-27', time: '07:05:09' },
+    });
+    expect(dlqFileFor('DLQ.q', {}, 'not json', now).message).toBe('not json');
+    const death = [{ queue: 'svc', reason: 'delivery_limit', count: 1, exchange: '' }];
+    const rabbit = dlqFileFor('dlq.svc', { 'x-death': JSON.stringify(death), app: 'x' }, '{}', now);
+    expect(rabbit.header).toEqual({
+      'x-death': JSON.stringify(death),
+      app: 'x',
+      headers: { 'x-death': death },
+    });
+    expect(rabbit.originalQueue).toBe('svc');
+  });
+
+  it("reads python-zocalo's files (STOMP and pika headers)", () => {
+    const stomp = parseDlqFile(
+      JSON.stringify({
+        header: { destination: '/queue/DLQ.svc', 'original-destination': '/queue/svc', 'message-id': 'ID:1' },
+        message: { payload: 1 },
+      }),
+    );
+    expect(stomp).toMatchObject({ originalQueue: 'svc', dlq: 'DLQ.svc', body: '{"payload":1}' });
+    const pika = parseDlqFile(
+      JSON.stringify({
+        exported: { date: '2026-11-27', time: '07:00:00' },
+        header: { headers: { 'x-death': [{ queue: 'svc', reason: 'rejected' }], app: 'y' }, 'message-id': 5 },
+        message: 'plain text',
+      }),
+    );
+    expect(pika).toMatchObject({ originalQueue: 'svc', body: 'plain text', savedAt: '2026-11-27T07:00:00' });
+    expect(reinjectHeaders(pika.header)).toEqual({ app: 'y' });
+    expect(() => parseDlqFile('{"header": {}, "message": 1}')).toThrow(/no original queue/);
+  });
+
   it('rejects files that are not message files', () => {
-    expect(() => parseDlqFile('{"header": {')).toThrow();
+    expect(() => parseDlqFile('{"header": {')).toThrow(DlqFileError);
+    expect(() => parseDlqFile('{"header": {')).toThrow(/not valid JSON/);
     expect(() => parseDlqFile('[]')).toThrow(/object/);
     expect(() => parseDlqFile('{"header":{},"body":"x"}')).toThrow(/originalQueue/);
     expect(() => parseDlqFile('{"header":{},"originalQueue":"q"}')).toThrow(/body/);
@@ -103,15 +226,56 @@ describe('settings from the site configuration', () => {
       schlockmeisterSettings({
         limit: 3,
         ignore: 'scratch.*',
+        include: ['zocalo.*'],
         queues: ['a', 'b'],
         idle_timeout: 20,
         scan_interval: 2,
       }),
-    ).toEqual({ limit: 3, ignore: ['scratch.*'], queues: ['a', 'b'], idleTimeout: 20, scanInterval: 2 });
+    ).toEqual({
+      limit: 3,
+      ignore: ['scratch.*'],
+      include: ['zocalo.*'],
+      queues: ['a', 'b'],
+      idleTimeout: 20,
+      scanInterval: 2,
+    });
     expect(schlockmeisterSettings({})).toEqual({});
     expect(() => schlockmeisterSettings({ limit: 2.5 })).toThrow(/integer/);
     expect(() => schlockmeisterSettings({ scan_interval: 'often' })).toThrow(/positive number/);
     expect(() => schlockmeisterSettings({ ignore: [1] })).toThrow(/strings/);
     expect(() => schlockmeisterSettings({ discover: 'yes' })).toThrow(/true or false/);
+  });
+});
+
+describe('zocalo service Schlockmeister: settings from the site', () => {
+  it('reads zocalo.schlockmeister.* storage keys, given as text on the command line', () => {
+    expect(
+      storageBlock({
+        'zocalo.schlockmeister.limit': '3',
+        'zocalo.schlockmeister.queues': 'a, b',
+        'zocalo.schlockmeister.discover': 'false',
+        'zocalo.schlockmeister.idle_timeout': 20,
+        'zocalo.recipe_directory': '/r',
+      }),
+    ).toEqual({ limit: 3, queues: ['a', 'b'], discover: false, idle_timeout: 20 });
+    expect(() => createSchlockmeister({ storage: { 'zocalo.schlockmeister.limit': 'many' } })).toThrow(
+      /limit must be a positive number/,
+    );
+    expect(() => createSchlockmeister({ storage: { 'zocalo.schlockmeister.dry_run': 'maybe' } })).toThrow(
+      /dry_run must be true or false/,
+    );
+    expect(createSchlockmeister({ storage: {} }).name).toBe('Schlockmeister');
+  });
+
+  it('finds the management API in a rabbitmqapi block, else beside the AMQP host', () => {
+    expect(
+      managementFromSite(
+        { api: { plugin: 'rabbitmqapi', base_url: 'http://mq:15672/api/', username: 'u', password: 'p' } },
+        { host: 'ignored' },
+      ),
+    ).toEqual({ url: 'http://mq:15672', username: 'u', password: 'p', vhost: undefined });
+    expect(
+      managementFromSite({}, { host: 'a.example, b.example', username: 'zocalo', password: 's', vhost: 'v' }),
+    ).toEqual({ url: 'http://a.example:15672', username: 'zocalo', password: 's', vhost: 'v' });
   });
 });
