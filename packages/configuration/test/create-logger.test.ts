@@ -1,6 +1,6 @@
-import { getDefaultLogger, setDefaultLogger } from '@zocalo/workflows';
+import { RecordingLogger, getDefaultLogger, setDefaultLogger } from '@zocalo/workflows';
 import { createLogger, levelFor, loadConfiguration, toPinoLevel } from '../src';
-import { memoryDestination, recordingLogger } from './helpers';
+import { memoryDestination } from './helpers';
 
 describe('createLogger', () => {
   it('writes JSON lines with service and host on every record', () => {
@@ -70,7 +70,7 @@ describe('createLogger', () => {
         '      loggers: {zocalo: {level: DEBUG}, zocalo.service: {level: DEBUG}}',
         'environments: {default: [log]}',
       ].join('\n'),
-      logger: recordingLogger(),
+      logger: new RecordingLogger(),
     });
     expect(levelFor(configuration.logging)).toBe('warn');
     expect(levelFor(configuration.logging, 'zocalo.service.Dispatcher')).toBe('info');
@@ -90,7 +90,7 @@ describe('createLogger', () => {
   it('can become the default logger of @zocalo/workflows', () => {
     const previous = getDefaultLogger();
     try {
-      const configuration = loadConfiguration({ env: {}, logger: recordingLogger() });
+      const configuration = loadConfiguration({ env: {}, logger: new RecordingLogger() });
       const logger = configuration.createLogger({
         service: 's',
         destination: memoryDestination(),

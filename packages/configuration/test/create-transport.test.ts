@@ -1,13 +1,13 @@
-import { MemoryBroker } from '@zocalo/workflows';
+import { MemoryBroker, RecordingLogger } from '@zocalo/workflows';
 import { loadConfiguration } from '../src';
-import { fixture, recordingLogger } from './helpers';
+import { fixture } from './helpers';
 
 describe('configuration.createTransport', () => {
   it('makes the configured transport, ready to connect and use', async () => {
     const configuration = loadConfiguration({
       file: fixture('site', 'main.yml'),
       environment: 'memory',
-      logger: recordingLogger(),
+      logger: new RecordingLogger(),
     });
     expect(configuration.transport.name).toBe('memory');
     const broker = new MemoryBroker();
@@ -28,7 +28,7 @@ describe('configuration.createTransport', () => {
   });
 
   it('says which package is missing for a transport that is not installed', async () => {
-    const configuration = loadConfiguration({ env: {}, logger: recordingLogger() }).withFlags({
+    const configuration = loadConfiguration({ env: {}, logger: new RecordingLogger() }).withFlags({
       transport: 'carrier-pigeon',
     });
     await expect(configuration.createTransport()).rejects.toThrow('unknown transport "carrier-pigeon"');

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ZocaloError } from '@zocalo/workflows';
+import { RecordingLogger, ZocaloError } from '@zocalo/workflows';
 import { ConfigurationError, loadConfiguration } from '../src';
-import { fixture, recordingLogger } from './helpers';
+import { fixture } from './helpers';
 
 function failure(load: () => unknown): ConfigurationError {
   try {
@@ -26,7 +26,7 @@ function temporaryDirectory(): string {
 }
 
 const load = (file: string, environment?: string) => () =>
-  loadConfiguration({ file, environment, logger: recordingLogger() });
+  loadConfiguration({ file, environment, logger: new RecordingLogger() });
 
 describe('ConfigurationError', () => {
   it('names the file and line of malformed YAML', () => {
@@ -99,14 +99,17 @@ describe('ConfigurationError', () => {
     writeFileSync(join(directory, 'secret.yml'), 'plugin: stomp\nport: [1, 2]\n');
     const file = join(directory, 'site.yml');
     writeFileSync(file, 'version: 1\nstomp-live: secret.yml\nenvironments:\n  live: [stomp-live]\n');
-    expect(() => loadConfiguration({ file, logger: recordingLogger() })).not.toThrow();
+    expect(() => loadConfiguration({ file, logger: new RecordingLogger() })).not.toThrow();
     const error = failure(load(file, 'live'));
     expect(error).toMatchObject({ file: join(directory, 'secret.yml'), line: 2, key: 'port' });
   });
 
   it('rejects circular environment aliases', () => {
     const error = failure(() =>
-      loadConfiguration({ text: 'version: 1\nenvironments:\n  a: b\n  b: a\n', logger: recordingLogger() }),
+      loadConfiguration({
+        text: 'version: 1\nenvironments:\n  a: b\n  b: a\n',
+        logger: new RecordingLogger(),
+      }),
     );
     expect(error.message).toContain('circular environment definitions');
   });

@@ -1,11 +1,12 @@
+import { RecordingLogger } from '@zocalo/workflows';
 import { applyFlags, environmentsFromFlags, loadConfiguration, transportFromFlags } from '../src';
-import { fixture, recordingLogger } from './helpers';
+import { fixture } from './helpers';
 
 const main = fixture('site', 'main.yml');
 
 describe('command-line flags', () => {
   it('override the settings of the file', () => {
-    const file = loadConfiguration({ file: main, environment: 'test', logger: recordingLogger() });
+    const file = loadConfiguration({ file: main, environment: 'test', logger: new RecordingLogger() });
     const configuration = applyFlags(file, {
       '--stomp-host': 'broker.example.com',
       '--stomp-port': '61614',
@@ -30,7 +31,7 @@ describe('command-line flags', () => {
     const file = loadConfiguration({
       file: main,
       environment: ['test', 'memory'],
-      logger: recordingLogger(),
+      logger: new RecordingLogger(),
     });
     expect(file.withFlags({ transport: 'memory' }).transport).toEqual({
       name: 'memory',
@@ -47,7 +48,7 @@ describe('command-line flags', () => {
   });
 
   it('read --rabbit-conf between the file and the explicit flags', () => {
-    const file = loadConfiguration({ file: main, environment: 'live', logger: recordingLogger() });
+    const file = loadConfiguration({ file: main, environment: 'live', logger: new RecordingLogger() });
     const configuration = file.withFlags({
       'rabbit-conf': fixture('rabbit.ini'),
       'rabbit-user': 'flag-user',

@@ -3,8 +3,9 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { createServer } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { RecordingLogger } from '@zocalo/workflows';
 import { closeLogger, createLogger, gelfChunks, gelfFromRecord, loadConfiguration } from '../src';
-import { memoryDestination, recordingLogger } from './helpers';
+import { memoryDestination } from './helpers';
 
 type Gelf = Record<string, unknown>;
 
@@ -226,7 +227,7 @@ describe('GELF to Graylog', () => {
         `      port: ${tcp.port}`,
         'environments: {default: [graylog, logging]}',
       ].join('\n'),
-      logger: recordingLogger(),
+      logger: new RecordingLogger(),
     });
     expect(configuration.graylog.map((settings) => settings.protocol)).toEqual(['UDP', 'TCP']);
     const logger = configuration.createLogger({ service: 'configured', destination: memoryDestination() });

@@ -1,11 +1,16 @@
+import { RecordingLogger } from '@zocalo/workflows';
 import { ConfigurationError, loadConfiguration } from '../src';
-import { fixture, recordingLogger } from './helpers';
+import { fixture } from './helpers';
 
 const main = fixture('site', 'main.yml');
 
 describe('loadConfiguration', () => {
   it('reads environments, includes and a block kept in its own file', () => {
-    const configuration = loadConfiguration({ file: main, environment: 'live', logger: recordingLogger() });
+    const configuration = loadConfiguration({
+      file: main,
+      environment: 'live',
+      logger: new RecordingLogger(),
+    });
     expect(configuration.file).toBe(main);
     expect(configuration.files).toEqual([
       main,
@@ -44,7 +49,7 @@ describe('loadConfiguration', () => {
   });
 
   it('activates the default environment (an alias) when none is named', () => {
-    const configuration = loadConfiguration({ file: main, logger: recordingLogger() });
+    const configuration = loadConfiguration({ file: main, logger: new RecordingLogger() });
     expect(configuration.activeEnvironments).toEqual(['default']);
     expect(configuration.transport).toEqual({
       name: 'stomp',
@@ -65,7 +70,7 @@ describe('loadConfiguration', () => {
     const configuration = loadConfiguration({
       env: { ZOCALO_CONFIG: main },
       environment: ['memory'],
-      logger: recordingLogger(),
+      logger: new RecordingLogger(),
     });
     expect(configuration.file).toBe(main);
     expect(configuration.transport).toEqual({
@@ -76,7 +81,7 @@ describe('loadConfiguration', () => {
   });
 
   it('is empty without a file, and then uses the default transport (stomp, as python-workflows)', () => {
-    const configuration = loadConfiguration({ env: {}, logger: recordingLogger() });
+    const configuration = loadConfiguration({ env: {}, logger: new RecordingLogger() });
     expect(configuration.files).toEqual([]);
     expect(configuration.activeEnvironments).toEqual([]);
     expect(configuration.transport).toEqual({ name: 'stomp', settings: {}, reason: 'default' });
@@ -86,7 +91,7 @@ describe('loadConfiguration', () => {
     const configuration = loadConfiguration({
       file: main,
       environment: ['test', 'memory'],
-      logger: recordingLogger(),
+      logger: new RecordingLogger(),
     });
     expect(configuration.activeEnvironments).toEqual(['test', 'memory']);
     expect(Object.keys(configuration.transports).sort()).toEqual(['memory', 'stomp']);
@@ -97,7 +102,7 @@ describe('loadConfiguration', () => {
 
   it('names the defined environments when asked for one that is not', () => {
     expect(() =>
-      loadConfiguration({ file: main, environment: 'staging', logger: recordingLogger() }),
+      loadConfiguration({ file: main, environment: 'staging', logger: new RecordingLogger() }),
     ).toThrow("environment 'staging' is not defined; defined: default, live, memory, test");
   });
 
@@ -110,14 +115,18 @@ describe('loadConfiguration', () => {
         'stomp: {plugin: stomp, host: localhost}',
         'environments: {default: [settings, rabbit, stomp]}',
       ].join('\n'),
-      logger: recordingLogger(),
+      logger: new RecordingLogger(),
     });
     expect(configuration.transport.name).toBe('amqp');
     expect(configuration.transport.reason).toBe('storage zocalo.default_transport');
   });
 
   it('prints a summary like python-zocalo and never shows a secret', () => {
-    const configuration = loadConfiguration({ file: main, environment: 'live', logger: recordingLogger() });
+    const configuration = loadConfiguration({
+      file: main,
+      environment: 'live',
+      logger: new RecordingLogger(),
+    });
     expect(String(configuration)).toBe(
       "<ZocaloConfiguration containing 4 environments, 5 active plugin configurations, environment 'live' activated, transport amqp>",
     );
@@ -129,13 +138,13 @@ describe('loadConfiguration', () => {
 
 describe('unknown plugins', () => {
   it('are a warning, logged once, and the block is kept', () => {
-    const logger = recordingLogger();
+    const logger = new RecordingLogger();
     const configuration = loadConfiguration({ file: fixture('unknown-plugin.yml'), logger });
     expect(configuration.warnings).toHaveLength(1);
     expect(configuration.warnings[0]).toMatch(
       /Zocalo configuration plugin 'mimas' missing: block mimas \(.*unknown-plugin\.yml:3\)/,
     );
-    expect(logger.records.filter((record) => record.level === 'warn')).toHaveLength(1);
+    expect(logger.at('warn')).toHaveLength(1);
     expect(configuration.blocks.mimas).toEqual({ plugin: 'mimas', url: 'https://mimas.example.com' });
     expect(configuration.plugins.mimas).toEqual({ url: 'https://mimas.example.com' });
     expect(configuration.transport.name).toBe('memory');
@@ -143,7 +152,7 @@ describe('unknown plugins', () => {
 
   it('are still checked for the mandatory plugin key', () => {
     expect(() =>
-      loadConfiguration({ text: 'version: 1\nthing:\n  host: x\n', logger: recordingLogger() }),
+      loadConfiguration({ text: 'version: 1\nthing:\n  host: x\n', logger: new RecordingLogger() }),
     ).toThrow(ConfigurationError);
   });
 });

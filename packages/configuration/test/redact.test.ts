@@ -1,5 +1,6 @@
+import { RecordingLogger } from '@zocalo/workflows';
 import { REDACTED, createLogger, isSecretKey, loadConfiguration, redact } from '../src';
-import { fixture, memoryDestination, recordingLogger } from './helpers';
+import { fixture, memoryDestination } from './helpers';
 
 describe('secrets', () => {
   it('are recognised by key name', () => {
@@ -38,7 +39,7 @@ describe('secrets', () => {
     const configuration = loadConfiguration({
       file: fixture('site', 'main.yml'),
       environment: 'live',
-      logger: recordingLogger(),
+      logger: new RecordingLogger(),
     });
     const destination = memoryDestination();
     const logger = createLogger({ service: 'test', host: 'ws1', destination, level: 'info' });

@@ -5,12 +5,14 @@
 import {
   MemoryBroker,
   MemoryTransport,
+  RecordingLogger,
   ServiceRuntime,
   ServiceState,
   defineService,
 } from '@zocalo/workflows';
+import { until } from '@zocalo/test-brokers';
 import { createLogger, loadConfiguration } from '../src';
-import { memoryDestination, recordingLogger } from './helpers';
+import { memoryDestination } from './helpers';
 
 /** How often each key occurs at the top level of a JSON line (JSON.parse would hide duplicates). */
 function keyCounts(line: string): Map<string, number> {
@@ -31,14 +33,6 @@ function keyCounts(line: string): Map<string, number> {
     else if (char === '}' || char === ']') depth--;
   }
   return counts;
-}
-
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 describe('log records of a service message', () => {
@@ -63,7 +57,7 @@ describe('log records of a service message', () => {
 
   it('carry service, host and recipe_ID once each, from the runtime, under the configuration logger', async () => {
     const destination = memoryDestination();
-    const configuration = loadConfiguration({ env: {}, logger: recordingLogger() });
+    const configuration = loadConfiguration({ env: {}, logger: new RecordingLogger() });
     // What `zocalo service` does: a logger named after the command, handed to the runtime.
     const logger = configuration.createLogger({ service: 'service', host: 'ws001', destination });
     const broker = new MemoryBroker();
@@ -79,15 +73,15 @@ describe('log records of a service message', () => {
       },
     });
     const runtime = new ServiceRuntime(service, {
-      transport: new MemoryTransport({ broker, logger: recordingLogger() }),
+      transport: new MemoryTransport({ broker, logger: new RecordingLogger() }),
       logger,
       hostId: 'uk.ac.diamond.ws001.4711',
       commandTopic: false,
       redeliveryBackoff: false,
     });
     const running = runtime.run();
-    await until(() => runtime.state === ServiceState.IDLE);
-    const client = new MemoryTransport({ broker, logger: recordingLogger() });
+    await until(() => runtime.state === ServiceState.IDLE, 5000);
+    const client = new MemoryTransport({ broker, logger: new RecordingLogger() });
     await client.connect();
     await client.send('work', {
       recipe: { 1: { service: 'Logging', queue: 'work' } },
@@ -95,7 +89,7 @@ describe('log records of a service message', () => {
       environment: { ID: 'c0ffee-recipe' },
       payload: {},
     });
-    await until(() => handled === 2);
+    await until(() => handled === 2, 5000);
     runtime.stop();
     await running;
     await client.disconnect();

@@ -1,12 +1,12 @@
+import { RecordingLogger } from '@zocalo/workflows';
 import { Dispatcher, ENTRY_POINT_GROUPS, STANDARD_FILTERS, createDispatcher } from '../src';
 import type { DispatcherFilter, ReadinessHook } from '../src';
-import { recordingLogger } from './helpers';
 
 describe('createDispatcher', () => {
   it('reads python-zocalo storage keys and puts site filters before the standard ones', async () => {
     const siteFilter: DispatcherFilter = () => undefined;
     const ready: ReadinessHook = () => true;
-    const logger = recordingLogger();
+    const logger = new RecordingLogger();
     const dispatcher = await createDispatcher({
       storage: {
         'zocalo.recipe_directory': '/dls_sw/apps/zocalo/live/recipes',

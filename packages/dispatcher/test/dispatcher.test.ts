@@ -1,10 +1,11 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { MemoryBroker, MemoryTransport, ServiceRuntime } from '@zocalo/workflows';
+import { MemoryBroker, MemoryTransport, RecordingLogger, ServiceRuntime } from '@zocalo/workflows';
 import type { MessageBody, ReceivedHeaders, TransportMiddleware } from '@zocalo/workflows';
+import { sleep, until } from '@zocalo/test-brokers';
 import { Dispatcher, STANDARD_FILTERS, monthFolder } from '../src';
 import type { DispatcherFilter, DispatcherOptions, ReadinessHook } from '../src';
-import { recordingLogger, sleep, tempDirectory, until } from './helpers';
+import { tempDirectory } from './helpers';
 
 interface Received {
   readonly header: ReceivedHeaders;
@@ -46,7 +47,7 @@ let recipeDirectory: string;
 let broker: MemoryBroker;
 let client: MemoryTransport;
 let runtime: ServiceRuntime | undefined;
-let logger: ReturnType<typeof recordingLogger>;
+let logger: RecordingLogger;
 
 beforeAll(() => {
   recipeDirectory = tempDirectory(recipes);
@@ -54,8 +55,8 @@ beforeAll(() => {
 
 beforeEach(async () => {
   broker = new MemoryBroker();
-  logger = recordingLogger();
-  client = new MemoryTransport({ broker, logger: recordingLogger() });
+  logger = new RecordingLogger();
+  client = new MemoryTransport({ broker, logger: new RecordingLogger() });
   await client.connect();
 });
 
@@ -91,7 +92,7 @@ async function collect(queue: string): Promise<Received[]> {
 const envelopeOf = (entry: Received): Envelope => entry.message as Envelope;
 
 function logged(text: string): boolean {
-  return logger.records.some((record) => `${record.msg ?? ''} ${JSON.stringify(record.obj)}`.includes(text));
+  return logger.records.some((record) => `${record.msg} ${JSON.stringify(record.fields)}`.includes(text));
 }
 
 describe('Dispatcher: starting recipes', () => {
@@ -112,7 +113,7 @@ describe('Dispatcher: starting recipes', () => {
     await until(() => broker.stats('processing_recipe').inFlight === 0);
     expect(broker.stats('processing_recipe').depth).toBe(0);
     expect(broker.stats('DLQ.processing_recipe').depth).toBe(0);
-    expect(logger.records.some((record) => record.obj.recipe_ID === guid)).toBe(true);
+    expect(logger.records.some((record) => record.fields.recipe_ID === guid)).toBe(true);
   });
 
   it('keeps a guid given in the parameters', async () => {
@@ -267,7 +268,7 @@ describe('Dispatcher: malformed requests are rejected to the DLQ with the reason
     expect(dead[0].message).toEqual(body);
     expect(dead[0].header['dlq-reason']).toBe('rejected');
     const reasons = logger.records.filter((record) =>
-      record.msg?.startsWith('message rejected and dead-lettered'),
+      record.msg.startsWith('message rejected and dead-lettered'),
     );
     expect(reasons).toHaveLength(1);
     expect(reasons[0].msg).toContain(reason);

@@ -1,42 +1,10 @@
-import type { Logger, Transport } from '@zocalo/workflows';
-import { MemoryBroker, MemoryTransport } from '@zocalo/workflows';
+import type { Transport } from '@zocalo/workflows';
+import { MemoryBroker, MemoryTransport, RecordingLogger } from '@zocalo/workflows';
 import type { RetrySchedule } from '../src';
-
-export interface LogRecord {
-  readonly level: 'debug' | 'info' | 'warn' | 'error';
-  readonly obj: object;
-  readonly msg?: string;
-}
-
-/** A logger that keeps what it is given, for asserting on warnings and errors. */
-export function recordingLogger(records: LogRecord[] = []): Logger & { records: LogRecord[] } {
-  const make = (): Logger & { records: LogRecord[] } => ({
-    records,
-    debug: (obj, msg) => records.push({ level: 'debug', obj, msg }),
-    info: (obj, msg) => records.push({ level: 'info', obj, msg }),
-    warn: (obj, msg) => records.push({ level: 'warn', obj, msg }),
-    error: (obj, msg) => records.push({ level: 'error', obj, msg }),
-    child: () => make(),
-  });
-  return make();
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Resolve once `predicate` holds, polling; reject after `timeout` ms. */
-export async function until(predicate: () => boolean, timeout = 2000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
 
 /** A connected memory transport on its own broker (or a shared one). */
 export async function memoryTransport(broker = new MemoryBroker()): Promise<MemoryTransport> {
-  const transport = new MemoryTransport({ broker, logger: recordingLogger() });
+  const transport = new MemoryTransport({ broker, logger: new RecordingLogger() });
   await transport.connect();
   return transport;
 }

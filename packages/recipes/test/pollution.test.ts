@@ -1,7 +1,8 @@
-import { MemoryBroker } from '@zocalo/workflows';
+import { MemoryBroker, RecordingLogger } from '@zocalo/workflows';
 import type { ReceivedHeaders } from '@zocalo/workflows';
+import { until } from '@zocalo/test-brokers';
 import { Recipe, RecipeWrapper, applyParametersTo, wrapSubscribe } from '../src';
-import { memoryTransport, recordingLogger, until } from './helpers';
+import { memoryTransport } from './helpers';
 
 /**
  * Our choice: `__proto__`, `constructor` and `prototype` keys are kept as plain data wherever they
@@ -76,7 +77,7 @@ describe('keys named __proto__, constructor, prototype', () => {
         seen.push({ payload: wrapper.payload, environment: wrapper.environment });
         await transport.ack(header);
       },
-      { acknowledgement: true, logger: recordingLogger() },
+      { acknowledgement: true, logger: new RecordingLogger() },
     );
     const body =
       '{"recipe": {"1": {"queue": "hostile"}, "start": [[1, {}]]}, "recipe-pointer": 1, "recipe-path": [],' +

@@ -1,8 +1,14 @@
-import { MemoryBroker, MemoryTransport, ServiceRuntime, defineService } from '@zocalo/workflows';
+import {
+  MemoryBroker,
+  MemoryTransport,
+  RecordingLogger,
+  ServiceRuntime,
+  defineService,
+} from '@zocalo/workflows';
 import type { MessageBody, ReceivedHeaders } from '@zocalo/workflows';
+import { until } from '@zocalo/test-brokers';
 import { RecipeWrapper, messageTransport, recipeHandler } from '../src';
 import type { RecipeDocument, RecipeMessageHandler } from '../src';
-import { recordingLogger, until } from './helpers';
 
 const document: RecipeDocument = {
   '1': { service: 'Double', queue: 'double', output: 2 },
@@ -18,7 +24,7 @@ interface Received {
 let broker: MemoryBroker;
 let client: MemoryTransport;
 let runtime: ServiceRuntime | undefined;
-const logger = recordingLogger();
+const logger = new RecordingLogger();
 
 beforeEach(async () => {
   broker = new MemoryBroker();
@@ -101,9 +107,7 @@ describe('recipeHandler', () => {
     expect(handled).toEqual([]);
     expect(dead[0].message).toEqual({ value: 1 });
     expect(
-      logger.records.some(
-        (record) => record.msg?.includes('not a wrapped recipe') && record.level === 'warn',
-      ),
+      logger.records.some((record) => record.msg.includes('not a wrapped recipe') && record.level === 'warn'),
     ).toBe(true);
   });
 
@@ -124,7 +128,7 @@ describe('recipeHandler', () => {
     await until(() => dead.length === 1);
     expect(
       logger.records.some((record) =>
-        record.msg?.includes(
+        record.msg.includes(
           'Unable to process incoming recipe message: Invalid recipe: "start" node missing',
         ),
       ),

@@ -1,8 +1,9 @@
-import { MemoryBroker, UnsupportedCapabilityError } from '@zocalo/workflows';
+import { MemoryBroker, RecordingLogger, UnsupportedCapabilityError } from '@zocalo/workflows';
 import type { ReceivedHeaders, Transport } from '@zocalo/workflows';
+import { until } from '@zocalo/test-brokers';
 import { Recipe, RecipeMessageError, RecipeValidationError, RecipeWrapper, RecipeWrapperError } from '../src';
 import type { RecipeDocument } from '../src';
-import { memoryTransport, recordingLogger, recordingTransport, until } from './helpers';
+import { memoryTransport, recordingTransport } from './helpers';
 
 // After python-workflows' tests/recipe/test_wrapped_recipe.py
 function recipeDocument(): RecipeDocument {
@@ -329,16 +330,14 @@ describe('RecipeWrapper sends', () => {
   });
 
   it('logs through a child logger that carries the recipe ID', () => {
-    const records = recordingLogger();
-    const bindings: unknown[] = [];
-    const logger = {
-      ...records,
-      child: (context: Record<string, unknown>) => (bindings.push(context), records),
-    };
+    const logger = new RecordingLogger();
+    const child = jest.spyOn(logger, 'child');
     const wrapper = RecipeWrapper.fromMessage(message(), transport, { logger });
     wrapper.log.info({}, 'hello');
     expect(wrapper.log).toBe(wrapper.log);
-    expect(bindings).toEqual([{ recipe_ID: 'guid-1234', recipe_step: 1 }]);
-    expect(records.records).toEqual([{ level: 'info', obj: {}, msg: 'hello' }]);
+    expect(child.mock.calls).toEqual([[{ recipe_ID: 'guid-1234', recipe_step: 1 }]]);
+    expect(logger.records).toEqual([
+      { level: 'info', msg: 'hello', fields: { recipe_ID: 'guid-1234', recipe_step: 1 } },
+    ]);
   });
 });

@@ -1,7 +1,14 @@
-import { ConnectionError, DisconnectedError, InvalidArgumentError, MemoryBroker } from '@zocalo/workflows';
+import {
+  ConnectionError,
+  DisconnectedError,
+  InvalidArgumentError,
+  MemoryBroker,
+  RecordingLogger,
+} from '@zocalo/workflows';
 import type { ReceivedHeaders } from '@zocalo/workflows';
+import { until } from '@zocalo/test-brokers';
 import { DEFAULT_RETRY_SCHEDULE, NO_RETRY, RecipeWrapper, isConnectionFailure } from '../src';
-import { faultyTransport, instantSchedule, memoryTransport, recordingLogger, until } from './helpers';
+import { faultyTransport, instantSchedule, memoryTransport } from './helpers';
 
 const document = { '1': { queue: 'in', output: 2 }, '2': { queue: 'out' }, start: [[1, { go: true }]] };
 const message = {
@@ -28,7 +35,7 @@ describe('retry after a lost connection', () => {
     await consumer.subscribe('out', (_header: ReceivedHeaders, body) => void received.push(body));
     await transport.disconnect();
     const schedule = instantSchedule();
-    const logger = recordingLogger();
+    const logger = new RecordingLogger();
     const wrapper = RecipeWrapper.fromMessage(message, transport, { retry: schedule, logger });
     await wrapper.send('after reconnect');
     expect(transport.isConnected()).toBe(true);
@@ -50,7 +57,7 @@ describe('retry after a lost connection', () => {
       send: () => (failures++ === 0 ? first : new ConnectionError(`still down (${failures})`)),
     });
     const schedule = instantSchedule();
-    const logger = recordingLogger();
+    const logger = new RecordingLogger();
     const wrapper = RecipeWrapper.fromMessage(message, transport, { retry: schedule, logger });
     const error = await wrapper.send('x').catch((e: unknown) => e);
     expect(error).toBe(first);
@@ -69,7 +76,7 @@ describe('retry after a lost connection', () => {
     const schedule = instantSchedule(3);
     const error = await RecipeWrapper.fromMessage(message, transport, {
       retry: schedule,
-      logger: recordingLogger(),
+      logger: new RecordingLogger(),
     })
       .send('x')
       .catch((e: unknown) => e);
@@ -85,7 +92,7 @@ describe('retry after a lost connection', () => {
     const schedule = instantSchedule();
     const wrapper = RecipeWrapper.fromMessage(message, transport, {
       retry: schedule,
-      logger: recordingLogger(),
+      logger: new RecordingLogger(),
     });
     await expect(wrapper.send('x')).rejects.toBe(bad);
     expect(transport.calls.send).toBe(1);
@@ -100,7 +107,7 @@ describe('retry after a lost connection', () => {
     const schedule = instantSchedule();
     const wrapper = RecipeWrapper.fromMessage(message, transport, {
       retry: schedule,
-      logger: recordingLogger(),
+      logger: new RecordingLogger(),
     });
     await expect(wrapper.send('x', { transaction })).rejects.toBeInstanceOf(DisconnectedError);
     expect(transport.calls.send).toBe(1);
@@ -110,7 +117,10 @@ describe('retry after a lost connection', () => {
   it('NO_RETRY raises the first failure at once', async () => {
     const inner = await memoryTransport();
     await inner.disconnect();
-    const wrapper = RecipeWrapper.fromMessage(message, inner, { retry: NO_RETRY, logger: recordingLogger() });
+    const wrapper = RecipeWrapper.fromMessage(message, inner, {
+      retry: NO_RETRY,
+      logger: new RecordingLogger(),
+    });
     await expect(wrapper.send('x')).rejects.toBeInstanceOf(DisconnectedError);
     expect(inner.isConnected()).toBe(false);
   });

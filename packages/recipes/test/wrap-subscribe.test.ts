@@ -1,9 +1,9 @@
-import { MemoryBroker } from '@zocalo/workflows';
-import type { MemoryTransport, ReceivedHeaders, Transport } from '@zocalo/workflows';
+import { MemoryBroker, RecordingLogger } from '@zocalo/workflows';
+import type { LogRecord, MemoryTransport, ReceivedHeaders, Transport } from '@zocalo/workflows';
+import { sleep, until } from '@zocalo/test-brokers';
 import { RecipeWrapper, isRecipeMessage, wrapSubscribe, wrapSubscribeBroadcast } from '../src';
 import type { RecipeCallback, RecipeDocument } from '../src';
-import { memoryTransport, recordingLogger, sleep, until } from './helpers';
-import type { LogRecord } from './helpers';
+import { memoryTransport } from './helpers';
 
 const document: RecipeDocument = {
   '1': { service: 'Splitter', queue: 'split', output: { parts: [2, 3], summary: 4 } },
@@ -26,12 +26,12 @@ function envelope(pointer = 1, recipe: unknown = document): Record<string, unkno
 
 let broker: MemoryBroker;
 let transport: MemoryTransport;
-let logger: ReturnType<typeof recordingLogger>;
+let logger: RecordingLogger;
 
 beforeEach(async () => {
   broker = new MemoryBroker();
   transport = await memoryTransport(broker);
-  logger = recordingLogger();
+  logger = new RecordingLogger();
 });
 
 afterEach(async () => {
@@ -39,7 +39,7 @@ afterEach(async () => {
   broker.reset();
 });
 
-const errors = (): LogRecord[] => logger.records.filter((record) => record.level === 'error');
+const errors = (): LogRecord[] => logger.at('error');
 
 describe('isRecipeMessage', () => {
   it.each([

@@ -4,20 +4,10 @@
  * first instance's output was sent inside the uncommitted transaction, so none of it arrives); stopped
  * with SIGTERM mid-message, it finishes the message first, runs inShutdown() and exits 0.
  */
-import { requireBroker } from '@zocalo/test-brokers';
+import { requireBroker, sleep, until } from '@zocalo/test-brokers';
 import type { Transport } from '@zocalo/workflows';
 import type { Received, Site } from './helpers';
-import {
-  ACTIVEMQ,
-  QueueNames,
-  RABBITMQ,
-  ServiceProcess,
-  closeAll,
-  collect,
-  connect,
-  sleep,
-  waitFor,
-} from './helpers';
+import { ACTIVEMQ, QueueNames, RABBITMQ, ServiceProcess, closeAll, collect, connect } from './helpers';
 
 /** How long the test watches for anything more (a duplicate, a redelivery) once it is done. */
 const QUIET_MS = 1000;
@@ -51,8 +41,9 @@ describe.each([ACTIVEMQ, RABBITMQ])('a service process on $label', (site: Site) 
     const instances = [start(inQueue, outQueue, 60_000), start(inQueue, outQueue, 60_000)];
     await Promise.all(instances.map((instance) => instance.line(/^ready$/)));
     await client.send(inQueue, { n: 1 });
-    await waitFor(
+    await until(
       () => instances.some((instance) => instance.lines.some((line) => line.startsWith('processing 1 '))),
+      15_000,
       'an instance to take the message',
     );
     const [first, second] = instances[0].lines.some((line) => line.startsWith('processing'))
@@ -65,7 +56,7 @@ describe.each([ACTIVEMQ, RABBITMQ])('a service process on $label', (site: Site) 
     expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
     const [, redelivered] = await second.line(/^processing 1 redelivered=(\w+)$/);
     await second.line(/^done 1$/);
-    await waitFor(() => outputs.length >= 1, 'the output of the second instance');
+    await until(() => outputs.length >= 1, 15_000, 'the output of the second instance');
     await sleep(QUIET_MS);
 
     expect(redelivered).toBe('true');
@@ -102,7 +93,7 @@ describe.each([ACTIVEMQ, RABBITMQ])('a service process on $label', (site: Site) 
       'done 7',
       'in-shutdown',
     ]);
-    await waitFor(() => outputs.length >= 1, 'the output of the finished message');
+    await until(() => outputs.length >= 1, 15_000, 'the output of the finished message');
     // Nothing is redelivered: a new consumer of the input queue gets nothing.
     const left: Received[] = await collect(client, inQueue);
     await sleep(QUIET_MS);

@@ -1,6 +1,6 @@
 /**
  * Shared set-up of the proof tests: the three site configurations, transports made from them, a
- * quiet recording logger, a collector, and service child processes.
+ * collector, and service child processes.
  */
 import '@zocalo/transport-amqp';
 import '@zocalo/transport-stomp';
@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import type { Configuration } from '@zocalo/configuration';
 import { loadConfiguration } from '@zocalo/configuration';
 import type { BrokerKind } from '@zocalo/test-brokers';
-import { rabbitManagement, uniqueName } from '@zocalo/test-brokers';
-import type { Logger, MessageBody, ReceivedHeaders, Transport } from '@zocalo/workflows';
+import { rabbitManagement, sleep, uniqueName } from '@zocalo/test-brokers';
+import type { MessageBody, ReceivedHeaders, Transport } from '@zocalo/workflows';
+import { RecordingLogger } from '@zocalo/workflows';
 
 export interface Site {
   /** What the test names say. */
@@ -61,40 +62,6 @@ export class QueueNames {
   }
 }
 
-export interface LogEntry {
-  readonly level: 'debug' | 'info' | 'warn' | 'error';
-  /** The record's fields with the child-logger bindings merged in, as pino writes them. */
-  readonly fields: Readonly<Record<string, unknown>>;
-  readonly msg: string;
-}
-
-/** A logger that keeps every record with its bindings (printed too when ZOCALO_TEST_LOG is set). */
-export class RecordingLogger implements Logger {
-  constructor(
-    readonly entries: LogEntry[] = [],
-    private readonly bindings: Readonly<Record<string, unknown>> = {},
-  ) {}
-  debug(fields: object, msg = ''): void {
-    this.record('debug', fields, msg);
-  }
-  info(fields: object, msg = ''): void {
-    this.record('info', fields, msg);
-  }
-  warn(fields: object, msg = ''): void {
-    this.record('warn', fields, msg);
-  }
-  error(fields: object, msg = ''): void {
-    this.record('error', fields, msg);
-  }
-  child(bindings: Record<string, unknown>): Logger {
-    return new RecordingLogger(this.entries, { ...this.bindings, ...bindings });
-  }
-  private record(level: LogEntry['level'], fields: object, msg: string): void {
-    this.entries.push({ level, fields: { ...this.bindings, ...fields }, msg });
-    if (process.env.ZOCALO_TEST_LOG) process.stderr.write(`[${level}] ${msg}\n`);
-  }
-}
-
 /** A connected transport made from the site configuration only, closed by {@link closeAll}. */
 export async function connect(site: Site, opened: Transport[]): Promise<Transport> {
   const transport = await configurationOf(site).createTransport({ logger: new RecordingLogger() });
@@ -124,19 +91,6 @@ export async function collect(transport: Transport, queue: string): Promise<Rece
     { acknowledgement: true },
   );
   return received;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls until `condition` holds; throws naming what it waited for after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 export interface Exit {

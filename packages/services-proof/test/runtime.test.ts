@@ -6,7 +6,7 @@
  */
 import type { ConsumeMessage } from 'amqplib';
 import { connect as amqpConnect } from 'amqplib';
-import { BROKERS, requireBroker, uniqueName } from '@zocalo/test-brokers';
+import { BROKERS, requireBroker, sleep, uniqueName, until } from '@zocalo/test-brokers';
 import type {
   ReceivedHeaders,
   ServiceRuntimeOptions,
@@ -16,6 +16,7 @@ import type {
 } from '@zocalo/workflows';
 import {
   DestinationNotFoundError,
+  RecordingLogger,
   STATUS_TOPIC,
   Service,
   ServiceRuntime,
@@ -30,13 +31,10 @@ import {
   MEMORY,
   RABBITMQ,
   QueueNames,
-  RecordingLogger,
   closeAll,
   collect,
   configurationOf,
   connect,
-  sleep,
-  waitFor,
 } from './helpers';
 
 const envelope = (id: string, payload: unknown) => ({
@@ -83,7 +81,11 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('the service runtime on $label', (si
     runtimes.push(runtime);
     const running = runtime.run();
     running.catch(() => undefined);
-    await waitFor(() => runtime.state === ServiceState.IDLE || runtime.state === ServiceState.ERROR, 'IDLE');
+    await until(
+      () => runtime.state === ServiceState.IDLE || runtime.state === ServiceState.ERROR,
+      15_000,
+      'IDLE',
+    );
     expect(runtime.state).toBe(ServiceState.IDLE);
     return runtime;
   }
@@ -109,7 +111,7 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('the service runtime on $label', (si
       logger,
     );
     await client.send(work, envelope('b7d4-recipe', { frame: 1 }));
-    await waitFor(() => outputs.length >= 1, 'the output of the second attempt');
+    await until(() => outputs.length >= 1, 15_000, 'the output of the second attempt');
     const left: Received[] = await collect(client, work);
     await sleep(500);
 
@@ -117,7 +119,7 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('the service runtime on $label', (si
     // The first attempt's output went with its aborted transaction.
     expect(outputs.map((output) => output.message)).toEqual([{ attempt: 2 }]);
     expect(left).toEqual([]);
-    const failures = logger.entries.filter((entry) => entry.level === 'error');
+    const failures = logger.at('error');
     expect(failures).toHaveLength(1);
     expect(failures[0].msg).toBe(
       'message handler failed; transaction aborted, message released for redelivery',
@@ -160,7 +162,7 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('the service runtime on $label', (si
     if (site.broker) {
       const spinning = await started(failing('spin'), new RecordingLogger(), { redeliveryBackoff: false });
       await client.send(`${work}.spin`, { n: 1 });
-      await waitFor(() => attemptTimes.length >= 1, 'the first attempt');
+      await until(() => attemptTimes.length >= 1, 15_000, 'the first attempt');
       await sleep(1500);
       spun = attemptTimes.length;
       spinning.stop();
@@ -170,7 +172,7 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('the service runtime on $label', (si
 
     await started(failing('backoff'), logger);
     await client.send(`${work}.backoff`, { n: 1 });
-    await waitFor(() => attemptTimes.length >= 1, 'the first attempt');
+    await until(() => attemptTimes.length >= 1, 15_000, 'the first attempt');
     await sleep(1500);
     const gaps = attemptTimes.slice(1).map((time, index) => time - attemptTimes[index]);
 
@@ -180,7 +182,7 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('the service runtime on $label', (si
     gaps.forEach((gap, index) => expect(gap).toBeGreaterThanOrEqual(100 * 2 ** index - 10));
     // Seen here: ~1200 attempts in 1.5 s on RabbitMQ, ~30 on ActiveMQ (its release reopens the subscription).
     expect(spun).toBeGreaterThan(2 * attemptTimes.length);
-    const failures = logger.entries.filter((entry) => entry.msg.startsWith('message handler failed'));
+    const failures = logger.records.filter((entry) => entry.msg.startsWith('message handler failed'));
     expect(failures.slice(0, 3).map((entry) => entry.fields.redeliveryDelay)).toEqual([0.1, 0.2, 0.4]);
     if (failWithSend) {
       expect(failures[0].fields.err).toBeInstanceOf(DestinationNotFoundError);
@@ -218,16 +220,17 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('the service runtime on $label', (si
       // No periodic repeat within the test, even on a slow machine: only the changes are expected.
       statusInterval: 60,
     });
-    await waitFor(() => statuses.at(-1)?.status.status === ServiceState.IDLE, 'IDLE');
+    await until(() => statuses.at(-1)?.status.status === ServiceState.IDLE, 15_000, 'IDLE');
     await client.send(work, { n: 1 });
-    await waitFor(
+    await until(
       () => statuses.some(({ status }) => status.status === ServiceState.PROCESSING),
+      15_000,
       'PROCESSING',
     );
-    await waitFor(() => statuses.at(-1)?.status.status === ServiceState.IDLE, 'IDLE again');
+    await until(() => statuses.at(-1)?.status.status === ServiceState.IDLE, 15_000, 'IDLE again');
     runtime.stop();
     await runtime.run();
-    await waitFor(() => statuses.at(-1)?.status.status === ServiceState.END, 'END');
+    await until(() => statuses.at(-1)?.status.status === ServiceState.END, 15_000, 'END');
 
     const states = statuses.map(({ status }) => status.status);
     expect(states).toEqual([
@@ -265,7 +268,11 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('the service runtime on $label', (si
       }
     }
     if (expirations !== undefined) {
-      await waitFor(() => expirations!.length === statuses.length, 'every status on the raw AMQP consumer');
+      await until(
+        () => expirations!.length === statuses.length,
+        15_000,
+        'every status on the raw AMQP consumer',
+      );
       expect(expirations).toEqual(statuses.map(() => '15000'));
     }
   });

@@ -2,6 +2,9 @@
  * Test harness for the real brokers: connection constants, a guard that FAILS a test run when a broker is
  * missing (never skips), broker restarts for reconnection tests, unique destination names and a small
  * client for RabbitMQ's management HTTP API. The brokers themselves are run by `scripts/brokers.sh`.
+ * Also the polling helpers every package's tests share (`sleep`, `until`); for a logger that records,
+ * use `RecordingLogger` from `@zocalo/workflows`. Depends on no workspace package, so any package's
+ * tests can use it.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -31,8 +34,26 @@ function endpoint(kind: BrokerKind): { host: string; port: number } {
   return kind === 'stomp' ? BROKERS.stomp : BROKERS.amqp;
 }
 
-function sleep(ms: number): Promise<void> {
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Resolves once `predicate` holds, checking it every 5 ms; rejects after `timeout` ms (3 s by default, under
+ * jest's 5 s test timeout) with an error naming `what` it waited for.
+ *
+ * ```ts
+ * await until(() => received.length === 2);
+ * await until(() => events.includes('reconnected'), 30_000, 'the consumer to reconnect');
+ * ```
+ */
+export async function until(predicate: () => boolean, timeout = 3000, what = 'a condition'): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await sleep(5);
+  }
 }
 
 /** Resolves true when a TCP connection to host:port opens within timeoutMs, false otherwise. */

@@ -1,11 +1,11 @@
 /** nack semantics, transactions on a subscription's channel, exclusive standby: on the real broker. */
 import type { Channel, ChannelModel } from 'amqplib';
-import { rabbitManagement, requireBroker, uniqueName } from '@zocalo/test-brokers';
+import { rabbitManagement, requireBroker, sleep, uniqueName } from '@zocalo/test-brokers';
 import type { ReceivedHeaders } from '@zocalo/workflows';
-import { InvalidArgumentError } from '@zocalo/workflows';
+import { InvalidArgumentError, RecordingLogger } from '@zocalo/workflows';
 import type { AmqpTransportOptions } from '../src';
 import { AmqpTransport } from '../src';
-import { quietLogger, rawConnection, sleep, waitUntil } from './helpers';
+import { rawConnection, waitUntil } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -15,7 +15,7 @@ const transports: AmqpTransport[] = [];
 const queues: string[] = [];
 
 async function transport(options: AmqpTransportOptions = {}): Promise<AmqpTransport> {
-  const created = new AmqpTransport({ host: '127.0.0.1', logger: quietLogger(), ...options });
+  const created = new AmqpTransport({ host: '127.0.0.1', logger: new RecordingLogger(), ...options });
   transports.push(created);
   await created.connect();
   return created;

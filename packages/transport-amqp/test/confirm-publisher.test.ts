@@ -1,9 +1,8 @@
 /** The confirm publisher against a scripted channel: confirms, returns, nacks, lost channels, drain. */
 import { EventEmitter } from 'node:events';
 import type { ConfirmChannel, Message, Options } from 'amqplib';
-import { BrokerError, DestinationNotFoundError } from '@zocalo/workflows';
+import { BrokerError, DestinationNotFoundError, RecordingLogger } from '@zocalo/workflows';
 import { ChannelLostError, ConfirmPublisher } from '../src/confirm-publisher';
-import { quietLogger } from './helpers';
 
 interface Published {
   readonly routingKey: string;
@@ -43,7 +42,7 @@ class ScriptedChannel extends EventEmitter {
 }
 
 function publisher(channel: ScriptedChannel, onLost?: ConstructorParameters<typeof ConfirmPublisher>[3]) {
-  return new ConfirmPublisher(channel as unknown as ConfirmChannel, 'amqp', quietLogger(), onLost);
+  return new ConfirmPublisher(channel as unknown as ConfirmChannel, 'amqp', new RecordingLogger(), onLost);
 }
 
 const options: Options.Publish = { mandatory: true };

@@ -1,8 +1,7 @@
 /** Connecting: clear errors for an unreachable broker, a refused login, an unknown vhost; host lists. */
 import { requireBroker } from '@zocalo/test-brokers';
-import { ConnectionError } from '@zocalo/workflows';
+import { ConnectionError, RecordingLogger } from '@zocalo/workflows';
 import { AmqpTransport } from '../src';
-import { quietLogger } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -24,7 +23,7 @@ async function connectError(transport: AmqpTransport): Promise<Error> {
 describe('connecting', () => {
   it('says when the broker cannot be reached, naming host and port', async () => {
     const error = await connectError(
-      new AmqpTransport({ host: '127.0.0.1', port: 1, logger: quietLogger() }),
+      new AmqpTransport({ host: '127.0.0.1', port: 1, logger: new RecordingLogger() }),
     );
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error.message).toMatch(/cannot reach RabbitMQ at amqp:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/);
@@ -32,7 +31,12 @@ describe('connecting', () => {
 
   it('says when the login is refused, naming the user', async () => {
     const error = await connectError(
-      new AmqpTransport({ host: '127.0.0.1', username: 'guest', password: 'wrong', logger: quietLogger() }),
+      new AmqpTransport({
+        host: '127.0.0.1',
+        username: 'guest',
+        password: 'wrong',
+        logger: new RecordingLogger(),
+      }),
     );
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error.message).toMatch(/refused the login of user "guest"/);
@@ -40,7 +44,7 @@ describe('connecting', () => {
 
   it('says when the vhost is not there', async () => {
     const error = await connectError(
-      new AmqpTransport({ host: '127.0.0.1', vhost: 'no-such-vhost', logger: quietLogger() }),
+      new AmqpTransport({ host: '127.0.0.1', vhost: 'no-such-vhost', logger: new RecordingLogger() }),
     );
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error.message).toMatch(/vhost "no-such-vhost"/);
@@ -50,7 +54,7 @@ describe('connecting', () => {
     const transport = new AmqpTransport({
       host: '127.0.0.1,127.0.0.1',
       port: '1,5672',
-      logger: quietLogger(),
+      logger: new RecordingLogger(),
     });
     await transport.connect();
     expect(transport.isConnected()).toBe(true);

@@ -1,8 +1,9 @@
 /** Delayed delivery without the delayed-message plugin (holding queues), on the real broker. */
 import { rabbitManagement, requireBroker, uniqueName } from '@zocalo/test-brokers';
 import type { ReceivedHeaders } from '@zocalo/workflows';
+import { RecordingLogger } from '@zocalo/workflows';
 import { AmqpTransport, holdingQueueName } from '../src';
-import { quietLogger, waitUntil } from './helpers';
+import { waitUntil } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -10,7 +11,7 @@ const transports: AmqpTransport[] = [];
 const queues: string[] = [];
 
 async function transport(): Promise<AmqpTransport> {
-  const created = new AmqpTransport({ host: '127.0.0.1', logger: quietLogger() });
+  const created = new AmqpTransport({ host: '127.0.0.1', logger: new RecordingLogger() });
   transports.push(created);
   await created.connect();
   return created;

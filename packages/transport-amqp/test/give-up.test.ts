@@ -8,8 +8,9 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import { connect as netConnect, createServer } from 'node:net';
 import { BROKERS, rabbitManagement, requireBroker, uniqueName } from '@zocalo/test-brokers';
 import type { ReceivedHeaders, TransportEvent } from '@zocalo/workflows';
+import { RecordingLogger } from '@zocalo/workflows';
 import { AmqpTransport, MAX_WAITING_SENDS, SendBacklogFullError } from '../src';
-import { quietLogger, waitUntil } from './helpers';
+import { waitUntil } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -51,7 +52,7 @@ describe('giving up reconnecting', () => {
     const transport = new AmqpTransport({
       host: '127.0.0.1',
       port: proxy.port,
-      logger: quietLogger(),
+      logger: new RecordingLogger(),
       reconnect: { initialDelay: 0.2, maxDelay: 0.2, attempts: 2 },
     });
     const events: TransportEvent[] = [];

@@ -1,26 +1,7 @@
 /** Shared bits of this package's tests. */
 import type { ChannelModel } from 'amqplib';
 import { connect } from 'amqplib';
-import { BROKERS } from '@zocalo/test-brokers';
-import type { Logger } from '@zocalo/workflows';
-
-/** A logger that keeps what is logged, for tests that check warnings, and prints nothing. */
-export interface RecordingLogger extends Logger {
-  readonly records: Array<{ level: string; obj: object; msg?: string }>;
-}
-
-export function quietLogger(): RecordingLogger {
-  const records: Array<{ level: string; obj: object; msg?: string }> = [];
-  const logger: RecordingLogger = {
-    records,
-    debug: (obj, msg) => void records.push({ level: 'debug', obj, msg }),
-    info: (obj, msg) => void records.push({ level: 'info', obj, msg }),
-    warn: (obj, msg) => void records.push({ level: 'warn', obj, msg }),
-    error: (obj, msg) => void records.push({ level: 'error', obj, msg }),
-    child: () => logger,
-  };
-  return logger;
-}
+import { BROKERS, sleep } from '@zocalo/test-brokers';
 
 /** A raw amqplib connection, for checking what is on the wire and for playing python-workflows. */
 export function rawConnection(): Promise<ChannelModel> {
@@ -70,10 +51,6 @@ export async function forceClose(prefix: string, timeoutMs = 15_000): Promise<nu
       throw new Error(`no connection named ${prefix}* appeared in the management API`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Wait until `check` is true, polling (running `poll` between checks); throws with `what` on time-out. */

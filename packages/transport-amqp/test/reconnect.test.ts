@@ -2,12 +2,12 @@
  * Reconnection with acknowledgement on: connections closed from the broker side while messages flow,
  * and a broker restart. Every confirmed send is delivered, subscribers resume, stale acks are dropped.
  */
-import { rabbitManagement, requireBroker, restartBroker, uniqueName } from '@zocalo/test-brokers';
+import { rabbitManagement, requireBroker, restartBroker, sleep, uniqueName } from '@zocalo/test-brokers';
 import type { ReceivedHeaders, TransportEvent } from '@zocalo/workflows';
+import { RecordingLogger } from '@zocalo/workflows';
 import type { AmqpTransportOptions } from '../src';
 import { AmqpTransport } from '../src';
-import type { RecordingLogger } from './helpers';
-import { connectionsNamed, forceClose, quietLogger, sleep, waitUntil } from './helpers';
+import { connectionsNamed, forceClose, waitUntil } from './helpers';
 
 jest.setTimeout(60_000);
 
@@ -18,7 +18,7 @@ function transport(
   name: string,
   options: AmqpTransportOptions = {},
 ): { zocalo: AmqpTransport; logger: RecordingLogger; events: TransportEvent[] } {
-  const logger = quietLogger();
+  const logger = new RecordingLogger();
   const zocalo = new AmqpTransport({
     host: '127.0.0.1',
     logger,
@@ -133,9 +133,9 @@ describe('reconnection', () => {
     expect(got[1][0].redelivered).toBe(true);
     expect(got[1][0]['message-id']).toBe(stale['message-id']); // same delivery tag, on a new channel
     await zocalo.ack(stale);
-    expect(
-      logger.records.some((record) => record.level === 'warn' && /ack dropped/.test(record.msg ?? '')),
-    ).toBe(true);
+    expect(logger.records.some((record) => record.level === 'warn' && /ack dropped/.test(record.msg))).toBe(
+      true,
+    );
     await zocalo.ack(got[1][0]);
     await zocalo.send(queue, { second: true });
     await waitUntil(() => got.length === 3, 'the next message on the same subscription');
@@ -228,7 +228,7 @@ describe('reconnection', () => {
     await zocalo.subscribe(queue, (_header, message) => void got.push(message));
     await rabbitManagement.deleteQueue(queue);
     await waitUntil(
-      () => logger.records.some((record) => /cancelled the consumer/.test(record.msg ?? '')),
+      () => logger.records.some((record) => /cancelled the consumer/.test(record.msg)),
       'the cancel notice',
     );
     await waitUntil(

@@ -3,11 +3,11 @@
  * properties and headers, the received header object, missing queues, exchanges and broadcasts.
  */
 import type { Channel, ChannelModel, Message } from 'amqplib';
-import { rabbitManagement, requireBroker, uniqueName } from '@zocalo/test-brokers';
+import { rabbitManagement, requireBroker, sleep, uniqueName } from '@zocalo/test-brokers';
 import type { ReceivedHeaders } from '@zocalo/workflows';
-import { BrokerError, createTransport, DestinationNotFoundError } from '@zocalo/workflows';
+import { BrokerError, createTransport, DestinationNotFoundError, RecordingLogger } from '@zocalo/workflows';
 import { AmqpTransport } from '../src';
-import { quietLogger, rawConnection, sleep, waitUntil } from './helpers';
+import { rawConnection, waitUntil } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -17,7 +17,7 @@ const transports: AmqpTransport[] = [];
 const queues: string[] = [];
 
 async function transport(): Promise<AmqpTransport> {
-  const created = new AmqpTransport({ host: '127.0.0.1', logger: quietLogger() });
+  const created = new AmqpTransport({ host: '127.0.0.1', logger: new RecordingLogger() });
   transports.push(created);
   await created.connect();
   return created;
@@ -222,7 +222,11 @@ describe('amqp transport on the wire', () => {
   });
 
   it('refuses to subscribe to a missing queue when told not to declare queues', async () => {
-    const zocalo = new AmqpTransport({ host: '127.0.0.1', declareQueues: false, logger: quietLogger() });
+    const zocalo = new AmqpTransport({
+      host: '127.0.0.1',
+      declareQueues: false,
+      logger: new RecordingLogger(),
+    });
     transports.push(zocalo);
     await zocalo.connect();
     await expect(

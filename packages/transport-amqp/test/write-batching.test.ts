@@ -1,9 +1,9 @@
 /** The socket is corked for exactly the length of each multiplexer pass (no broker needed). */
 import type { ChannelModel } from 'amqplib';
 import { requireBroker } from '@zocalo/test-brokers';
+import { RecordingLogger } from '@zocalo/workflows';
 import { AmqpTransport } from '../src';
 import { batchWrites } from '../src/write-batching';
-import { quietLogger } from './helpers';
 
 function fakeModel(onPass: (writes: string[]) => void): {
   model: ChannelModel;
@@ -54,7 +54,7 @@ describe('write batching on a real connection', () => {
   beforeAll(() => requireBroker('amqp'));
 
   it('recognises the internals of the amqplib in use (else batching would silently be off)', async () => {
-    const transport = new AmqpTransport({ host: '127.0.0.1', logger: quietLogger() });
+    const transport = new AmqpTransport({ host: '127.0.0.1', logger: new RecordingLogger() });
     await transport.connect();
     try {
       const session = (

@@ -3,12 +3,11 @@
  * broker's own features, nack semantics, header escaping and typed errors.
  */
 import type { Client } from 'stompit';
-import type { MessageBody, ReceivedHeaders, Transport } from '@zocalo/workflows';
-import { requireBroker, uniqueName } from '@zocalo/test-brokers';
+import type { MessageBody, ReceivedHeaders, RecordingLogger, Transport } from '@zocalo/workflows';
+import { requireBroker, sleep, uniqueName, until } from '@zocalo/test-brokers';
 import type { StompTransportOptions } from '../src';
 import type { StompTransport } from '../src';
-import type { RecordingLogger } from './helpers';
-import { rawClient, rawClose, rawSend, rawSubscribe, sleep, stompTransport, waitUntil } from './helpers';
+import { rawClient, rawClose, rawSend, rawSubscribe, stompTransport } from './helpers';
 
 interface Delivery {
   readonly header: ReceivedHeaders;
@@ -42,7 +41,7 @@ function collect(onMessage?: (delivery: Delivery) => void | Promise<void>) {
       return onMessage?.(delivery);
     },
     wait: (count: number, timeout = 5000) =>
-      waitUntil(() => deliveries.length >= count, timeout, `${count} message(s), got ${deliveries.length}`),
+      until(() => deliveries.length >= count, timeout, `${count} message(s), got ${deliveries.length}`),
   };
 }
 
@@ -62,7 +61,7 @@ describe('wire format (compatibility with python-workflows)', () => {
     const queue = uniqueName('zocalo.stomp.wire');
     const frames = await rawSubscribe(client, `/queue/${queue}`);
     await transport.send(queue, { payload: 1 }, { headers: { 'workflows-recipe': true, attempt: 2 } });
-    await waitUntil(() => frames.length === 1, 5000, 'the frame');
+    await until(() => frames.length === 1, 5000, 'the frame');
     const { headers, body } = frames[0];
     expect(body).toBe('{"payload":1}');
     expect(headers).toMatchObject({

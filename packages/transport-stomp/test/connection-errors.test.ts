@@ -2,10 +2,11 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { TransportEvent } from '@zocalo/workflows';
+import { RecordingLogger } from '@zocalo/workflows';
+import { until } from '@zocalo/test-brokers';
 import { SendBacklogFullError, StompTransport } from '../src';
 import type { FakeBroker } from './fake-broker';
 import { fakeBroker } from './fake-broker';
-import { RecordingLogger, waitUntil } from './helpers';
 
 /** A local port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -161,7 +162,7 @@ describe('connection errors', () => {
     // The broker goes away for good.
     await fake.close();
     fake = undefined;
-    await waitUntil(() => events.some((event) => event.type === 'reconnecting'), 3000, 'reconnecting');
+    await until(() => events.some((event) => event.type === 'reconnecting'), 3000, 'reconnecting');
     const outcomes = [1, 2, 3, 4, 5].map((n) =>
       transport.send('q', { n }).then(
         () => 'sent',
@@ -174,7 +175,7 @@ describe('connection errors', () => {
       expect(error).toBeInstanceOf(SendBacklogFullError);
       expect((error as Error).message).toMatch(/wait for the transport's 'reconnected' event/i);
     }
-    await waitUntil(() => events.some((event) => event.type === 'disconnected'), 5000, 'giving up');
+    await until(() => events.some((event) => event.type === 'disconnected'), 5000, 'giving up');
     const disconnected = events.find((event) => event.type === 'disconnected') as { error?: Error };
     expect(disconnected.error?.name).toBe('ConnectionError');
     expect(disconnected.error?.message).toMatch(/gave up reconnecting .* connect\(\) and subscribe again/);
@@ -218,7 +219,7 @@ describe('connection errors', () => {
     const reconnecting = events.find((event) => event.type === 'reconnecting');
     expect(reconnecting).toBeDefined();
     expect(String((reconnecting as { error?: Error }).error?.message)).toMatch(/has not confirmed any frame/);
-    await waitUntil(() => events.some((event) => event.type === 'reconnected'), 3000, 'the reconnection');
+    await until(() => events.some((event) => event.type === 'reconnected'), 3000, 'the reconnection');
     await transport.disconnect();
   });
 });

@@ -1,43 +1,10 @@
-/** Shared set-up of the broker tests: the test broker's address and a logger that keeps jest quiet. */
+/** Shared set-up of the broker tests: the test broker's address, transports on it, and bare clients. */
 import type { Client } from 'stompit';
 import stompitConnect from 'stompit/lib/connect.js';
-import type { Logger } from '@zocalo/workflows';
+import { RecordingLogger } from '@zocalo/workflows';
 import { BROKERS } from '@zocalo/test-brokers';
 import type { StompTransportOptions } from '../src';
 import { StompTransport } from '../src';
-
-export interface LogEntry {
-  readonly level: 'debug' | 'info' | 'warn' | 'error';
-  readonly message: string;
-  readonly fields: object;
-}
-
-/** A logger that records what it is told (printed too when ZOCALO_TEST_LOG is set). */
-export class RecordingLogger implements Logger {
-  readonly entries: LogEntry[] = [];
-  debug(fields: object, message = ''): void {
-    this.record('debug', fields, message);
-  }
-  info(fields: object, message = ''): void {
-    this.record('info', fields, message);
-  }
-  warn(fields: object, message = ''): void {
-    this.record('warn', fields, message);
-  }
-  error(fields: object, message = ''): void {
-    this.record('error', fields, message);
-  }
-  child(): Logger {
-    return this;
-  }
-  messages(level: LogEntry['level']): string[] {
-    return this.entries.filter((entry) => entry.level === level).map((entry) => entry.message);
-  }
-  private record(level: LogEntry['level'], fields: object, message: string): void {
-    this.entries.push({ level, fields, message });
-    if (process.env.ZOCALO_TEST_LOG) process.stderr.write(`[${level}] ${message}\n`);
-  }
-}
 
 /** The test broker's STOMP port; ZOCALO_STOMP_PORT points the tests at another ActiveMQ on this host. */
 export const STOMP_PORT = Number(process.env.ZOCALO_STOMP_PORT ?? BROKERS.stomp.port);
@@ -57,19 +24,6 @@ export function brokerOptions(extra: StompTransportOptions = {}): StompTransport
 /** A fresh, unconnected transport on the test broker. */
 export function stompTransport(extra: StompTransportOptions = {}): StompTransport {
   return new StompTransport(brokerOptions(extra));
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Poll until `condition` holds, or fail with `what` after `timeoutMs`. */
-export async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 /** A bare stompit client on the test broker: to look at frames as they are, or send as Python does. */

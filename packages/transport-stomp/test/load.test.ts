@@ -4,11 +4,10 @@
  * it; this transport must complete — and were the broker to stall anyway, the stall must be detected,
  * reported and recovered from, never a silent hang.
  */
-import type { TransportEvent } from '@zocalo/workflows';
-import { requireBroker, uniqueName } from '@zocalo/test-brokers';
+import type { RecordingLogger, TransportEvent } from '@zocalo/workflows';
+import { requireBroker, uniqueName, until } from '@zocalo/test-brokers';
 import type { StompTransport } from '../src';
-import type { RecordingLogger } from './helpers';
-import { stompTransport, waitUntil } from './helpers';
+import { stompTransport } from './helpers';
 
 const TOTAL = 20000;
 
@@ -47,7 +46,7 @@ describe('publish while consuming', () => {
     const sent = Promise.all(sends);
     let progress = 0;
     let progressAt = Date.now();
-    await waitUntil(
+    await until(
       () => {
         if (seen.size > progress) {
           progress = seen.size;

@@ -3,11 +3,10 @@
  * unconfirmed sends, drops acks of deliveries from the old connection with a warning, and every
  * confirmed message arrives after the reconnect (unacknowledged ones are redelivered by the broker).
  */
-import type { ReceivedHeaders, TransportEvent } from '@zocalo/workflows';
-import { requireBroker, restartBroker, uniqueName } from '@zocalo/test-brokers';
+import type { ReceivedHeaders, RecordingLogger, TransportEvent } from '@zocalo/workflows';
+import { requireBroker, restartBroker, sleep, uniqueName, until } from '@zocalo/test-brokers';
 import type { StompTransport } from '../src';
-import type { RecordingLogger } from './helpers';
-import { sleep, stompTransport, waitUntil } from './helpers';
+import { stompTransport } from './helpers';
 
 const RECONNECT = { initialDelay: 0.2, maxDelay: 1, attempts: 120 };
 
@@ -67,19 +66,15 @@ describe('broker restart', () => {
         );
       }
     });
-    await waitUntil(() => confirmed.size >= 500, 20000, '500 confirmed sends before the restart');
+    await until(() => confirmed.size >= 500, 20000, '500 confirmed sends before the restart');
     await restartBroker('stomp');
-    await waitUntil(() => events.includes('reconnected'), 30000, 'the consumer to reconnect');
+    await until(() => events.includes('reconnected'), 30000, 'the consumer to reconnect');
     const before = confirmed.size;
-    await waitUntil(
-      () => confirmed.size >= before + 500,
-      30000,
-      '500 more confirmed sends after the restart',
-    );
+    await until(() => confirmed.size >= before + 500, 30000, '500 more confirmed sends after the restart');
     stop = true;
     await Promise.all(streams);
 
-    await waitUntil(
+    await until(
       () => [...confirmed].every((n) => received.has(n)),
       30000,
       'every confirmed message to arrive',

@@ -50,6 +50,8 @@ export { bodyText, decodeBody, encodeBody } from './body';
 export { temporaryQueueName, uniqueHostId } from './host-id';
 export type { Logger } from './logger';
 export { getDefaultLogger, setDefaultLogger } from './logger';
+export type { LogLevel, LogRecord, RecordingLoggerOptions } from './recording-logger';
+export { RecordingLogger } from './recording-logger';
 export type { TransportFactory, TransportSettings } from './registry';
 export { createTransport, registerTransport, registeredTransports } from './registry';
 export type { BrokerConsumer, MemoryBrokerOptions, QueueStats, StoredMessage } from './memory/memory-broker';

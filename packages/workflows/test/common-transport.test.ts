@@ -1,6 +1,6 @@
+import { until } from '@zocalo/test-brokers';
 import type { ReceivedHeaders, SubscriptionId, TransportEvent } from '../src';
-import { MemoryBroker, MemoryTransport } from '../src';
-import { recordingLogger, until } from './helpers';
+import { MemoryBroker, MemoryTransport, RecordingLogger } from '../src';
 
 /** Exposes the protected reconnect hooks, as a broker transport would use them. */
 class ReconnectingTransport extends MemoryTransport {
@@ -21,7 +21,7 @@ class ReconnectingTransport extends MemoryTransport {
 
 describe('CommonTransport', () => {
   it('runs send middleware outermost first and lets it change the message', async () => {
-    const transport = new MemoryTransport({ broker: new MemoryBroker(), logger: recordingLogger() });
+    const transport = new MemoryTransport({ broker: new MemoryBroker(), logger: new RecordingLogger() });
     await transport.connect();
     const order: string[] = [];
     transport.use({
@@ -57,7 +57,7 @@ describe('CommonTransport', () => {
 
   it('rejects a send when middleware throws, and sends nothing', async () => {
     const broker = new MemoryBroker();
-    const transport = new MemoryTransport({ broker, logger: recordingLogger() });
+    const transport = new MemoryTransport({ broker, logger: new RecordingLogger() });
     await transport.connect();
     transport.use({
       send: () => {
@@ -70,7 +70,7 @@ describe('CommonTransport', () => {
   });
 
   it('drops an ack for a delivery from before a reconnect, with a warning', async () => {
-    const logger = recordingLogger();
+    const logger = new RecordingLogger();
     const broker = new MemoryBroker();
     const transport = new ReconnectingTransport({ broker, logger });
     await transport.connect();
@@ -82,14 +82,14 @@ describe('CommonTransport', () => {
     await until(() => got.length === 1);
     transport.simulateReconnect(id);
     await transport.ack(got[0]);
-    expect(logger.records.some((r) => r.level === 'warn' && /ack dropped/.test(r.msg ?? ''))).toBe(true);
+    expect(logger.records.some((r) => r.level === 'warn' && /ack dropped/.test(r.msg))).toBe(true);
     // The broker still holds it unacknowledged: the ack really was not passed on.
     expect(broker.stats('stale').inFlight).toBe(1);
     await transport.disconnect();
   });
 
   it('honours an ack made with a copy of the header, and drops one of an earlier delivery of the id', async () => {
-    const logger = recordingLogger();
+    const logger = new RecordingLogger();
     const broker = new MemoryBroker();
     const transport = new MemoryTransport({ broker, logger });
     await transport.connect();
@@ -103,9 +103,7 @@ describe('CommonTransport', () => {
     expect(got[1]['message-id']).toBe(got[0]['message-id']);
     expect(Object.keys(got[1])).not.toContain('zocalo.delivered');
     await transport.ack(got[0]);
-    expect(logger.records.filter((r) => r.level === 'warn' && /ack dropped/.test(r.msg ?? ''))).toHaveLength(
-      1,
-    );
+    expect(logger.records.filter((r) => r.level === 'warn' && /ack dropped/.test(r.msg))).toHaveLength(1);
     expect(broker.stats('copies').inFlight).toBe(1);
     // A copy (as middleware or a wrapper may make) stands for the current delivery.
     await transport.ack({ ...got[1] });
@@ -114,7 +112,7 @@ describe('CommonTransport', () => {
   });
 
   it('ends cleanly when reconnecting gives up: event with the error, deliveries forgotten, disconnect a no-op', async () => {
-    const logger = recordingLogger();
+    const logger = new RecordingLogger();
     const broker = new MemoryBroker();
     const transport = new ReconnectingTransport({ broker, logger });
     const events: TransportEvent[] = [];
@@ -169,7 +167,7 @@ describe('CommonTransport', () => {
   });
 
   it('logs a failing callback without acknowledgement and keeps consuming', async () => {
-    const logger = recordingLogger();
+    const logger = new RecordingLogger();
     const transport = new MemoryTransport({ broker: new MemoryBroker(), logger });
     await transport.connect();
     const got: unknown[] = [];
@@ -180,12 +178,12 @@ describe('CommonTransport', () => {
     await transport.send('fails', 1);
     await transport.send('fails', 2);
     await until(() => got.length === 2);
-    expect(logger.records.filter((r) => r.level === 'error')).toHaveLength(1);
+    expect(logger.at('error')).toHaveLength(1);
     await transport.disconnect();
   });
 
   it('keeps notifying other listeners when one throws', async () => {
-    const logger = recordingLogger();
+    const logger = new RecordingLogger();
     const transport = new MemoryTransport({ broker: new MemoryBroker(), logger });
     const events: TransportEvent['type'][] = [];
     transport.onEvent(() => {
@@ -195,6 +193,6 @@ describe('CommonTransport', () => {
     await transport.connect();
     await transport.disconnect();
     expect(events).toEqual(['connected', 'disconnected']);
-    expect(logger.records.filter((r) => r.level === 'error')).toHaveLength(2);
+    expect(logger.at('error')).toHaveLength(2);
   });
 });

@@ -1,11 +1,11 @@
+import { sleep, until } from '@zocalo/test-brokers';
 import type { ReceivedHeaders } from '../src';
-import { createTransport, defaultMemoryBroker, MemoryBroker, MemoryTransport } from '../src';
-import { recordingLogger, sleep, until } from './helpers';
+import { createTransport, defaultMemoryBroker, MemoryBroker, MemoryTransport, RecordingLogger } from '../src';
 
 async function connected(broker: MemoryBroker, deliveryLimit?: number): Promise<MemoryTransport> {
   const transport = new MemoryTransport({
     broker: deliveryLimit ? broker : broker,
-    logger: recordingLogger(),
+    logger: new RecordingLogger(),
   });
   await transport.connect();
   return transport;

@@ -1,8 +1,14 @@
 // The example of docs/writing-a-service.md and the README, run on the memory transport.
+import { until } from '@zocalo/test-brokers';
 import type { ServiceContext } from '../../src';
-import { COMMAND_TOPIC, MemoryBroker, MemoryTransport, Service, runService } from '../../src';
-import { until } from '../helpers';
-import { bindingLogger } from './helpers';
+import {
+  COMMAND_TOPIC,
+  MemoryBroker,
+  MemoryTransport,
+  RecordingLogger,
+  Service,
+  runService,
+} from '../../src';
 
 class Doubler extends Service {
   readonly name = 'Doubler';
@@ -28,7 +34,7 @@ test('the documented example service doubles, rejects, and stops on a shutdown c
   const transport = new MemoryTransport({ broker });
   const client = new MemoryTransport({ broker });
   await client.connect();
-  const logger = bindingLogger();
+  const logger = new RecordingLogger();
   const running = runService(new Doubler(), { transport, logger, hostId: 'org.example.host.1' });
 
   await client.send('doubler', { value: 21 });
@@ -43,7 +49,7 @@ test('the documented example service doubles, rejects, and stops on a shutdown c
       .takeAll()
       .map((message) => JSON.parse(String(message.body))),
   ).toEqual([{ value: 42 }]);
-  expect(logger.entries.find((entry) => entry.msg === 'bye')?.fields).toMatchObject({
+  expect(logger.find((record) => record.msg === 'bye')?.fields).toMatchObject({
     handled: 1,
     service: 'Doubler',
     host: 'org.example.host.1',

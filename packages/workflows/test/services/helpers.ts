@@ -1,34 +1,5 @@
-import type { Clock, ClockTimer, Logger, ServiceRuntimeOptions, StatusMessage } from '../../src';
-import { MemoryBroker, MemoryTransport, STATUS_TOPIC } from '../../src';
-
-export interface LogEntry {
-  readonly level: 'debug' | 'info' | 'warn' | 'error';
-  /** The record's fields with the child-logger bindings merged in, as pino writes them. */
-  readonly fields: Record<string, unknown>;
-  readonly msg?: string;
-}
-
-/** A logger that keeps every record with its child bindings (`service`, `host`, `recipe_ID`). */
-export function bindingLogger(
-  entries: LogEntry[] = [],
-  bindings: Record<string, unknown> = {},
-): Logger & {
-  entries: LogEntry[];
-} {
-  const record =
-    (level: LogEntry['level']) =>
-    (obj: object, msg?: string): void => {
-      entries.push({ level, fields: { ...bindings, ...obj }, msg });
-    };
-  return {
-    entries,
-    debug: record('debug'),
-    info: record('info'),
-    warn: record('warn'),
-    error: record('error'),
-    child: (more) => bindingLogger(entries, { ...bindings, ...more }),
-  };
-}
+import type { Clock, ClockTimer, ServiceRuntimeOptions, StatusMessage } from '../../src';
+import { MemoryBroker, MemoryTransport, RecordingLogger, STATUS_TOPIC } from '../../src';
 
 /** A clock that only moves when told to. */
 export class FakeClock implements Clock {
@@ -85,7 +56,7 @@ export interface Setup {
   readonly transport: MemoryTransport;
   /** Another connection to the same broker, for the test to send and watch with. */
   readonly client: MemoryTransport;
-  readonly logger: ReturnType<typeof bindingLogger>;
+  readonly logger: RecordingLogger;
   readonly statuses: StatusMessage[];
   /** Runtime options for a fast, quiet runtime on this broker. */
   options(extra?: Partial<ServiceRuntimeOptions>): ServiceRuntimeOptions;
@@ -95,9 +66,9 @@ export interface Setup {
 /** A private broker, a connected client that records status broadcasts, and runtime options. */
 export async function setup(): Promise<Setup> {
   const broker = new MemoryBroker();
-  const logger = bindingLogger();
+  const logger = new RecordingLogger();
   const transport = new MemoryTransport({ broker, logger });
-  const client = new MemoryTransport({ broker, logger: bindingLogger() });
+  const client = new MemoryTransport({ broker, logger: new RecordingLogger() });
   await client.connect();
   const statuses: StatusMessage[] = [];
   await client.subscribeBroadcast(STATUS_TOPIC, (_header, message) => {

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { Registry } from 'prom-client';
+import { until } from '@zocalo/test-brokers';
 import { ServiceMetrics, ServiceRuntime, ServiceState, defineService, startMetricsServer } from '../../src';
-import { until } from '../helpers';
 import type { Setup } from './helpers';
 import { setup } from './helpers';
 

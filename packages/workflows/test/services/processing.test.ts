@@ -1,6 +1,6 @@
+import { sleep, until } from '@zocalo/test-brokers';
 import type { MessageContext, ServiceContext } from '../../src';
 import { ServiceRuntime, ServiceState, defineService } from '../../src';
-import { sleep, until } from '../helpers';
 import type { Setup } from './helpers';
 import { setup } from './helpers';
 
@@ -164,7 +164,7 @@ describe('message processing', () => {
     expect(outputs).toEqual([{ attempt: 2 }]);
     expect(env.broker.stats('work')).toMatchObject({ depth: 0, inFlight: 0 });
     expect(env.broker.stats('DLQ.work').depth).toBe(0);
-    const failure = env.logger.entries.find((entry) => entry.level === 'error');
+    const failure = env.logger.find((record) => record.level === 'error');
     expect(failure?.msg).toBe('message handler failed; transaction aborted, message released for redelivery');
     expect(failure?.fields).toMatchObject({
       recipe_ID: 'b7d4-recipe',
@@ -213,7 +213,7 @@ describe('message processing', () => {
     await running;
     const [dead] = env.broker.queue('DLQ.work').takeAll();
     expect(dead.headers).toMatchObject({ 'original-destination': 'work', 'dlq-reason': 'rejected' });
-    const warning = env.logger.entries.find((entry) => entry.level === 'warn');
+    const warning = env.logger.find((record) => record.level === 'warn');
     expect(warning?.fields).toMatchObject({ reason: 'not a recipe', service: 'Picky' });
     expect(warning?.msg).toContain('not a recipe');
   });
@@ -239,7 +239,7 @@ describe('message processing', () => {
     expect(seen).toMatchObject({ recipeId: 'abc', destination: 'work', transport: env.transport });
     expect(seen!.header).toMatchObject({ beamline: 'i04', destination: 'work' });
     expect(seen!.message).toMatchObject({ payload: 5 });
-    expect(env.logger.entries.find((entry) => entry.msg === 'working')?.fields).toMatchObject({
+    expect(env.logger.find((record) => record.msg === 'working')?.fields).toMatchObject({
       recipe_ID: 'abc',
       service: 'Look',
       step: 1,

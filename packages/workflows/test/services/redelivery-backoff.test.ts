@@ -3,6 +3,7 @@
  * released, 0.1 s after the first failure in a row, doubling up to 5 s, so a message that keeps
  * failing never spins; a success starts it over, and a shutdown cuts the wait short.
  */
+import { until } from '@zocalo/test-brokers';
 import {
   InvalidArgumentError,
   MemoryTransport,
@@ -10,7 +11,6 @@ import {
   ServiceState,
   defineService,
 } from '../../src';
-import { until } from '../helpers';
 import type { Setup } from './helpers';
 import { FakeClock, flush, setup } from './helpers';
 
@@ -68,7 +68,7 @@ describe('redelivery back-off', () => {
     expect(await advanceUntil(clock, () => attempts.length === 8)).toBe(100);
     expect(env.broker.stats('DLQ.work').depth).toBe(0);
 
-    const failures = env.logger.entries.filter((entry) => entry.msg?.startsWith('message handler failed'));
+    const failures = env.logger.records.filter((entry) => entry.msg.startsWith('message handler failed'));
     expect(failures.map((entry) => entry.fields.redeliveryDelay)).toEqual([0.1, 0.2, 0.4, 0.5, 0.5, 0.1]);
     runtime.stop();
     await running;

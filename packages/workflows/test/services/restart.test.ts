@@ -1,5 +1,5 @@
-import { backoffDelay, runWithRestart } from '../../src';
-import { FakeClock, bindingLogger, flush } from './helpers';
+import { RecordingLogger, backoffDelay, runWithRestart } from '../../src';
+import { FakeClock, flush } from './helpers';
 
 describe('exponential back-off', () => {
   test('doubles from 0.1 s up to 5 s, as python-workflows does', () => {
@@ -17,7 +17,7 @@ describe('exponential back-off', () => {
         starts.push(clock.now());
         if (attempt < 6) throw new Error(`start ${attempt} failed`);
       },
-      { clock, logger: bindingLogger(), initialDelay: 1, maxDelay: 8 },
+      { clock, logger: new RecordingLogger(), initialDelay: 1, maxDelay: 8 },
     );
     await clock.advance(60_000);
     await done;
@@ -37,7 +37,7 @@ describe('exponential back-off', () => {
         }
         if (attempt < 5) throw new Error('failed');
       },
-      { clock, logger: bindingLogger(), initialDelay: 1, maxDelay: 30, resetAfter: 10 },
+      { clock, logger: new RecordingLogger(), initialDelay: 1, maxDelay: 30, resetAfter: 10 },
     );
     await clock.advance(120_000);
     await done;
@@ -47,7 +47,7 @@ describe('exponential back-off', () => {
 
   test('each failure is logged with the delay before the next start', async () => {
     const clock = new FakeClock();
-    const logger = bindingLogger();
+    const logger = new RecordingLogger();
     const done = runWithRestart(
       async (attempt) => {
         if (attempt === 1) throw new Error('broker down');
@@ -56,9 +56,9 @@ describe('exponential back-off', () => {
     );
     await clock.advance(1000);
     await done;
-    expect(logger.entries).toHaveLength(1);
-    expect(logger.entries[0]).toMatchObject({ level: 'error', fields: { attempt: 1, delay: 0.1 } });
-    expect((logger.entries[0].fields.err as Error).message).toBe('broker down');
+    expect(logger.records).toHaveLength(1);
+    expect(logger.records[0]).toMatchObject({ level: 'error', fields: { attempt: 1, delay: 0.1 } });
+    expect((logger.records[0].fields.err as Error).message).toBe('broker down');
   });
 
   test('gives up after maxFailures in a row, rejecting with the last error', async () => {
@@ -69,7 +69,7 @@ describe('exponential back-off', () => {
         attempts++;
         throw new Error(`failure ${attempts}`);
       },
-      { clock, logger: bindingLogger(), maxFailures: 3 },
+      { clock, logger: new RecordingLogger(), maxFailures: 3 },
     );
     const outcome = expect(done).rejects.toThrow('failure 3');
     await clock.advance(10_000);
@@ -86,7 +86,7 @@ describe('exponential back-off', () => {
         attempts++;
         throw new Error('failed');
       },
-      { clock, logger: bindingLogger(), signal: controller.signal, initialDelay: 100 },
+      { clock, logger: new RecordingLogger(), signal: controller.signal, initialDelay: 100 },
     );
     await flush();
     expect(clock.waiting).toBe(1);

@@ -1,6 +1,6 @@
+import { sleep, until } from '@zocalo/test-brokers';
 import type { ServiceContext } from '../../src';
 import { COMMAND_TOPIC, Service, ServiceRuntime, ServiceState, defineService } from '../../src';
-import { sleep, until } from '../helpers';
 import type { Setup } from './helpers';
 import { setup } from './helpers';
 
@@ -73,7 +73,7 @@ describe('shutdown command on the broadcast topic "command"', () => {
     await env.client.broadcast(COMMAND_TOPIC, { command: 'shutdown', service: null });
     await env.client.broadcast(COMMAND_TOPIC, { command: 'reboot', host: runtime.hostId });
     await env.client.broadcast(COMMAND_TOPIC, 'shutdown');
-    await until(() => env.logger.entries.some((entry) => entry.msg?.includes('unknown command')));
+    await until(() => env.logger.records.some((entry) => entry.msg.includes('unknown command')));
     await sleep(10);
     expect(runtime.state).toBe(ServiceState.IDLE);
     runtime.stop();
@@ -87,7 +87,7 @@ describe('shutdown command on the broadcast topic "command"', () => {
     await env.client.send('work', 2);
     await until(() => service.release !== undefined);
     await env.client.broadcast(COMMAND_TOPIC, { command: 'shutdown', host: runtime.hostId });
-    await until(() => env.logger.entries.some((entry) => entry.msg?.includes("'shutdown'")));
+    await until(() => env.logger.records.some((entry) => entry.msg.includes("'shutdown'")));
     expect(runtime.state).toBe(ServiceState.PROCESSING);
     service.release!();
     await running;
@@ -142,7 +142,7 @@ describe('signals', () => {
     // Emitted, not sent with process.kill: jest's sandboxed `process` does not see real signals, so
     // a real one would kill the test runner. Real signals are tested on a child process.
     process.emit('SIGTERM', 'SIGTERM');
-    await until(() => env.logger.entries.some((entry) => entry.msg === 'shutting down: received SIGTERM'));
+    await until(() => env.logger.records.some((entry) => entry.msg === 'shutting down: received SIGTERM'));
     expect(runtime.state).toBe(ServiceState.PROCESSING);
     service.release!();
     await running;

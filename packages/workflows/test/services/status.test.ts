@@ -1,6 +1,6 @@
+import { until } from '@zocalo/test-brokers';
 import type { ServiceContext, StatusMessage } from '../../src';
 import { ServiceRuntime, ServiceState, WORKFLOWS_VERSION, defineService, Service } from '../../src';
-import { until } from '../helpers';
 import type { Setup } from './helpers';
 import { setup } from './helpers';
 
@@ -134,7 +134,7 @@ describe('status broadcasts', () => {
     expect(env.statuses.find((status) => status.status === ServiceState.ERROR)!.statustext).toBe('error');
     expect(env.transport.isConnected()).toBe(false);
     expect(
-      env.logger.entries.some((entry) => entry.level === 'error' && entry.msg === 'service failed to start'),
+      env.logger.records.some((entry) => entry.level === 'error' && entry.msg === 'service failed to start'),
     ).toBe(true);
   });
 
