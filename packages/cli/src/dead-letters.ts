@@ -15,6 +15,7 @@ import {
   rabbitDlqCheck,
 } from '@zocalo/schlockmeister';
 import type { Transport } from '@zocalo/workflows';
+import { settingText } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
 import type { Site, SiteOptions } from './site';
 
@@ -45,18 +46,6 @@ export interface DeadLetterBroker {
   counts(queues?: readonly string[]): Promise<DlqCount[]>;
   /** Messages in a queue now, when the broker says (for a progress bar's total). */
   depth(queue: string): Promise<number | undefined>;
-}
-
-function firstString(
-  settings: Readonly<Record<string, unknown>>,
-  names: readonly string[],
-): string | undefined {
-  for (const name of names) {
-    const value = settings[name];
-    if (typeof value === 'string' && value.length > 0) return value;
-    if (typeof value === 'number') return String(value);
-  }
-  return undefined;
 }
 
 function managementFor(site: Site, options: ManagementOptions): RabbitManagement {
@@ -91,7 +80,7 @@ export function deadLetterBroker(
 ): DeadLetterBroker {
   const name = site.transportName;
   if (name === 'stomp') {
-    const prefix = firstString(site.configuration.transport.settings, [
+    const prefix = settingText(site.configuration.transport.settings, [
       'prefix',
       'prfx',
       'stomp-prfx',

@@ -18,18 +18,13 @@ import type { BrokerKind } from '@zocalo/test-brokers';
 import { rabbitManagement, requireBroker, uniqueName } from '@zocalo/test-brokers';
 import { AmqpTransport } from '@zocalo/transport-amqp';
 import { StompTransport } from '@zocalo/transport-stomp';
-import type { Logger, Transport } from '@zocalo/workflows';
+import type { Transport } from '@zocalo/workflows';
+import { RecordingLogger } from '@zocalo/workflows';
 import { FIXTURES, sleep, startZocalo, tempDirectory, until, zocalo } from './helpers';
 
 jest.setTimeout(90_000);
 
-const quiet: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => quiet,
-};
+const quiet = new RecordingLogger();
 
 /** The transport options of every command, and the counting ones' (RabbitMQ's management API). */
 const FLAGS: Record<BrokerKind, string[]> = {

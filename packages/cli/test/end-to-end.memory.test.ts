@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import { Dispatcher } from '@zocalo/dispatcher';
 import { recipeHandler } from '@zocalo/recipes';
 import type { MessageBody, ReceivedHeaders, ServiceDefinition } from '@zocalo/workflows';
-import { MemoryTransport, ServiceRuntime, defaultMemoryBroker, defineService } from '@zocalo/workflows';
+import {
+  MemoryTransport,
+  RecordingLogger,
+  ServiceRuntime,
+  defaultMemoryBroker,
+  defineService,
+} from '@zocalo/workflows';
 import type { CliIo } from '../src';
 import { go, runCli, sendShutdown, shutdownCommands } from '../src';
 import { FIXTURES, UUID, until } from './helpers';
@@ -25,13 +31,7 @@ type Envelope = {
   'recipe-pointer': number;
 };
 
-const quiet = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
-const logger = { ...quiet, child: () => logger };
+const logger = new RecordingLogger();
 
 /** The example service of the fixture recipe (`{prefix}.double`), as test/fixtures/example-services.mjs. */
 function exampleDoubler(prefix: string): ServiceDefinition {

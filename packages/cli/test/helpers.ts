@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep, until as sharedUntil } from '@zocalo/test-brokers';
 
 /** The package folder; the bin is dist/bin.js in it. */
 export const CLI_DIR = join(__dirname, '..');
@@ -130,17 +131,11 @@ export function tempDirectory(files: Record<string, unknown> = {}): string {
   return dir;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep };
 
-/** Resolve once `predicate` holds, polling; reject after `timeout` ms. */
-export async function until(predicate: () => boolean, timeout = 10000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
+/** Resolve once `predicate` holds, polling; reject after `timeout` ms (child processes are slow). */
+export function until(predicate: () => boolean, timeout = 10_000): Promise<void> {
+  return sharedUntil(predicate, timeout);
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -1,17 +1,11 @@
 import { RecipeWrapper } from '@zocalo/recipes';
 import type { RecipeDocument } from '@zocalo/recipes';
 import type { MessageBody } from '@zocalo/workflows';
-import { MemoryBroker, MemoryTransport } from '@zocalo/workflows';
+import { MemoryBroker, MemoryTransport, RecordingLogger } from '@zocalo/workflows';
 import { taskName, wrapStep } from '../src';
 import { until } from './helpers';
 
-const quiet = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
-const logger = { ...quiet, child: () => logger };
+const logger = new RecordingLogger();
 
 // Reads the step's input on stdin; prints x + y and the recipe ID from its environment.
 const ADD = `let s='';process.stdin.on('data',c=>s+=c).on('end',()=>{const i=JSON.parse(s);

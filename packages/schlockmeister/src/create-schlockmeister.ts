@@ -13,6 +13,7 @@
  * `base_url`, `username`, `password`), else the AMQP host on port 15672 with the AMQP login.
  */
 import type { Logger, ServiceDefinition } from '@zocalo/workflows';
+import { settingText } from '@zocalo/workflows';
 import type { RabbitManagementOptions } from './rabbit';
 import type { SchlockmeisterServiceOptions } from './service';
 import { schlockmeisterService } from './service';
@@ -58,18 +59,6 @@ export function storageBlock(storage: Readonly<Record<string, unknown>>): Record
   return block;
 }
 
-function firstText(
-  settings: Readonly<Record<string, unknown>>,
-  names: readonly string[],
-): string | undefined {
-  for (const name of names) {
-    const value = settings[name];
-    if (typeof value === 'string' && value.length > 0) return value;
-    if (typeof value === 'number') return String(value);
-  }
-  return undefined;
-}
-
 /**
  * The RabbitMQ management API of a site: a `rabbitmqapi` block (python-zocalo's `base_url`, `username`,
  * `password`), else `http://<first AMQP host>:15672` with the AMQP login and vhost.
@@ -80,7 +69,7 @@ export function managementFromSite(
 ): RabbitManagementOptions {
   const block = Object.values(blocks).find((entry) => entry.plugin === 'rabbitmqapi') ?? { plugin: '' };
   const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-  const host = (firstText(transportSettings, ['host', '--rabbit-host', 'rabbit-host']) ?? 'localhost')
+  const host = (settingText(transportSettings, ['host', '--rabbit-host', 'rabbit-host']) ?? 'localhost')
     .split(',')[0]
     .trim();
   const url = text(block.base_url) ?? `http://${host}:15672`;
@@ -88,11 +77,11 @@ export function managementFromSite(
     url: url.replace(/\/api\/?$/, ''),
     username:
       text(block.username) ??
-      firstText(transportSettings, ['username', 'user', '--rabbit-user', 'rabbit-user']),
+      settingText(transportSettings, ['username', 'user', '--rabbit-user', 'rabbit-user']),
     password:
       text(block.password) ??
-      firstText(transportSettings, ['password', 'pass', '--rabbit-pass', 'rabbit-pass']),
-    vhost: firstText(transportSettings, ['vhost', '--rabbit-vhost', 'rabbit-vhost']),
+      settingText(transportSettings, ['password', 'pass', '--rabbit-pass', 'rabbit-pass']),
+    vhost: settingText(transportSettings, ['vhost', '--rabbit-vhost', 'rabbit-vhost']),
   };
 }
 

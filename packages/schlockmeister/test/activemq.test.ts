@@ -102,8 +102,8 @@ describe('Schlockmeister on ActiveMQ', () => {
     expect(caught[0].queue).toBe(queue);
     expect(caught[0].header['zocalo-test']).toBe('poison');
     expect(JSON.parse(caught[0].body.toString())).toEqual({ n: 0, poison: true });
-    const warning = logger.entries.find((entry) => entry.level === 'warn');
-    expect(warning?.message).toMatch(/delivered more than 5 times/);
+    const warning = logger.at('warn')[0];
+    expect(warning?.msg).toMatch(/delivered more than 5 times/);
     expect(warning?.fields).toMatchObject({ queue, deadLetterQueue: `DLQ.${queue}` });
 
     // The message is in DLQ.<queue>: purge it to a file, with its headers.

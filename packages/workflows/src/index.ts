@@ -94,4 +94,4 @@ export type { BrokerAddress, BrokerAddressNames } from './broker-addresses';
 export { brokerAddresses } from './broker-addresses';
 export type { IniSections } from './ini';
 export { parseIni, readIniSection } from './ini';
-export { pickSettings } from './transport-settings';
+export { pickSettings, settingText } from './transport-settings';

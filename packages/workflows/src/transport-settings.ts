@@ -21,3 +21,19 @@ export function pickSettings(
   }
   return options;
 }
+
+/**
+ * The first of `names` that is set in `settings` as non-empty text (a number counts, as text): a
+ * setting that a site block, a flag or python-zocalo's spelling may each name.
+ */
+export function settingText(
+  settings: Readonly<Record<string, unknown>>,
+  names: readonly string[],
+): string | undefined {
+  for (const name of names) {
+    const value = settings[name];
+    if (typeof value === 'string' && value.length > 0) return value;
+    if (typeof value === 'number') return String(value);
+  }
+  return undefined;
+}
