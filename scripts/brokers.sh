@@ -3,7 +3,8 @@
 #   ActiveMQ 5.17 with STOMP on 127.0.0.1:61613 (our own instance directory, JVM started directly)
 #   RabbitMQ 3.10 with AMQP on 127.0.0.1:5672 and the management HTTP API on 127.0.0.1:15672
 #
-# Usage: scripts/brokers.sh start|stop|status|restart-activemq|restart-rabbitmq
+# Usage: scripts/brokers.sh start|stop|status|clean|restart-activemq|restart-rabbitmq
+#   clean: delete the unused queues earlier test runs left on RabbitMQ (scripts/brokers/clean-rabbitmq.mjs)
 #
 # Environment:
 #   ZOCALO_BROKER_DIR   ActiveMQ instance directory (default <repo>/.brokers/activemq)
@@ -433,6 +434,11 @@ case "${1:-}" in
     rabbit_stop
     ;;
   status) status ;;
+  clean)
+    port_open "$MGMT_PORT" || die "the RabbitMQ management API does not answer on $HOST:$MGMT_PORT; run $0 start first."
+    node "$SCRIPT_DIR/brokers/clean-rabbitmq.mjs" "http://$HOST:$MGMT_PORT" ||
+      die "could not delete the queues left by earlier test runs (see above)."
+    ;;
   restart-activemq)
     if ! amq_pid >/dev/null && stomp_answers; then
       die "ActiveMQ answers on $HOST:$STOMP_PORT but was not started by this script (no live pid in $AMQ_PIDFILE), so it cannot be restarted here."
@@ -442,7 +448,7 @@ case "${1:-}" in
     ;;
   restart-rabbitmq) rabbit_restart ;;
   *)
-    printf 'usage: %s start|stop|status|restart-activemq|restart-rabbitmq\n' "$0" >&2
+    printf 'usage: %s start|stop|status|clean|restart-activemq|restart-rabbitmq\n' "$0" >&2
     exit 2
     ;;
 esac

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1
 
 bash scripts/brokers.sh start
+# Leftover queues of earlier runs hold RabbitMQ's file handles (a few hundred exhaust a default node).
+bash scripts/brokers.sh clean
 turbo run lint typecheck build --output-logs=errors-only
 prettier --check . --log-level warn
 node scripts/check-exports.mjs

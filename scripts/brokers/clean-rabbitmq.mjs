@@ -1,0 +1,33 @@
+// Deletes the queues earlier test and bench runs left on the loopback RabbitMQ (names starting with
+// test., example. or zocalo., and their dlq. twins), unless a consumer uses them. Every quorum queue
+// keeps files open, and a RabbitMQ started by the machine has a limit of 1024: a few hundred leftovers
+// exhaust it and new connections time out. Usage: node clean-rabbitmq.mjs [management URL]
+import { Buffer } from 'node:buffer';
+
+const base = process.argv[2] ?? 'http://127.0.0.1:15672';
+const auth = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
+const LEFTOVER = /^(dlq\.)?(test|example|zocalo)\./;
+
+async function api(method, path) {
+  const response = await globalThis.fetch(`${base}/api${path}`, { method, headers: { authorization: auth } });
+  if (!response.ok && response.status !== 404) {
+    throw new Error(`${method} ${base}/api${path}: HTTP ${response.status} ${await response.text()}`);
+  }
+  return response;
+}
+
+const queues = await (await api('GET', '/queues/%2F?columns=name,consumers')).json();
+const leftovers = queues.filter((queue) => LEFTOVER.test(queue.name) && queue.consumers === 0);
+let deleted = 0;
+// A few at a time: deleting a quorum queue takes the broker a moment.
+for (let i = 0; i < leftovers.length; i += 8) {
+  await Promise.all(
+    leftovers.slice(i, i + 8).map(async (queue) => {
+      await api('DELETE', `/queues/%2F/${encodeURIComponent(queue.name)}`);
+      deleted += 1;
+    }),
+  );
+}
+console.log(
+  `RabbitMQ: deleted ${deleted} queue(s) left by earlier test runs (${queues.length - deleted} remain)`,
+);
