@@ -66,6 +66,40 @@ function sendMany(
 }
 
 describe('reconnection', () => {
+  // First, while the broker is fresh: run right after the restart test below, this failed about one run
+  // in five (no message after re-subscribing; likely the post-restart consumer ghost of the README).
+  it('subscribes again when the queue is deleted under a subscriber', async () => {
+    const queue = uniqueName('zocalo.amqp.deleted');
+    queues.push(queue, `dlq.${queue}`);
+    // Classic: a quorum queue deleted and re-declared at once under a subscriber sometimes keeps a
+    // ghost of the old consumer on RabbitMQ 3.10, which takes the messages (see the README).
+    const { zocalo, logger } = transport(uniqueName('zocalo-test'), { queueType: 'classic' });
+    await zocalo.connect();
+    const got: unknown[] = [];
+    await zocalo.subscribe(queue, (_header, message) => void got.push(message));
+    await rabbitManagement.deleteQueue(queue);
+    await waitUntil(
+      () => logger.records.some((record) => /cancelled the consumer/.test(record.msg)),
+      'the cancel notice',
+    );
+    await waitUntil(
+      () => got.length === 1,
+      'a message after the queue came back',
+      15_000,
+      async () => {
+        await zocalo.send(queue, { back: true }).catch(() => undefined);
+      },
+    ).catch((error: unknown) => {
+      // Say what the transport saw: this has failed rarely, only after the broker-restart test.
+      const seen = logger.records.map(
+        (record) => `${record.level} ${record.msg} ${JSON.stringify(record.fields)}`,
+      );
+      throw new Error(`${(error as Error).message}\ntransport log:\n${seen.join('\n')}`);
+    });
+    expect(got[0]).toEqual({ back: true });
+    expect(logger.records.some((record) => record.msg === 'amqp transport: subscribed again')).toBe(true);
+  });
+
   it('delivers every confirmed message when the broker force-closes both sides while messages flow', async () => {
     const queue = uniqueName('zocalo.amqp.flow');
     queues.push(queue, `dlq.${queue}`);
@@ -215,32 +249,6 @@ describe('reconnection', () => {
       `all ${confirmed.size} confirmed messages`,
       30_000,
     );
-  });
-
-  it('subscribes again when the queue is deleted under a subscriber', async () => {
-    const queue = uniqueName('zocalo.amqp.deleted');
-    queues.push(queue, `dlq.${queue}`);
-    // Classic: a quorum queue deleted and re-declared at once under a subscriber sometimes keeps a
-    // ghost of the old consumer on RabbitMQ 3.10, which takes the messages (see the README).
-    const { zocalo, logger } = transport(uniqueName('zocalo-test'), { queueType: 'classic' });
-    await zocalo.connect();
-    const got: unknown[] = [];
-    await zocalo.subscribe(queue, (_header, message) => void got.push(message));
-    await rabbitManagement.deleteQueue(queue);
-    await waitUntil(
-      () => logger.records.some((record) => /cancelled the consumer/.test(record.msg)),
-      'the cancel notice',
-    );
-    await waitUntil(
-      () => got.length === 1,
-      'a message after the queue came back',
-      15_000,
-      async () => {
-        await zocalo.send(queue, { back: true }).catch(() => undefined);
-      },
-    );
-    expect(got[0]).toEqual({ back: true });
-    expect(logger.records.some((record) => record.msg === 'amqp transport: subscribed again')).toBe(true);
   });
 
   it('reports disconnected when reconnection is off', async () => {
