@@ -67,6 +67,11 @@ export interface AmqpTransportOptions extends CommonTransportOptions {
   /** Reconnect after a dropped connection (default on), or `false` to report `disconnected` at once. */
   readonly reconnect?: ReconnectOptions | false;
   /**
+   * A send still waiting for the broker (a reconnection) this many seconds after it was made is
+   * rejected with a `ConnectionError` saying so. Default 60, as the STOMP transport.
+   */
+  readonly sendTimeout?: number;
+  /**
    * Shown for the connections in RabbitMQ's management UI, followed by ` publish` / ` consume`.
    * Default `zocalo <unique host id>`.
    */
@@ -90,6 +95,8 @@ export interface ResolvedAmqpOptions {
   readonly delayMode: DelayMode;
   readonly deadLetter: DeadLetterMode;
   readonly reconnect: Required<ReconnectOptions> | false;
+  /** {@link AmqpTransportOptions.sendTimeout} in milliseconds. */
+  readonly sendTimeoutMs: number;
   readonly connectionName: string;
 }
 
@@ -103,6 +110,7 @@ export const AMQP_DEFAULTS = {
   connectTimeout: 10,
   defaultPrefetch: 1,
   reconnect: { initialDelay: 0.1, maxDelay: 10, attempts: 30 },
+  sendTimeout: 60,
 } as const;
 
 /** The setting names of the spec, with the plain names a site configuration block uses. */
@@ -126,6 +134,7 @@ const TUNING_NAMES = [
   'delayMode',
   'deadLetter',
   'reconnect',
+  'sendTimeout',
   'connectionName',
   'logger',
 ] as const;
@@ -232,6 +241,7 @@ export function resolveAmqpOptions(options: AmqpTransportOptions = {}): Resolved
     delayMode: oneOf('delayMode', options.delayMode, ['auto', 'plugin', 'queues'], 'auto'),
     deadLetter: oneOf('deadLetter', options.deadLetter, ['self', 'broker'], 'self'),
     reconnect,
+    sendTimeoutMs: 1000 * positive('sendTimeout', options.sendTimeout ?? AMQP_DEFAULTS.sendTimeout, false),
     connectionName: options.connectionName ?? `zocalo ${uniqueHostId()}`,
   };
 }

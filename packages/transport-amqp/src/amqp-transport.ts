@@ -75,6 +75,11 @@ const RETRY_MAX_MS = 2000;
 const QUEUE_DELETED_WAIT_MS = 1000;
 /** After subscribing again to a deleted queue, check this much later that the queue is still there. */
 const VERIFY_QUEUE_MS = 1000;
+/**
+ * Prefetch of subscriptions without acknowledgement that set none: how far the broker may push ahead
+ * of the callback (such messages are acked as they are handed to it).
+ */
+export const NO_ACK_PREFETCH = 100;
 /** A subscription whose channel the broker closed is opened again at most this many times in a row. */
 const RESTART_ATTEMPTS = 10;
 
@@ -178,8 +183,9 @@ export class AmqpTransport extends CommonTransport {
       state.channel = undefined;
       state.tx = undefined;
       state.messages.clear();
-      // Unacknowledged messages come back from the broker; acks of the old deliveries are dropped.
-      this.forgetDeliveries(record);
+      // Unacknowledged messages come back from the broker (also those of subscriptions without
+      // acknowledgement not yet handed to the callback); acks of the old deliveries are dropped.
+      this.forgetDeliveries(record, true);
     }
     void closeSession(session);
     this.router.clear();
@@ -345,8 +351,11 @@ export class AmqpTransport extends CommonTransport {
     }
   }
 
-  /** The session to publish on, waiting (within bounds) for a reconnection in progress. */
-  private async publishingSession(publication: Publication): Promise<Session> {
+  /**
+   * The session to publish on, waiting (within bounds: count, bytes, and time until `deadline`) for a
+   * reconnection in progress.
+   */
+  private async publishingSession(publication: Publication, deadline: number): Promise<Session> {
     if ((this.session && !this.session.lost) || !this.reconnecting) return this.readySession();
     const body = publication.body;
     const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
@@ -362,17 +371,37 @@ export class AmqpTransport extends CommonTransport {
     }
     this.waitingSends++;
     this.waitingBytes += bytes;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await this.readySession();
+      return await Promise.race([
+        this.readySession(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(this.sendTimedOut(publication)),
+            Math.max(0, deadline - Date.now()),
+          );
+        }),
+      ]);
     } finally {
+      clearTimeout(timer);
       this.waitingSends--;
       this.waitingBytes -= bytes;
     }
   }
 
+  private sendTimedOut(publication: Publication): ConnectionError {
+    return new ConnectionError(
+      `amqp transport: a ${publication.kind === 'queue' ? 'send to' : 'broadcast to'} "${publication.destination}" ` +
+        `waited ${this.options.sendTimeoutMs / 1000} s for the broker (the connection to RabbitMQ is down and being ` +
+        'reconnected) and was given up; the message may not have arrived. Send it again once the transport ' +
+        "reports 'reconnected', or raise sendTimeout to wait longer",
+    );
+  }
+
   private async publishWithRetry(publication: Publication, attempt: number): Promise<void> {
+    const deadline = Date.now() + this.options.sendTimeoutMs;
     for (;;) {
-      const session = await this.publishingSession(publication);
+      const session = await this.publishingSession(publication, deadline);
       const route = await this.router.route(session, publication);
       try {
         const publisher = await publisherOf(session);
@@ -439,9 +468,14 @@ export class AmqpTransport extends CommonTransport {
         await channel.bindQueue(queue, record.destination, '');
         state.queue = queue;
       }
-      if (record.acknowledgement) await channel.prefetch(record.prefetch ?? this.options.defaultPrefetch);
+      // Subscriptions without acknowledgement are consumed with acks too (sent as each message is
+      // handed to the callback, see handedOver), so that the prefetch bounds what the broker pushes
+      // ahead of a slow callback: a noAck consumer has no limit, and the backlog would grow unbounded.
+      await channel.prefetch(
+        record.prefetch ?? (record.acknowledgement ? this.options.defaultPrefetch : NO_ACK_PREFETCH),
+      );
       const consume: Options.Consume = {
-        noAck: !record.acknowledgement,
+        noAck: false,
         exclusive: record.exclusive,
         consumerTag: state.consumerTag,
       };
@@ -542,7 +576,7 @@ export class AmqpTransport extends CommonTransport {
     const state = this.stateOf(record);
     if (state.channel !== channel) return;
     state.channel = undefined;
-    this.forgetDeliveries(record);
+    this.forgetDeliveries(record, true);
     state.messages.clear();
     this.logger.warn(
       { subscription: record.id, destination: record.destination },
@@ -649,6 +683,27 @@ export class AmqpTransport extends CommonTransport {
   }
 
   // ---------------------------------------------------------------- acknowledgement
+
+  /**
+   * A message of a subscription without acknowledgement goes to its callback: ack it now (before the
+   * callback runs: at most once, as noAck would), which lets the broker send the next one.
+   */
+  protected override handedOver(record: SubscriptionRecord, header: ReceivedHeaders): void {
+    const state = this.stateOf(record);
+    const channel = state.channel;
+    // No channel: the delivery's channel is gone, and the broker has taken the message back.
+    if (!channel) return;
+    const tag = Number(header['message-id']);
+    if (state.tx) {
+      state.tx.now(() => writeAck(channel, tag, 'ack')).catch(() => undefined);
+      return;
+    }
+    try {
+      writeAck(channel, tag, 'ack');
+    } catch {
+      // The channel closed meanwhile: the broker redelivers the message to the new one.
+    }
+  }
 
   protected ackMessage(
     record: SubscriptionRecord,

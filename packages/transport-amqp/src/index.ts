@@ -8,7 +8,7 @@ import { registerTransport } from '@zocalo/workflows';
 import { amqpOptionsFromSettings } from './amqp-settings';
 import { AmqpTransport } from './amqp-transport';
 
-export { AmqpTransport, MAX_WAITING_BYTES, MAX_WAITING_SENDS } from './amqp-transport';
+export { AmqpTransport, MAX_WAITING_BYTES, MAX_WAITING_SENDS, NO_ACK_PREFETCH } from './amqp-transport';
 export { SendBacklogFullError } from '@zocalo/workflows';
 export type {
   AmqpTransportOptions,

@@ -4,46 +4,15 @@
  * timers or channels left, sends waiting for the reconnection rejected — and disconnect() afterwards
  * must do nothing.
  */
-import type { AddressInfo, Server, Socket } from 'node:net';
-import { connect as netConnect, createServer } from 'node:net';
-import { BROKERS, rabbitManagement, requireBroker, uniqueName } from '@zocalo/test-brokers';
+import { rabbitManagement, requireBroker, uniqueName } from '@zocalo/test-brokers';
 import type { ReceivedHeaders, TransportEvent } from '@zocalo/workflows';
 import { RecordingLogger } from '@zocalo/workflows';
 import { AmqpTransport, MAX_WAITING_SENDS, SendBacklogFullError } from '../src';
-import { waitUntil } from './helpers';
+import { proxyToRabbit, waitUntil } from './helpers';
 
 jest.setTimeout(30_000);
 
 beforeAll(() => requireBroker('amqp'));
-
-interface Proxy {
-  readonly port: number;
-  /** Drop every connection and stop listening. */
-  close(): Promise<void>;
-}
-
-async function proxyToRabbit(): Promise<Proxy> {
-  const sockets = new Set<Socket>();
-  const target = new URL(BROKERS.amqp.url);
-  const server: Server = createServer((client) => {
-    const upstream = netConnect({ host: target.hostname, port: Number(target.port || 5672) });
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
-  };
-}
 
 describe('giving up reconnecting', () => {
   it('ends cleanly: disconnected with the reason, nothing left behind, disconnect() a no-op', async () => {

@@ -1,4 +1,6 @@
 /** Shared bits of this package's tests. */
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { connect as netConnect, createServer } from 'node:net';
 import type { ChannelModel } from 'amqplib';
 import { connect } from 'amqplib';
 import { BROKERS, sleep } from '@zocalo/test-brokers';
@@ -67,4 +69,34 @@ export async function waitUntil(
     await sleep(poll ? 200 : 20);
     await poll?.();
   }
+}
+
+/** A local TCP proxy to RabbitMQ, which a test can take away. */
+export interface Proxy {
+  readonly port: number;
+  /** Drop every connection and stop listening. */
+  close(): Promise<void>;
+}
+
+export async function proxyToRabbit(): Promise<Proxy> {
+  const sockets = new Set<Socket>();
+  const target = new URL(BROKERS.amqp.url);
+  const server: Server = createServer((client) => {
+    const upstream = netConnect({ host: target.hostname, port: Number(target.port || 5672) });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
 }

@@ -66,8 +66,6 @@ function sendMany(
 }
 
 describe('reconnection', () => {
-  // First, while the broker is fresh: run right after the restart test below, this failed about one run
-  // in five (no message after re-subscribing; likely the post-restart consumer ghost of the README).
   it('subscribes again when the queue is deleted under a subscriber', async () => {
     const queue = uniqueName('zocalo.amqp.deleted');
     queues.push(queue, `dlq.${queue}`);
@@ -82,15 +80,17 @@ describe('reconnection', () => {
       () => logger.records.some((record) => /cancelled the consumer/.test(record.msg)),
       'the cancel notice',
     );
+    // At least one: the send of one poll may be delivered only after that poll's check, and the next
+    // poll sends another (checking for exactly one made this test fail now and then).
     await waitUntil(
-      () => got.length === 1,
+      () => got.length >= 1,
       'a message after the queue came back',
       15_000,
       async () => {
         await zocalo.send(queue, { back: true }).catch(() => undefined);
       },
     ).catch((error: unknown) => {
-      // Say what the transport saw: this has failed rarely, only after the broker-restart test.
+      // Say what the transport saw, should it ever fail again.
       const seen = logger.records.map(
         (record) => `${record.level} ${record.msg} ${JSON.stringify(record.fields)}`,
       );

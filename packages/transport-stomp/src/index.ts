@@ -32,7 +32,15 @@ export {
   stompOptionsFromArgs,
   stompOptionsFromSettings,
 } from './stomp-settings';
-export { ackHeaders, destinationOf, receivedHeaders, sendHeaders, subscribeHeaders } from './stomp-headers';
+export {
+  ackHeaders,
+  destinationOf,
+  NO_ACK_PREFETCH,
+  receivedHeaders,
+  sendHeaders,
+  subscribeHeaders,
+  subscriptionPrefetch,
+} from './stomp-headers';
 export { backoffDelay } from './stomp-channel';
 export { escapeHeader11, escapeHeader12, headerEncoder } from './header-escaping';
 

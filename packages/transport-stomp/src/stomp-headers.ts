@@ -45,6 +45,20 @@ export function sendHeaders(
   return headers;
 }
 
+/**
+ * Prefetch of subscriptions without acknowledgement that set none: how far the broker may push ahead
+ * of the callback (such messages are acked as they are handed to it).
+ */
+export const NO_ACK_PREFETCH = 100;
+
+/** The `activemq.prefetchSize` of a subscription: its own, else the default (undefined: the broker's). */
+export function subscriptionPrefetch(
+  record: SubscriptionRecord,
+  defaultPrefetch: number | undefined,
+): number | undefined {
+  return record.prefetch ?? defaultPrefetch ?? (record.acknowledgement ? undefined : NO_ACK_PREFETCH);
+}
+
 /** The headers of the SUBSCRIBE frame for a subscription. */
 export function subscribeHeaders(
   record: SubscriptionRecord,
@@ -54,13 +68,16 @@ export function subscribeHeaders(
   const headers: Record<string, string> = {
     destination: destinationOf(record.kind, prefix, record.destination),
     id: String(record.id),
-    ack: record.acknowledgement ? 'client-individual' : 'auto',
+    // Subscriptions without acknowledgement too: ActiveMQ ignores the prefetch of an `auto`
+    // subscription and pushes without limit; the transport acks each message as it is handed to the
+    // callback (see StompTransport.handedOver), so the prefetch bounds what waits for a slow callback.
+    ack: 'client-individual',
   };
   if (record.exclusive) headers['activemq.exclusive'] = 'true';
   if (record.priority !== undefined) headers['activemq.priority'] = String(record.priority);
   if (record.retroactive) headers['activemq.retroactive'] = 'true';
   if (record.selector !== undefined) headers.selector = record.selector;
-  const prefetch = record.prefetch ?? defaultPrefetch;
+  const prefetch = subscriptionPrefetch(record, defaultPrefetch);
   if (prefetch !== undefined) headers['activemq.prefetchSize'] = String(prefetch);
   return headers;
 }

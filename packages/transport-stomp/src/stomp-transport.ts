@@ -22,7 +22,13 @@ import type {
 import { CommonTransport, ConnectionError, InvalidArgumentError } from '@zocalo/workflows';
 import type { RetryableFrame } from './stomp-channel';
 import { StompChannel } from './stomp-channel';
-import { ackHeaders, receivedHeaders, sendHeaders, subscribeHeaders } from './stomp-headers';
+import {
+  ackHeaders,
+  receivedHeaders,
+  sendHeaders,
+  subscribeHeaders,
+  subscriptionPrefetch,
+} from './stomp-headers';
 import type { IncomingHeaders, StompLink } from './stomp-link';
 import type { ResolvedStompOptions, StompTransportOptions } from './stomp-settings';
 import { resolveStompOptions } from './stomp-settings';
@@ -188,7 +194,7 @@ export class StompTransport extends CommonTransport {
     const stompId = headers.id;
     // The broker never has more unread ACKs than it has messages out to us: with a known prefetch within
     // the ack window there is nothing to bound, and no ACK needs a (costly, synchronous) receipt.
-    const prefetch = record.prefetch ?? this.options.defaultPrefetch;
+    const prefetch = subscriptionPrefetch(record, this.options.defaultPrefetch);
     const ackWindow = prefetch !== undefined && prefetch <= this.options.ackWindow ? Infinity : undefined;
     const channel = this.channel(
       `subscription ${record.id} (${headers.destination})`,
@@ -232,10 +238,9 @@ export class StompTransport extends CommonTransport {
     if (!state.accepting) return;
     const record = state.record;
     const header = receivedHeaders(incoming, record.id);
-    if (record.acknowledgement) {
-      const messageId = header['message-id'];
-      state.unacked.set(messageId, String(incoming.ack ?? messageId));
-    }
+    // Every subscription is client-individual: those without acknowledgement are acked in handedOver.
+    const messageId = header['message-id'];
+    state.unacked.set(messageId, String(incoming.ack ?? messageId));
     this.deliver(record, header, body);
   }
 
@@ -243,13 +248,12 @@ export class StompTransport extends CommonTransport {
    * Forget the deliveries of a subscription whose messages the broker has taken back (its connection
    * dropped, or it was reopened): acks of them are dropped with a warning (by the base class, which no
    * longer finds them outstanding), and those still waiting for the callback are dropped, as the broker
-   * redelivers them. Unlike `forgetDeliveries`, a callback still running keeps its subscription busy,
-   * so callbacks never overlap; and messages of an `auto` subscription, which the broker has already
-   * forgotten, are still delivered.
+   * redelivers them (also those of a subscription without acknowledgement: they are acked only as they
+   * are handed to the callback). Unlike `forgetDeliveries`, a callback still running keeps its
+   * subscription busy, so callbacks never overlap.
    */
   private release(state: StompSubscription): void {
     state.unacked.clear();
-    if (!state.record.acknowledgement) return;
     state.record.outstanding.clear();
     state.record.backlog.length = 0;
   }
@@ -296,6 +300,25 @@ export class StompTransport extends CommonTransport {
   }
 
   // ---------------------------------------------------------------- acknowledgement
+
+  /**
+   * A message of a subscription without acknowledgement goes to its callback: ack it now (before the
+   * callback runs: at most once, as `ack: auto` would), which lets the broker send the next one.
+   */
+  protected override handedOver(record: SubscriptionRecord, header: ReceivedHeaders): void {
+    const state = this.state(record);
+    const messageId = header['message-id'];
+    const ackId = state.unacked.get(messageId);
+    const link = state.channel.link;
+    // Released (the link dropped): the broker has taken the message back.
+    if (ackId === undefined || !link) return;
+    state.unacked.delete(messageId);
+    link.write({
+      command: 'ACK',
+      headers: ackHeaders(link.version, ackId, messageId, state.stompId, undefined),
+      kind: 'ack',
+    });
+  }
 
   protected ackMessage(
     record: SubscriptionRecord,

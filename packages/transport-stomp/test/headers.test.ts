@@ -90,11 +90,14 @@ describe('STOMP frames', () => {
   });
 
   it('subscribes with the activemq.* headers and client-individual acknowledgement', () => {
+    // Without acknowledgement too (acked as handed to the callback), with a bounding prefetch.
     expect(subscribeHeaders(record(), '', undefined)).toEqual({
       destination: '/queue/transient.x',
       id: '7',
-      ack: 'auto',
+      ack: 'client-individual',
+      'activemq.prefetchSize': '100',
     });
+    expect(subscribeHeaders(record(), '', 7)['activemq.prefetchSize']).toBe('7');
     expect(
       subscribeHeaders(
         record({
@@ -119,7 +122,7 @@ describe('STOMP frames', () => {
     expect(subscribeHeaders(record({ kind: 'topic', retroactive: true }), '', 100)).toEqual({
       destination: '/topic/transient.x',
       id: '7',
-      ack: 'auto',
+      ack: 'client-individual',
       'activemq.retroactive': 'true',
       'activemq.prefetchSize': '100',
     });

@@ -487,6 +487,8 @@ export abstract class CommonTransport implements Transport {
     if (record.acknowledgement) {
       record.outstanding.set(header['message-id'], header);
       markDelivered(header);
+    } else {
+      this.handedOver(record, header);
     }
     let result: void | Promise<void>;
     try {
@@ -558,6 +560,23 @@ export abstract class CommonTransport implements Transport {
     }
   }
 
+  /**
+   * Called for a subscription without acknowledgement as each message is handed to its callback
+   * (just before the callback runs, after any wait in the backlog). A transport that consumes such
+   * subscriptions with broker acknowledgements, so that the broker never pushes more than a prefetch
+   * ahead of the callback, acknowledges the message here: it is then settled before the callback
+   * runs, keeping the at-most-once semantics of a subscription without acknowledgement.
+   */
+  protected handedOver(_record: SubscriptionRecord, _header: ReceivedHeaders): void {}
+
+  /**
+   * Diagnostic: how many messages of a subscription the transport holds that its callback has not
+   * been handed yet (they wait for the callback in hand to settle). 0 for an unknown subscription.
+   */
+  pendingDeliveries(subscription: SubscriptionId): number {
+    return this.subscriptions.get(subscription)?.backlog.length ?? 0;
+  }
+
   /** Called when a subscription can take the next message (its callback settled). Memory uses it. */
   protected subscriptionReady(_record: SubscriptionRecord): void {}
 
@@ -565,11 +584,13 @@ export abstract class CommonTransport implements Transport {
    * Forget every delivery awaiting acknowledgement, e.g. after a reconnect: the broker redelivers
    * them, and an ack of the old delivery is dropped with a warning instead of reaching the new channel.
    */
-  protected forgetDeliveries(record: SubscriptionRecord): void {
+  protected forgetDeliveries(record: SubscriptionRecord, redelivered = record.acknowledgement): void {
     record.outstanding.clear();
     // Backlogged deliveries awaiting acknowledgement come again from the broker; auto-acknowledged
-    // ones never would, so those stay. A callback still running keeps `busy`: no overlap.
-    if (record.acknowledgement) record.backlog.length = 0;
+    // ones never would, so those stay (`redelivered` says otherwise: a transport that acknowledges
+    // messages of such subscriptions only in `handedOver` passes true). A callback still running keeps
+    // `busy`: no overlap.
+    if (redelivered) record.backlog.length = 0;
   }
 
   // ---------------------------------------------------------------- acknowledgement

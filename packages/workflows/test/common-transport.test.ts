@@ -196,3 +196,68 @@ describe('CommonTransport', () => {
     expect(logger.at('error')).toHaveLength(2);
   });
 });
+
+/** Hands messages to subscriptions directly and records `handedOver`, as a broker transport sees it. */
+class HandOverTransport extends MemoryTransport {
+  readonly handed: string[] = [];
+
+  inject(id: SubscriptionId, messageId: string): void {
+    this.deliver(
+      this.subscriptions.get(id)!,
+      { 'message-id': messageId, subscription: id },
+      `"${messageId}"`,
+    );
+  }
+
+  forget(id: SubscriptionId, redelivered?: boolean): void {
+    this.forgetDeliveries(this.subscriptions.get(id)!, redelivered);
+  }
+
+  protected override handedOver(_record: unknown, header: ReceivedHeaders): void {
+    this.handed.push(header['message-id']);
+  }
+}
+
+describe('CommonTransport, subscriptions without acknowledgement', () => {
+  it('calls handedOver as each message goes to the callback, and counts the backlog', async () => {
+    const transport = new HandOverTransport({ broker: new MemoryBroker(), logger: new RecordingLogger() });
+    await transport.connect();
+    const seen: Array<[unknown, string[]]> = [];
+    let release: () => void = () => undefined;
+    const id = await transport.subscribe('handover', (_header, message) => {
+      seen.push([message, [...transport.handed]]);
+      return new Promise<void>((resolve) => (release = resolve));
+    });
+    for (const messageId of ['a', 'b', 'c']) transport.inject(id, messageId);
+    // 'a' is in the callback (handed over before it ran); 'b' and 'c' wait.
+    expect(seen).toEqual([['a', ['a']]]);
+    expect(transport.pendingDeliveries(id)).toBe(2);
+    release();
+    await until(() => seen.length === 2);
+    expect(seen[1]).toEqual(['b', ['a', 'b']]);
+    expect(transport.pendingDeliveries(id)).toBe(1);
+    // Without acknowledgement the backlog stays after a reconnect, unless the broker redelivers it.
+    transport.forget(id);
+    expect(transport.pendingDeliveries(id)).toBe(1);
+    transport.forget(id, true);
+    expect(transport.pendingDeliveries(id)).toBe(0);
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(transport.handed).toEqual(['a', 'b']);
+    expect(transport.pendingDeliveries(999)).toBe(0);
+    await transport.disconnect();
+  });
+
+  it('does not call handedOver for subscriptions with acknowledgement', async () => {
+    const transport = new HandOverTransport({ broker: new MemoryBroker(), logger: new RecordingLogger() });
+    await transport.connect();
+    const got: unknown[] = [];
+    const id = await transport.subscribe('handover.ack', (_header, message) => void got.push(message), {
+      acknowledgement: true,
+    });
+    transport.inject(id, 'x');
+    expect(got).toEqual(['x']);
+    expect(transport.handed).toEqual([]);
+    await transport.disconnect();
+  });
+});

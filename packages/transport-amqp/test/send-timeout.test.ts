@@ -1,0 +1,67 @@
+/**
+ * sendTimeout: a send that waits for a reconnection (RabbitMQ reached through a local TCP proxy that
+ * goes away) is rejected after `sendTimeout` seconds with a ConnectionError saying what happened and
+ * what to do, long before the reconnect policy gives up.
+ */
+import { rabbitManagement, requireBroker, uniqueName } from '@zocalo/test-brokers';
+import type { TransportEvent } from '@zocalo/workflows';
+import { ConnectionError, RecordingLogger, TransportConfigError } from '@zocalo/workflows';
+import { AmqpTransport, amqpOptionsFromSettings, resolveAmqpOptions } from '../src';
+import { proxyToRabbit, waitUntil } from './helpers';
+
+jest.setTimeout(30_000);
+
+beforeAll(() => requireBroker('amqp'));
+
+describe('sendTimeout', () => {
+  it('defaults to 60 s, as STOMP, and is accepted from settings', () => {
+    expect(resolveAmqpOptions({}).sendTimeoutMs).toBe(60_000);
+    expect(resolveAmqpOptions(amqpOptionsFromSettings({ sendTimeout: '2.5' })).sendTimeoutMs).toBe(2500);
+    expect(() => resolveAmqpOptions({ sendTimeout: 0 })).toThrow(TransportConfigError);
+  });
+
+  it('rejects a send still waiting for a reconnection after sendTimeout seconds', async () => {
+    const proxy = await proxyToRabbit();
+    const queue = uniqueName('zocalo.amqp.sendtimeout');
+    const transport = new AmqpTransport({
+      host: '127.0.0.1',
+      port: proxy.port,
+      logger: new RecordingLogger(),
+      // The reconnect policy alone would keep the send waiting for minutes.
+      reconnect: { initialDelay: 0.2, maxDelay: 0.5, attempts: 1000 },
+      sendTimeout: 1,
+    });
+    const events: TransportEvent[] = [];
+    transport.onEvent((event) => events.push(event));
+    try {
+      await transport.connect();
+      await transport.subscribe(queue, () => undefined); // declares the queue
+      await transport.send(queue, 'before');
+
+      await proxy.close();
+      await waitUntil(() => events.some((event) => event.type === 'reconnecting'), 'reconnecting');
+      const started = Date.now();
+      const outcome = await transport.send(queue, 'while away').then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      const waited = Date.now() - started;
+      expect(outcome).toBeInstanceOf(ConnectionError);
+      expect(outcome?.message).toMatch(/waited 1 s for the broker/);
+      expect(outcome?.message).toMatch(/may not have arrived/);
+      expect(outcome?.message).toMatch(/raise sendTimeout/);
+      expect(waited).toBeGreaterThanOrEqual(900);
+      expect(waited).toBeLessThan(5000);
+      // The transport is still reconnecting: it did not give up, and the send no longer waits.
+      expect(events.some((event) => event.type === 'disconnected')).toBe(false);
+      const internals = transport as unknown as { waitingSends: number; waitingBytes: number };
+      expect(internals.waitingSends).toBe(0);
+      expect(internals.waitingBytes).toBe(0);
+    } finally {
+      await transport.disconnect();
+      await proxy.close().catch(() => undefined);
+      await rabbitManagement.deleteQueue(queue).catch(() => undefined);
+      await rabbitManagement.deleteQueue(`dlq.${queue}`).catch(() => undefined);
+    }
+  });
+});
