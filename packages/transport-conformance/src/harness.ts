@@ -4,6 +4,7 @@ import type {
   MessageBody,
   MessageCallback,
   ReceivedHeaders,
+  SubscriptionId,
   Transport,
   TransportCapabilities,
 } from '@zocalo/workflows';
@@ -35,6 +36,16 @@ export interface ConformanceOptions {
    * settle before a redelivery is expected, in ms. Default 0.
    */
   readonly redeliveryPause?: number;
+  /**
+   * The most messages the transport holds for a subscription without acknowledgement that has no
+   * `prefetch` of its own, before its callback takes them. Default 100.
+   */
+  readonly noAckPrefetch?: number;
+  /**
+   * How many messages of a subscription wait for its callback. Default: the transport's own
+   * `pendingDeliveries` (every transport built on CommonTransport has it).
+   */
+  pendingDeliveries?(transport: Transport, subscription: SubscriptionId): number;
 }
 
 /** One message as a {@link Collector} saw it. */

@@ -11,6 +11,7 @@
 import type { ConformanceOptions } from './harness';
 import { acknowledgementTests } from './groups/acknowledgement';
 import { argumentTests } from './groups/arguments';
+import { backlogTests } from './groups/backlog';
 import { bodyTests } from './groups/bodies';
 import { broadcastTests } from './groups/broadcast';
 import { connectionTests } from './groups/connection';
@@ -27,6 +28,7 @@ export { expectError } from './expect-error';
 export {
   acknowledgementTests,
   argumentTests,
+  backlogTests,
   bodyTests,
   broadcastTests,
   connectionTests,
@@ -47,6 +49,7 @@ export function runTransportConformance(options: ConformanceOptions): void {
     messagingTests(options);
     bodyTests(options);
     acknowledgementTests(options);
+    backlogTests(options);
     transactionTests(options);
     broadcastTests(options);
     temporaryQueueTests(options);
