@@ -1,33 +1,15 @@
 /** nack semantics, transactions on a subscription's channel, exclusive standby: on the real broker. */
-import type { Channel, ChannelModel } from 'amqplib';
-import { rabbitManagement, requireBroker, sleep, uniqueName } from '@zocalo/test-brokers';
+import type { Channel } from 'amqplib';
+import { rabbitManagement, sleep } from '@zocalo/test-brokers';
 import type { ReceivedHeaders } from '@zocalo/workflows';
-import { InvalidArgumentError, RecordingLogger } from '@zocalo/workflows';
-import type { AmqpTransportOptions } from '../src';
-import { AmqpTransport } from '../src';
-import { rawConnection, waitUntil } from './helpers';
+import { InvalidArgumentError } from '@zocalo/workflows';
+import { useAmqpFixture, waitUntil } from './helpers';
 
 jest.setTimeout(30_000);
 
-let raw: ChannelModel;
-let channel: Channel;
-const transports: AmqpTransport[] = [];
-const queues: string[] = [];
+const fixture = useAmqpFixture();
+const { transport, queueName } = fixture;
 
-async function transport(options: AmqpTransportOptions = {}): Promise<AmqpTransport> {
-  const created = new AmqpTransport({ host: '127.0.0.1', logger: new RecordingLogger(), ...options });
-  transports.push(created);
-  await created.connect();
-  return created;
-}
-
-function queueName(base: string): string {
-  const name = uniqueName(`zocalo.amqp.${base}`);
-  queues.push(name, `dlq.${name}`);
-  return name;
-}
-
-/** Collects deliveries of a subscription. */
 function collector(): {
   got: Array<[ReceivedHeaders, unknown]>;
   callback: (h: ReceivedHeaders, m: unknown) => void;
@@ -36,32 +18,17 @@ function collector(): {
   return { got, callback: (header, message) => void got.push([header, message]) };
 }
 
-beforeAll(async () => {
-  await requireBroker('amqp');
-  raw = await rawConnection();
-  channel = await raw.createChannel();
-});
-
-afterEach(async () => {
-  for (const each of transports.splice(0)) await each.disconnect();
-});
-
-afterAll(async () => {
-  await raw.close();
-  for (const queue of queues) await rabbitManagement.deleteQueue(queue).catch(() => undefined);
-});
-
 describe('nack without requeue never drops a message', () => {
   it('copies it to dlq.<queue> with an x-death entry when the queue has no dead-letter exchange', async () => {
     const zocalo = await transport();
     const queue = queueName('selfdlq');
-    await channel.assertQueue(queue, { durable: true }); // someone else's queue: no dead-letter exchange
+    await fixture.channel().assertQueue(queue, { durable: true }); // someone else's queue: no dead-letter exchange
     const { got, callback } = collector();
     await zocalo.subscribe(queue, callback, { acknowledgement: true });
     await zocalo.send(queue, { poison: true }, { headers: { 'workflows-recipe': true } });
     await waitUntil(() => got.length === 1, 'the message');
     await zocalo.nack(got[0][0]);
-    const dead = await channel.get(`dlq.${queue}`, { noAck: true });
+    const dead = await fixture.channel().get(`dlq.${queue}`, { noAck: true });
     expect(dead).not.toBe(false);
     if (!dead) return;
     expect(JSON.parse(dead.content.toString())).toEqual({ poison: true });
@@ -74,7 +41,7 @@ describe('nack without requeue never drops a message', () => {
     expect(headers['x-first-death-reason']).toBe('rejected');
     // ... and the original is gone from its queue.
     await sleep(200);
-    expect((await channel.checkQueue(queue)).messageCount).toBe(0);
+    expect((await fixture.channel().checkQueue(queue)).messageCount).toBe(0);
     expect(got).toHaveLength(1);
   });
 
@@ -88,7 +55,7 @@ describe('nack without requeue never drops a message', () => {
     await zocalo.nack(got[0][0]);
     let dead: Awaited<ReturnType<Channel['get']>> = false;
     for (let i = 0; i < 50 && !dead; i++) {
-      dead = await channel.get(`dlq.${queue}`, { noAck: true });
+      dead = await fixture.channel().get(`dlq.${queue}`, { noAck: true });
       if (!dead) await sleep(50);
     }
     expect(dead && dead.properties.headers?.['x-death']?.[0]).toMatchObject({ reason: 'rejected', queue });
@@ -136,7 +103,7 @@ describe('transactions on a subscription channel', () => {
     await zocalo.ack(work.got[3][0]);
     await zocalo.unsubscribe(id);
     await sleep(200);
-    expect((await channel.checkQueue(input)).messageCount).toBe(0);
+    expect((await fixture.channel().checkQueue(input)).messageCount).toBe(0);
   });
 
   it('refuses to settle messages of two subscriptions in one transaction', async () => {

@@ -1,34 +1,18 @@
 /** Delayed delivery without the delayed-message plugin (holding queues), on the real broker. */
-import { rabbitManagement, requireBroker, uniqueName } from '@zocalo/test-brokers';
+import { rabbitManagement, uniqueName } from '@zocalo/test-brokers';
 import type { ReceivedHeaders } from '@zocalo/workflows';
-import { RecordingLogger } from '@zocalo/workflows';
-import { AmqpTransport, holdingQueueName } from '../src';
-import { waitUntil } from './helpers';
+import { holdingQueueName } from '../src';
+import { useAmqpFixture, waitUntil } from './helpers';
 
 jest.setTimeout(30_000);
 
-const transports: AmqpTransport[] = [];
-const queues: string[] = [];
-
-async function transport(): Promise<AmqpTransport> {
-  const created = new AmqpTransport({ host: '127.0.0.1', logger: new RecordingLogger() });
-  transports.push(created);
-  await created.connect();
-  return created;
-}
-
-beforeAll(() => requireBroker('amqp'));
-
-afterEach(async () => {
-  for (const each of transports.splice(0)) await each.disconnect();
-  for (const queue of queues.splice(0)) await rabbitManagement.deleteQueue(queue).catch(() => undefined);
-});
+const { transport, keep } = useAmqpFixture();
 
 describe('delayed delivery without the plugin', () => {
   it('delivers delays of 0.2 s and 2 s sent together in order, neither early', async () => {
     const zocalo = await transport();
     const queue = uniqueName('zocalo.amqp.delay');
-    queues.push(queue, `dlq.${queue}`);
+    keep(queue, `dlq.${queue}`);
     const arrivals: Array<{ at: number; message: unknown; header: ReceivedHeaders }> = [];
     let sent = 0;
     await zocalo.subscribe(
@@ -54,7 +38,7 @@ describe('delayed delivery without the plugin', () => {
       queue: holdingQueueName({ kind: 'queue', exchange: '', routingKey: queue }, 200),
     });
     expect(typeof history[0].time).toBe('number');
-    queues.push(
+    keep(
       holdingQueueName({ kind: 'queue', exchange: '', routingKey: queue }, 200),
       holdingQueueName({ kind: 'queue', exchange: '', routingKey: queue }, 2000),
     );
@@ -64,7 +48,7 @@ describe('delayed delivery without the plugin', () => {
     const zocalo = await transport();
     const queue = uniqueName('zocalo.amqp.delayheaders');
     const holding = holdingQueueName({ kind: 'queue', exchange: '', routingKey: queue }, 300);
-    queues.push(queue, `dlq.${queue}`, holding);
+    keep(queue, `dlq.${queue}`, holding);
     const got: Array<[ReceivedHeaders, unknown]> = [];
     await zocalo.subscribe(queue, (header, message) => void got.push([header, message]));
     await zocalo.send(queue, { body: 'kept' }, { delay: 0.3, headers: { 'workflows-recipe': true, n: 1 } });
@@ -85,7 +69,7 @@ describe('delayed delivery without the plugin', () => {
   it('delays broadcasts through a holding queue that dead-letters into the fanout exchange', async () => {
     const zocalo = await transport();
     const topic = uniqueName('zocalo.amqp.delaytopic');
-    queues.push(holdingQueueName({ kind: 'topic', exchange: topic, routingKey: '' }, 250));
+    keep(holdingQueueName({ kind: 'topic', exchange: topic, routingKey: '' }, 250));
     const got: number[] = [];
     await zocalo.subscribeBroadcast(topic, () => void got.push(Date.now()));
     const sent = Date.now();
@@ -97,11 +81,7 @@ describe('delayed delivery without the plugin', () => {
   it('sends delayed messages inside a transaction only on commit', async () => {
     const zocalo = await transport();
     const queue = uniqueName('zocalo.amqp.delaytx');
-    queues.push(
-      queue,
-      `dlq.${queue}`,
-      holdingQueueName({ kind: 'queue', exchange: '', routingKey: queue }, 100),
-    );
+    keep(queue, `dlq.${queue}`, holdingQueueName({ kind: 'queue', exchange: '', routingKey: queue }, 100));
     const got: unknown[] = [];
     await zocalo.subscribe(queue, (_header, message) => void got.push(message));
     const transaction = await zocalo.transactionBegin();

@@ -1,13 +1,68 @@
 /** Shared bits of this package's tests. */
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { connect as netConnect, createServer } from 'node:net';
-import type { ChannelModel } from 'amqplib';
+import type { Channel, ChannelModel } from 'amqplib';
 import { connect } from 'amqplib';
-import { BROKERS, sleep } from '@zocalo/test-brokers';
+import { BROKERS, rabbitManagement, requireBroker, sleep, uniqueName } from '@zocalo/test-brokers';
+import { RecordingLogger } from '@zocalo/workflows';
+import type { AmqpTransportOptions } from '../src';
+import { AmqpTransport } from '../src';
 
 /** A raw amqplib connection, for checking what is on the wire and for playing python-workflows. */
 export function rawConnection(): Promise<ChannelModel> {
   return connect(BROKERS.amqp.url);
+}
+
+/** What a test file on the real broker shares: its transports, its queues and a raw channel. */
+export interface AmqpFixture {
+  /** A connected transport, disconnected after the test. */
+  transport(options?: AmqpTransportOptions): Promise<AmqpTransport>;
+  /** A unique queue name `zocalo.amqp.<base>.…`; it and its `dlq.` twin are deleted after the file. */
+  queueName(base: string): string;
+  /** More queues to delete after the file (e.g. delay holding queues). */
+  keep(...queues: string[]): void;
+  /** A raw amqplib channel, for checking what is on the wire. */
+  channel(): Channel;
+}
+
+/** Registers the jest hooks of an {@link AmqpFixture}: call it at the top level of a test file. */
+export function useAmqpFixture(): AmqpFixture {
+  let raw: ChannelModel | undefined;
+  let rawChannel: Channel | undefined;
+  const transports: AmqpTransport[] = [];
+  const queues: string[] = [];
+  beforeAll(async () => {
+    await requireBroker('amqp');
+    raw = await rawConnection();
+    rawChannel = await raw.createChannel();
+  });
+  afterEach(async () => {
+    for (const each of transports.splice(0)) await each.disconnect();
+  });
+  afterAll(async () => {
+    await raw?.close();
+    for (const queue of queues) await rabbitManagement.deleteQueue(queue).catch(() => undefined);
+  });
+  return {
+    async transport(options = {}) {
+      const created = new AmqpTransport({ host: '127.0.0.1', logger: new RecordingLogger(), ...options });
+      transports.push(created);
+      await created.connect();
+      return created;
+    },
+    queueName(base) {
+      const name = uniqueName(`zocalo.amqp.${base}`);
+      queues.push(name, `dlq.${name}`);
+      return name;
+    },
+    keep(...names) {
+      queues.push(...names);
+    },
+    channel() {
+      if (!rawChannel) throw new Error('the raw channel opens in beforeAll: use it inside a test');
+      return rawChannel;
+    },
+  };
 }
 
 async function management(method: 'GET' | 'DELETE', path: string): Promise<Response> {

@@ -2,58 +2,27 @@
  * What goes over the wire, checked with a raw amqplib client on the other end: python-workflows'
  * properties and headers, the received header object, missing queues, exchanges and broadcasts.
  */
-import type { Channel, ChannelModel, Message } from 'amqplib';
-import { rabbitManagement, requireBroker, sleep, uniqueName } from '@zocalo/test-brokers';
+import type { Message } from 'amqplib';
+import { rabbitManagement, sleep, uniqueName } from '@zocalo/test-brokers';
 import type { ReceivedHeaders } from '@zocalo/workflows';
-import { BrokerError, createTransport, DestinationNotFoundError, RecordingLogger } from '@zocalo/workflows';
+import { BrokerError, createTransport, DestinationNotFoundError } from '@zocalo/workflows';
 import { AmqpTransport } from '../src';
-import { rawConnection, waitUntil } from './helpers';
+import { useAmqpFixture, waitUntil } from './helpers';
 
 jest.setTimeout(30_000);
 
-let raw: ChannelModel;
-let channel: Channel;
-const transports: AmqpTransport[] = [];
-const queues: string[] = [];
+const fixture = useAmqpFixture();
+const { transport, queueName } = fixture;
 
-async function transport(): Promise<AmqpTransport> {
-  const created = new AmqpTransport({ host: '127.0.0.1', logger: new RecordingLogger() });
-  transports.push(created);
-  await created.connect();
-  return created;
-}
-
-function queueName(base: string): string {
-  const name = uniqueName(`zocalo.amqp.${base}`);
-  queues.push(name, `dlq.${name}`);
-  return name;
-}
-
-/** The next message on a queue, fetched by a raw amqplib client. */
 async function rawNext(queue: string): Promise<Message> {
   const deadline = Date.now() + 5000;
   for (;;) {
-    const message = await channel.get(queue, { noAck: true });
+    const message = await fixture.channel().get(queue, { noAck: true });
     if (message) return message;
     if (Date.now() > deadline) throw new Error(`nothing arrived on ${queue}`);
     await sleep(20);
   }
 }
-
-beforeAll(async () => {
-  await requireBroker('amqp');
-  raw = await rawConnection();
-  channel = await raw.createChannel();
-});
-
-afterEach(async () => {
-  for (const each of transports.splice(0)) await each.disconnect();
-});
-
-afterAll(async () => {
-  await raw.close();
-  for (const queue of queues) await rabbitManagement.deleteQueue(queue).catch(() => undefined);
-});
 
 describe('amqp transport on the wire', () => {
   it('is registered as amqp and pika', async () => {
@@ -67,7 +36,7 @@ describe('amqp transport on the wire', () => {
   it('sends like python-workflows: default exchange, delivery_mode 2, headers table, expiration in ms', async () => {
     const zocalo = await transport();
     const queue = queueName('props');
-    await channel.assertQueue(queue, { durable: true });
+    await fixture.channel().assertQueue(queue, { durable: true });
     await zocalo.send(
       queue,
       { a: 1 },
@@ -122,11 +91,13 @@ describe('amqp transport on the wire', () => {
     const received: Array<[ReceivedHeaders, unknown]> = [];
     await zocalo.subscribe(queue, (header, message) => void received.push([header, message]));
     await sleep(100);
-    channel.sendToQueue(queue, Buffer.from('{"recipe": {"1": {"queue": "x"}}, "recipe-pointer": 1}'), {
-      deliveryMode: 2,
-      headers: { 'workflows-recipe': true },
-    });
-    channel.sendToQueue(queue, Buffer.from('not { json'), { deliveryMode: 2, headers: {} });
+    fixture
+      .channel()
+      .sendToQueue(queue, Buffer.from('{"recipe": {"1": {"queue": "x"}}, "recipe-pointer": 1}'), {
+        deliveryMode: 2,
+        headers: { 'workflows-recipe': true },
+      });
+    fixture.channel().sendToQueue(queue, Buffer.from('not { json'), { deliveryMode: 2, headers: {} });
     await waitUntil(() => received.length === 2, 'both messages');
     expect(received[0][0]['workflows-recipe']).toBe(true);
     expect(received[0][1]).toEqual({ recipe: { '1': { queue: 'x' } }, 'recipe-pointer': 1 });
@@ -141,7 +112,7 @@ describe('amqp transport on the wire', () => {
     expect((error as Error).message).toContain(queue);
     // Sends before and after, to other queues, are unaffected; many in flight at once.
     const other = queueName('present');
-    await channel.assertQueue(other, { durable: true });
+    await fixture.channel().assertQueue(other, { durable: true });
     const results = await Promise.allSettled(
       Array.from({ length: 50 }, (_, i) => zocalo.send(i % 10 === 3 ? queue : other, { i })),
     );
@@ -149,7 +120,7 @@ describe('amqp transport on the wire', () => {
     expect(failed).toEqual([3, 13, 23, 33, 43]);
     for (const i of failed)
       expect((results[i] as PromiseRejectedResult).reason).toBeInstanceOf(DestinationNotFoundError);
-    expect((await channel.checkQueue(other)).messageCount).toBe(45);
+    expect((await fixture.channel().checkQueue(other)).messageCount).toBe(45);
     // A delayed send to a missing queue fails now as well, rather than vanish later.
     await expect(zocalo.send(queue, 1, { delay: 0.1 })).rejects.toBeInstanceOf(DestinationNotFoundError);
   });
@@ -158,7 +129,7 @@ describe('amqp transport on the wire', () => {
     const zocalo = await transport();
     const topic = uniqueName('zocalo.amqp.topic');
     await zocalo.broadcast(topic, { nobody: 'listens' });
-    await channel.checkExchange(topic);
+    await fixture.channel().checkExchange(topic);
     const exchange = await fetch(`http://127.0.0.1:15672/api/exchanges/%2F/${encodeURIComponent(topic)}`, {
       headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` },
     }).then((response) => response.json() as Promise<{ type: string; durable: boolean }>);
@@ -168,26 +139,26 @@ describe('amqp transport on the wire', () => {
     await zocalo.broadcast(topic, { hello: 1 });
     await waitUntil(() => got.length === 1, 'the broadcast');
     expect(got).toEqual([{ hello: 1 }]);
-    await channel.deleteExchange(topic);
+    await fixture.channel().deleteExchange(topic);
   });
 
   it('broadcasts again after the exchange is deleted under it', async () => {
     const zocalo = await transport();
     const topic = uniqueName('zocalo.amqp.gone');
     await zocalo.broadcast(topic, 1);
-    await channel.deleteExchange(topic);
+    await fixture.channel().deleteExchange(topic);
     // The cached exchange is gone: the publish channel closes (404), the transport re-declares and sends.
     await zocalo.broadcast(topic, 2);
     await zocalo.broadcast(topic, 3);
-    await channel.checkExchange(topic);
-    await channel.deleteExchange(topic);
+    await fixture.channel().checkExchange(topic);
+    await fixture.channel().deleteExchange(topic);
   });
 
   it('sends through a named exchange with the exchange option', async () => {
     const zocalo = await transport();
     const queue = queueName('viaexchange');
-    await channel.assertQueue(queue, { durable: true });
-    await channel.bindQueue(queue, 'amq.direct', queue);
+    await fixture.channel().assertQueue(queue, { durable: true });
+    await fixture.channel().bindQueue(queue, 'amq.direct', queue);
     await zocalo.send(queue, { via: 'amq.direct' }, { exchange: 'amq.direct' });
     const message = await rawNext(queue);
     expect(message.fields.exchange).toBe('amq.direct');
@@ -213,7 +184,7 @@ describe('amqp transport on the wire', () => {
     expect(await rabbitManagement.getQueue(`dlq.${queue}`)).toMatchObject({ durable: true, type: 'quorum' });
     // A classic queue with other arguments: subscribed to as it is.
     const existing = queueName('existing');
-    await channel.assertQueue(existing, { durable: false, arguments: { 'x-max-length': 10 } });
+    await fixture.channel().assertQueue(existing, { durable: false, arguments: { 'x-max-length': 10 } });
     const got: unknown[] = [];
     await zocalo.subscribe(existing, (_header, message) => void got.push(message));
     await zocalo.send(existing, 'x');
@@ -222,13 +193,7 @@ describe('amqp transport on the wire', () => {
   });
 
   it('refuses to subscribe to a missing queue when told not to declare queues', async () => {
-    const zocalo = new AmqpTransport({
-      host: '127.0.0.1',
-      declareQueues: false,
-      logger: new RecordingLogger(),
-    });
-    transports.push(zocalo);
-    await zocalo.connect();
+    const zocalo = await transport({ declareQueues: false });
     await expect(
       zocalo.subscribe(uniqueName('zocalo.amqp.nodeclare'), () => undefined),
     ).rejects.toBeInstanceOf(DestinationNotFoundError);
