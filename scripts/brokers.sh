@@ -76,6 +76,33 @@ amq_pid() {
   printf '%s\n' "$pid"
 }
 
+# The pid of an ActiveMQ that this script started for another checkout of the project (its JVM carries
+# -Dzocalo.brokers=<that checkout>), if one runs. Such an instance is taken over, not worked around:
+# its configuration may be older than ours, and restart-activemq must be able to restart the broker.
+amq_other_checkout_pid() {
+  local pid
+  for pid in $(pgrep -f -- "-Dzocalo.brokers=" 2>/dev/null || true); do
+    [[ $pid == "$(cat "$AMQ_PIDFILE" 2>/dev/null)" ]] && continue
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-Dactivemq.base=" || continue
+    printf '%s\n' "$pid"
+    return 0
+  done
+  return 1
+}
+
+# Stops a JVM: SIGTERM, then SIGKILL after 30 s.
+amq_kill() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 30))
+  while pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+  if pid_alive "$pid"; then
+    log "ActiveMQ: pid $pid ignored SIGTERM for 30s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while pid_alive "$pid"; do sleep 0.1; done
+  fi
+}
+
 rabbit_node_running() { rabbitmqctl -q ping >/dev/null 2>&1; }
 
 # The pid of the RabbitMQ node this script started, if that process still runs.
@@ -176,6 +203,7 @@ LOG4J
     -Dactivemq.base="$AMQ_DIR" \
     -Dactivemq.conf="$AMQ_DIR/conf" \
     -Dactivemq.data="$AMQ_DIR/data" \
+    -Dzocalo.brokers="$REPO_ROOT" \
     -jar "$AMQ_JAR" start "xbean:file:$AMQ_DIR/conf/activemq.xml" \
     </dev/null >>"$AMQ_OUT" 2>&1 &
   printf '%s\n' "$!" >"$AMQ_PIDFILE"
@@ -204,6 +232,11 @@ AMQ_T0=0
 amq_begin() {
   local server
   AMQ_T0=$SECONDS
+  local other
+  if ! amq_pid >/dev/null && other="$(amq_other_checkout_pid)"; then
+    log "ActiveMQ: pid $other was started for another checkout ($(tr '\0' '\n' <"/proc/$other/cmdline" | sed -n 's/^-Dzocalo.brokers=//p')); stopping it to start this checkout's"
+    amq_kill "$other"
+  fi
   if server="$(stomp_server)"; then
     [[ $server == ActiveMQ* ]] ||
       die "port $HOST:$STOMP_PORT answers STOMP but the server is '$server', not ActiveMQ (RabbitMQ's rabbitmq_stomp plugin?)."
@@ -248,14 +281,7 @@ amq_stop() {
     fi
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 30))
-  while pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
-  if pid_alive "$pid"; then
-    log "ActiveMQ: pid $pid ignored SIGTERM for 30s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while pid_alive "$pid"; do sleep 0.1; done
-  fi
+  amq_kill "$pid"
   rm -f "$AMQ_PIDFILE"
   log "ActiveMQ: stopped (pid $pid)"
 }

@@ -14,8 +14,8 @@ import {
   managementFromSite,
   rabbitDlqCheck,
 } from '@zocalo/schlockmeister';
-import type { Transport } from '@zocalo/workflows';
-import { settingText } from '@zocalo/workflows';
+import { resolveStompOptions, stompOptionsFromSettings } from '@zocalo/transport-stomp';
+import type { Transport, TransportSettings } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
 import type { Site, SiteOptions } from './site';
 
@@ -36,6 +36,45 @@ export function addManagementOptions(command: Command): Command {
     )
     .option('--rabbit-api-user <user>', 'management API user (default: the AMQP user)')
     .option('--rabbit-api-pass <password>', 'management API password (default: the AMQP password)');
+}
+
+/**
+ * How the queue commands name the broker's queues. ActiveMQ names `DLQ.<queue>` and the statistics
+ * destinations outside a STOMP prefix, so under one these commands connect without it and put it in
+ * front of the queue names given to them themselves (python-zocalo's tools would double or miss it).
+ */
+export interface QueueNaming {
+  /** The transport settings to connect with: the site's, less any STOMP prefix. */
+  readonly settings: TransportSettings;
+  /** The STOMP prefix of the site, if it has one. */
+  readonly prefix?: string;
+  /** The broker's name of a queue named on the command line: `<prefix>.<queue>` under a prefix. */
+  brokerName(queue: string): string;
+}
+
+export function queueNaming(site: Site): QueueNaming {
+  const settings = site.configuration.transport.settings;
+  if (site.transportName !== 'stomp') return { settings, brokerName: (queue) => queue };
+  let prefix: string;
+  try {
+    // As the transport resolves it: flags and plain names, else the [stomp] INI file (--stomp-conf).
+    prefix = resolveStompOptions(stompOptionsFromSettings(settings)).prefix;
+  } catch (error) {
+    throw new CliError(oneLine(error), EXIT_USAGE, { cause: error });
+  }
+  if (prefix === '') return { settings, brokerName: (queue) => queue };
+  return {
+    // An explicit empty prefix wins over the INI file's.
+    settings: {
+      ...settings,
+      prefix: '',
+      prfx: undefined,
+      'stomp-prfx': undefined,
+      '--stomp-prfx': undefined,
+    },
+    prefix,
+    brokerName: (queue) => `${prefix}.${queue}`,
+  };
 }
 
 export interface DeadLetterBroker {
@@ -72,32 +111,33 @@ async function managed<T>(management: RabbitManagement, what: () => Promise<T>):
   }
 }
 
-/** The dead-letter side of the configured broker; a transport without dead-letter queues is bad input. */
+/**
+ * The dead-letter side of the configured broker; a transport without dead-letter queues is bad input.
+ * `transport` is connected with {@link queueNaming}'s settings.
+ */
 export function deadLetterBroker(
   site: Site,
   transport: Transport,
   options: ManagementOptions,
+  naming: QueueNaming = queueNaming(site),
 ): DeadLetterBroker {
   const name = site.transportName;
   if (name === 'stomp') {
-    const prefix = settingText(site.configuration.transport.settings, [
-      'prefix',
-      'prfx',
-      'stomp-prfx',
-      '--stomp-prfx',
-    ]);
-    if (prefix !== undefined) {
-      throw new CliError(
-        `the dead-letter commands need a STOMP transport without a prefix (this one has "${prefix}"): ` +
-          'ActiveMQ names DLQ.<queue> and its statistics destinations outside it; run without --stomp-prfx',
-      );
-    }
+    const dlqName = (queue: string): string =>
+      queue.startsWith('DLQ.') ? queue : `DLQ.${naming.brokerName(queue)}`;
+    const own = naming.prefix === undefined ? 'DLQ.' : `DLQ.${naming.prefix}.`;
     return {
       kind: 'activemq',
-      dlqName: (queue) => (queue.startsWith('DLQ.') ? queue : `DLQ.${queue}`),
-      counts: (queues) => activemqDlqCheck(transport, queues),
+      dlqName,
+      async counts(queues) {
+        const counts = await activemqDlqCheck(transport, queues?.map(dlqName));
+        // Without names: the DLQs under this site's prefix only.
+        return queues !== undefined && queues.length > 0
+          ? counts
+          : counts.filter((count) => count.queue.startsWith(own));
+      },
       async depth(queue) {
-        const [reply] = await activemqStatistics(transport, queue, { wait: 1 });
+        const [reply] = await activemqStatistics(transport, naming.brokerName(queue), { wait: 1 });
         return reply?.size;
       },
     };

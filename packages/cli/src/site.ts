@@ -12,8 +12,8 @@ import {
   environmentsFromFlags,
   loadConfiguration,
 } from '@zocalo/configuration';
-import type { Logger, Transport } from '@zocalo/workflows';
-import { setDefaultLogger } from '@zocalo/workflows';
+import type { Logger, Transport, TransportSettings } from '@zocalo/workflows';
+import { createTransport as createRegisteredTransport, setDefaultLogger } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
 import type { CliIo } from './io';
 import { collect } from './parameters';
@@ -71,10 +71,10 @@ export interface Site {
   readonly logger: Logger;
   /** The transport's registry name. */
   readonly transportName: string;
-  /** Create the configured transport, not yet connected. */
-  createTransport(): Promise<Transport>;
+  /** Create the configured transport (or one with `settings` instead of the site's), not yet connected. */
+  createTransport(settings?: TransportSettings): Promise<Transport>;
   /** Create and connect it; an unreachable broker is a one-line {@link CliError}. */
-  connect(): Promise<Transport>;
+  connect(settings?: TransportSettings): Promise<Transport>;
 }
 
 /**
@@ -110,10 +110,12 @@ export function loadSite(io: CliIo, command: string, options: SiteOptions, defau
   }
   setDefaultLogger(logger);
   const transportName = configuration.transport.name;
-  const createTransport = async (): Promise<Transport> => {
+  const createTransport = async (settings?: TransportSettings): Promise<Transport> => {
     await loadTransportPackage(transportName);
     try {
-      return await configuration.createTransport({ logger });
+      return settings === undefined
+        ? await configuration.createTransport({ logger })
+        : await createRegisteredTransport(transportName, { ...settings, logger });
     } catch (error) {
       throw new CliError(oneLine(error), EXIT_USAGE, { cause: error });
     }
@@ -123,8 +125,8 @@ export function loadSite(io: CliIo, command: string, options: SiteOptions, defau
     logger,
     transportName,
     createTransport,
-    async connect() {
-      const transport = await createTransport();
+    async connect(settings?: TransportSettings) {
+      const transport = await createTransport(settings);
       try {
         await transport.connect();
       } catch (error) {

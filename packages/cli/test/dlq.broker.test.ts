@@ -284,13 +284,75 @@ describe('the dead-letter and queue commands on ActiveMQ', () => {
     ]);
     expect(wait.code).toBe(2);
     expect(wait.stderr).toContain('--wait must be a number of seconds');
-    const prefixed = await zocalo(['dlq', 'check', ...FLAGS.stomp, '--stomp-prfx', 'zocalo']);
-    expect(prefixed.code).toBe(2);
-    expect(prefixed.stderr).toContain('without a prefix');
     const missing = await zocalo(['dlq', 'reinject', '/nonexistent/msg.json', '--dry-run', ...FLAGS.stomp]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('/nonexistent/msg.json: invalid:');
     expect(missing.stdout).toMatch(/^would send 0 messages; 1 invalid file left in place$/m);
+  });
+});
+
+describe('the dead-letter and queue commands under a STOMP prefix', () => {
+  beforeAll(async () => {
+    await requireBroker('stomp');
+  });
+
+  it("take the site's queue names and find ActiveMQ's DLQ.<prefix>.<queue> outside the prefix", async () => {
+    const prefix = uniqueName('test.cli.prefix');
+    const full = `${prefix}.jobs`;
+    const withPrefix = [...FLAGS.stomp, '--stomp-prfx', prefix];
+    const broker = transportFor('stomp');
+    const site = new StompTransport({ host: '127.0.0.1', port: 61613, prefix, logger: quiet });
+    const dir = tempDirectory();
+    const other = `DLQ.${uniqueName('test.cli.other')}`;
+    await broker.connect();
+    await site.connect();
+    try {
+      // What ActiveMQ makes of a message that failed on the site's queue "jobs".
+      await broker.send(`DLQ.${full}`, { n: 1 }, { headers: { 'original-destination': `/queue/${full}` } });
+      // Another site's DLQ, which this site's listing leaves out.
+      await broker.send(other, { n: 2 });
+
+      const named = await zocalo(['dlq', 'check', 'jobs', ...withPrefix]);
+      expect(named.stdout).toMatch(new RegExp(`^${escape(`DLQ.${full}`)}\\s+1$`, 'm'));
+      const all = await zocalo(['dlq', 'check', '--json', ...withPrefix]);
+      expect(JSON.parse(all.stdout)).toEqual([{ queue: `DLQ.${full}`, messages: 1 }]);
+
+      const purge = await zocalo(['dlq', 'purge', 'jobs', '--to', dir, '--wait', '1', ...withPrefix]);
+      expect(purge.code).toBe(0);
+      const [name] = readdirSync(dir);
+      const file = join(dir, name);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
+        dlq: `DLQ.${full}`,
+        originalQueue: full,
+      });
+
+      // --to is a site name; without it the file's queue is the broker's, and neither gets the prefix twice.
+      const dry = await zocalo(['dlq', 'reinject', file, '--to', 'retry', '--dry-run', ...withPrefix]);
+      expect(dry.stdout).toContain(`${file}: would send to ${prefix}.retry`);
+      const back: unknown[] = [];
+      await site.subscribe('jobs', (_header, message) => void back.push(message));
+      const reinject = await zocalo(['dlq', 'reinject', file, ...withPrefix]);
+      expect(reinject.code).toBe(0);
+      await until(() => back.length === 1);
+      expect(back).toEqual([{ n: 1 }]);
+
+      // queue drain: both queues named as the site names them.
+      for (let n = 0; n < 3; n += 1) await site.send('from', { n });
+      const drain = await zocalo(['queue', 'drain', 'from', 'to', '--wait', '0.5', ...withPrefix]);
+      expect(drain.stdout).toMatch(/^moved 3 messages from from to to in [\d.]+ s$/m);
+      const drained: unknown[] = [];
+      await site.subscribe('to', (_header, message) => void drained.push(message));
+      await until(() => drained.length === 3);
+      expect(drained).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
+      // Leave no message behind on the shared broker.
+      let taken = 0;
+      await broker.subscribe(other, () => void taken++);
+      await until(() => taken === 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await site.disconnect();
+      await broker.disconnect();
+    }
   });
 });
 

@@ -86,6 +86,12 @@ const RESTART_ATTEMPTS = 10;
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /** The broker side of one subscription (kept in `record.broker`). */
+/** The token of a fast-path publish: what to publish again if its channel is lost, and until when. */
+interface PendingSend {
+  readonly publication: Publication;
+  readonly deadline: number;
+}
+
 interface SubscriptionState {
   channel: Channel | undefined;
   /** The queue consumed: the destination, or the server-named queue of a broadcast subscription. */
@@ -140,8 +146,10 @@ export class AmqpTransport extends CommonTransport {
     this.addressIndex = session.addressIndex;
     session.onLost = (error) => this.connectionLost(session, error);
     session.onPublishLost = (token, error) => {
-      const publication = token as Publication;
-      return this.afterLostChannel(publication, error, 1).then(() => this.publishWithRetry(publication, 2));
+      const { publication, deadline } = token as PendingSend;
+      return this.afterLostChannel(publication, error, 1).then(() =>
+        this.publishWithRetry(publication, 2, deadline),
+      );
     };
     return session;
   }
@@ -321,11 +329,12 @@ export class AmqpTransport extends CommonTransport {
           direct ? publication.destination : '',
           bodyBuffer(publication),
           publishOptions(publication),
-          publication,
+          // Published again after a lost channel, it still has sendTimeout from now, not from then.
+          { publication, deadline: Date.now() + this.options.sendTimeoutMs } satisfies PendingSend,
         );
       }
     }
-    return this.publishWithRetry(publication, 1);
+    return this.publishWithRetry(publication, 1, Date.now() + this.options.sendTimeoutMs);
   }
 
   /** Check what a lost publishing channel means for this publication; throws if it cannot be sent. */
@@ -398,8 +407,8 @@ export class AmqpTransport extends CommonTransport {
     );
   }
 
-  private async publishWithRetry(publication: Publication, attempt: number): Promise<void> {
-    const deadline = Date.now() + this.options.sendTimeoutMs;
+  /** Publish, again on a new channel if one is lost, until `deadline` (ms since the epoch). */
+  private async publishWithRetry(publication: Publication, attempt: number, deadline: number): Promise<void> {
     for (;;) {
       const session = await this.publishingSession(publication, deadline);
       const route = await this.router.route(session, publication);

@@ -131,13 +131,17 @@ export interface Proxy {
   readonly port: number;
   /** Drop every connection and stop listening. */
   close(): Promise<void>;
+  /** Stop passing on what the broker sends (confirms, deliveries); the client's frames still reach it. */
+  holdReplies(): void;
 }
 
 export async function proxyToRabbit(): Promise<Proxy> {
   const sockets = new Set<Socket>();
+  const pairs: Array<{ client: Socket; upstream: Socket }> = [];
   const target = new URL(BROKERS.amqp.url);
   const server: Server = createServer((client) => {
     const upstream = netConnect({ host: target.hostname, port: Number(target.port || 5672) });
+    pairs.push({ client, upstream });
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
@@ -153,5 +157,11 @@ export async function proxyToRabbit(): Promise<Proxy> {
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       }),
+    holdReplies: () => {
+      for (const { client, upstream } of pairs) {
+        upstream.unpipe(client);
+        upstream.pause();
+      }
+    },
   };
 }

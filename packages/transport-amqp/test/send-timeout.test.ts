@@ -64,4 +64,41 @@ describe('sendTimeout', () => {
       await rabbitManagement.deleteQueue(`dlq.${queue}`).catch(() => undefined);
     }
   });
+
+  it('counts from the send, not from the loss, for a send published again after its channel was lost', async () => {
+    const proxy = await proxyToRabbit();
+    const queue = uniqueName('zocalo.amqp.sendtimeout');
+    const transport = new AmqpTransport({
+      host: '127.0.0.1',
+      port: proxy.port,
+      logger: new RecordingLogger(),
+      reconnect: { initialDelay: 0.2, maxDelay: 0.5, attempts: 1000 },
+      sendTimeout: 2,
+    });
+    try {
+      await transport.connect();
+      await transport.subscribe(queue, () => undefined); // declares the queue
+      // The send is published, but its confirm never comes back: then the connection drops.
+      proxy.holdReplies();
+      const started = Date.now();
+      const outcome = transport.send(queue, 'unconfirmed').then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await proxy.close();
+      const error = await outcome;
+      const waited = Date.now() - started;
+      expect(error).toBeInstanceOf(ConnectionError);
+      expect(error?.message).toMatch(/waited 2 s for the broker/);
+      // 2 s after the send; a fresh timeout at the loss would have made it 3.5 s.
+      expect(waited).toBeGreaterThanOrEqual(1900);
+      expect(waited).toBeLessThan(3000);
+    } finally {
+      await transport.disconnect();
+      await proxy.close().catch(() => undefined);
+      await rabbitManagement.deleteQueue(queue).catch(() => undefined);
+      await rabbitManagement.deleteQueue(`dlq.${queue}`).catch(() => undefined);
+    }
+  });
 });

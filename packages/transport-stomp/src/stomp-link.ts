@@ -232,9 +232,12 @@ export class StompLink {
           outgoingFrameStream: new FrameWriter(socket),
           maxHeaders: MAX_HEADERS,
           maxLineLength: MAX_LINE_LENGTH,
-          // A broker silent for two heart-beat intervals is gone (stompit's default grace is 100 ms,
-          // which a busy broker or a garbage collection pause overruns).
-          heartbeatDelayMargin: Math.max(100, options.heartbeatMs),
+          // A broker silent for three heart-beat intervals is gone. stompit's default grace is 100 ms,
+          // and ActiveMQ may leave up to two intervals between beats after traffic stops (AMQ-4710).
+          heartbeatDelayMargin: Math.max(100, 2 * options.heartbeatMs),
+          // Beat at half the interval: ActiveMQ's read check allows one interval with no grace by
+          // default, so beats exactly on the interval are dropped by any timer delay on our side.
+          heartbeatOutputMargin: Math.floor(options.heartbeatMs / 2),
         };
         const connecting = new StompitClient(socket, socketOptions as never);
         useByteExactLines((connecting as unknown as { _incoming: unknown })._incoming);

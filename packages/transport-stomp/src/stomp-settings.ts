@@ -45,7 +45,7 @@ export interface StompTransportOptions extends CommonTransportOptions {
   readonly prefix?: string;
   /** An INI file with section `[stomp]` (host, port, username, password, prefix), read once here. */
   readonly conf?: string;
-  /** STOMP heart-beat interval in seconds, both ways; 0 disables. A broker silent for two intervals is dropped. Default 10. */
+  /** STOMP heart-beat interval in seconds, both ways; 0 disables. We beat twice per interval; a broker silent for three intervals is dropped. Default 10. */
   readonly heartbeat?: number;
   /** Give up a connection attempt (TCP and STOMP login) after this many seconds. Default 10. */
   readonly connectTimeout?: number;

@@ -380,13 +380,16 @@ describe('receipts', () => {
 
 describe('heart-beating', () => {
   it('keeps an idle connection up with heart-beats both ways', async () => {
-    const transport = await connected({ heartbeat: 0.5 });
+    // Idle for over three intervals: without beats both ways, ActiveMQ would drop us after one interval
+    // (its grace multiplier is 1) and we would drop it after two. 1 s rather than 0.5 s: a 0.5 s event
+    // loop stall on a loaded CI machine already counted as silence.
+    const transport = await connected({ heartbeat: 1 });
     const events: string[] = [];
     transport.onEvent((event) => events.push(event.type));
     const queue = uniqueName('zocalo.stomp.idle');
     const received = collect();
     await transport.subscribe(queue, received.callback);
-    await sleep(2500);
+    await sleep(3500);
     await transport.send(queue, 'still here');
     await received.wait(1);
     expect(events).toEqual([]);

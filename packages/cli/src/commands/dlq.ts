@@ -19,8 +19,8 @@ import type { DlqPurgeResult, ReinjectOutcome } from '@zocalo/schlockmeister';
 import type { Transport } from '@zocalo/workflows';
 import { dlqPurge, dlqReinject } from '@zocalo/schlockmeister';
 import { CliError, EXIT_FAILURE } from '../cli-error';
-import type { ManagementOptions } from '../dead-letters';
-import { addManagementOptions, deadLetterBroker } from '../dead-letters';
+import type { ManagementOptions, QueueNaming } from '../dead-letters';
+import { addManagementOptions, deadLetterBroker, queueNaming } from '../dead-letters';
 import type { CliIo } from '../io';
 import { createProgress } from '../progress';
 import type { Site } from '../site';
@@ -55,17 +55,18 @@ interface ReinjectOptions extends ManagementOptions {
   readonly dryRun?: boolean;
 }
 
-/** Connect as the site says, run, and always disconnect. */
+/** Connect as the site says (less a STOMP prefix, see {@link queueNaming}), run, and always disconnect. */
 async function withTransport<T>(
   io: CliIo,
   command: string,
   options: ManagementOptions,
-  run: (site: Site, transport: Transport) => Promise<T>,
+  run: (site: Site, transport: Transport, naming: QueueNaming) => Promise<T>,
 ): Promise<T> {
   const site = loadSite(io, command, options);
-  const transport = await site.connect();
+  const naming = queueNaming(site);
+  const transport = await site.connect(naming.settings);
   try {
-    return await run(site, transport);
+    return await run(site, transport, naming);
   } finally {
     await disconnectQuietly(transport, site.logger);
   }
@@ -94,8 +95,8 @@ export function registerDlq(program: Command, io: CliIo): void {
   addManagementOptions(check);
   addSiteOptions(check);
   check.action(async (queues: string[], options: CheckOptions) => {
-    await withTransport(io, 'zocalo.dlq_check', options, async (site, transport) => {
-      const broker = deadLetterBroker(site, transport, options);
+    await withTransport(io, 'zocalo.dlq_check', options, async (site, transport, naming) => {
+      const broker = deadLetterBroker(site, transport, options, naming);
       const named = queues.length > 0;
       // Named DLQs are all listed (0 answers the question); otherwise only those holding messages, as a
       // busy broker has many empty ones. --all lists those too.
@@ -131,8 +132,8 @@ export function registerDlq(program: Command, io: CliIo): void {
     const wait = parseSeconds(options.wait, '--wait');
     const dir = resolve(io.cwd, options.to);
     await mkdir(dir, { recursive: true });
-    await withTransport(io, 'zocalo.dlq_purge', options, async (site, transport) => {
-      const broker = deadLetterBroker(site, transport, options);
+    await withTransport(io, 'zocalo.dlq_purge', options, async (site, transport, naming) => {
+      const broker = deadLetterBroker(site, transport, options, naming);
       let targets: Array<{ queue: string; messages?: number }>;
       if (queues.length > 0) {
         // The counts only size the progress bars; without them the purge goes on all the same.
@@ -197,12 +198,13 @@ export function registerDlq(program: Command, io: CliIo): void {
   reinject.action(async (files: string[], options: ReinjectOptions) => {
     const wait = options.wait === undefined ? undefined : parseSeconds(options.wait, '--wait');
     const paths = files.map((file) => resolve(io.cwd, file));
-    await withTransport(io, 'zocalo.dlq_reinject', options, async (_site, transport) => {
+    await withTransport(io, 'zocalo.dlq_reinject', options, async (_site, transport, naming) => {
       const progress = createProgress(io, { label: 'reinjecting', total: paths.length, unit: 'files' });
       let outcomes: ReinjectOutcome[];
       try {
         outcomes = await dlqReinject(transport, paths, {
-          to: options.to,
+          // A saved file names its queue as the broker does; --to is named as the site does.
+          to: options.to === undefined ? undefined : naming.brokerName(options.to),
           wait,
           dryRun: options.dryRun,
           onProgress: (outcome, done) => {

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { queueDrain } from '@zocalo/schlockmeister';
 import { CliError, EXIT_FAILURE } from '../cli-error';
 import type { ManagementOptions } from '../dead-letters';
-import { addManagementOptions, deadLetterBroker } from '../dead-letters';
+import { addManagementOptions, deadLetterBroker, queueNaming } from '../dead-letters';
 import type { CliIo } from '../io';
 import { createProgress } from '../progress';
 import { addSiteOptions, disconnectQuietly, loadSite } from '../site';
@@ -48,12 +48,13 @@ export function registerQueue(program: Command, io: CliIo): void {
     const wait = parseSeconds(options.wait, '--wait');
     if (source === destination) throw new CliError(`source and destination are both ${source}`);
     const site = loadSite(io, 'zocalo.queue_drain', options);
-    const transport = await site.connect();
+    const naming = queueNaming(site);
+    const transport = await site.connect(naming.settings);
     try {
       // The total only feeds the progress bar: a transport that cannot say drains all the same.
       let total: number | undefined;
       try {
-        total = await deadLetterBroker(site, transport, options).depth(source);
+        total = await deadLetterBroker(site, transport, options, naming).depth(source);
       } catch {
         total = undefined;
       }
@@ -61,7 +62,7 @@ export function registerQueue(program: Command, io: CliIo): void {
       const progress = createProgress(io, { label: `draining ${source} → ${destination}`, total });
       let result;
       try {
-        result = await queueDrain(transport, source, destination, {
+        result = await queueDrain(transport, naming.brokerName(source), naming.brokerName(destination), {
           rate,
           idleTimeout: wait,
           onProgress: (moved) => progress.update(moved),
