@@ -16,5 +16,7 @@ node scripts/check-exports.mjs
 rm -f packages/*/.jest-results.json examples/*/.jest-results.json
 status=0
 turbo run test --concurrency=1 --continue -- --json --outputFile=.jest-results.json || status=$?
+# Tests leave dead-letter and example queues behind; the next run (or another checkout) starts clean.
+bash scripts/brokers.sh clean || true
 node scripts/test-summary.mjs || status=1
 exit "$status"
