@@ -14,7 +14,7 @@ import {
   managementFromSite,
   rabbitDlqCheck,
 } from '@zocalo/schlockmeister';
-import { resolveStompOptions, stompOptionsFromSettings } from '@zocalo/transport-stomp';
+import { prefixed, resolveStompOptions, stompOptionsFromSettings } from '@zocalo/transport-stomp';
 import type { Transport, TransportSettings } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
 import type { Site, SiteOptions } from './site';
@@ -73,7 +73,7 @@ export function queueNaming(site: Site): QueueNaming {
       '--stomp-prfx': undefined,
     },
     prefix,
-    brokerName: (queue) => `${prefix}.${queue}`,
+    brokerName: (queue) => prefixed(prefix, queue),
   };
 }
 
@@ -125,7 +125,7 @@ export function deadLetterBroker(
   if (name === 'stomp') {
     const dlqName = (queue: string): string =>
       queue.startsWith('DLQ.') ? queue : `DLQ.${naming.brokerName(queue)}`;
-    const own = naming.prefix === undefined ? 'DLQ.' : `DLQ.${naming.prefix}.`;
+    const own = `DLQ.${naming.brokerName('')}`;
     return {
       kind: 'activemq',
       dlqName,

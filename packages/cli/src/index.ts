@@ -25,8 +25,10 @@ export { completeHost, sendShutdown, shutdownCommands } from './commands/shutdow
 export { factoryContext } from './commands/service';
 export { parseSeconds } from './commands/dlq';
 export { parseRate } from './commands/queue';
-export type { DeadLetterBroker, ManagementOptions } from './dead-letters';
-export { addManagementOptions, deadLetterBroker } from './dead-letters';
+export type { StoredRequest } from './commands/pickup';
+export { StoredRequestError, readStoredRequest } from './commands/pickup';
+export type { DeadLetterBroker, ManagementOptions, QueueNaming } from './dead-letters';
+export { addManagementOptions, deadLetterBroker, queueNaming } from './dead-letters';
 export type { Progress, ProgressOptions } from './progress';
 export { createProgress } from './progress';
 export type { Site, SiteOptions } from './site';

@@ -9,6 +9,7 @@ import { WORKFLOWS_VERSION } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
 import { registerDlq } from './commands/dlq';
 import { registerGo } from './commands/go';
+import { registerPickup } from './commands/pickup';
 import { registerQueue } from './commands/queue';
 import { registerRecipe } from './commands/recipe';
 import { registerService } from './commands/service';
@@ -44,6 +45,7 @@ export function createProgram(io: CliIo, options: CliOptions = {}): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   const search = (): EntryPointSearch => ({ cwd: io.cwd, extraRoots: options.installRoots ?? [] });
   registerGo(program, io);
+  registerPickup(program, io);
   registerService(program, io, search);
   registerWrap(program, io);
   registerShutdown(program, io);

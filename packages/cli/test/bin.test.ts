@@ -199,6 +199,8 @@ describe('zocalo go', () => {
     });
     expect(result.stdout).toContain('Running recipe from file');
     expect(result.stdout).toContain('Not sending message (running with --dry-run)');
+    expect(result.stdout).not.toContain('Submitted.');
+    expect(result.stdout).toMatch(/^Not submitted \(--dry-run\)\. Recipe ID would be: [0-9a-f-]{36}$/m);
   });
 
   it('takes the transport from the site configuration', async () => {

@@ -266,7 +266,11 @@ export function resolveStompOptions(options: StompTransportOptions = {}): Resolv
   };
 }
 
-/** The broker-side name of a queue or topic: the prefix plus `.` in front, when there is a prefix. */
+/**
+ * The broker-side name of a queue or topic: the prefix plus `.` in front, when there is a prefix (a
+ * prefix that already ends in `.` gets no second one, as in python-workflows).
+ */
 export function prefixed(prefix: string, name: string): string {
-  return prefix === '' ? name : `${prefix}.${name}`;
+  if (prefix === '') return name;
+  return prefix.endsWith('.') ? `${prefix}${name}` : `${prefix}.${name}`;
 }

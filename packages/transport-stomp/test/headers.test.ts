@@ -43,6 +43,8 @@ describe('STOMP frames', () => {
   it('puts the prefix plus "." in front of queue and topic names', () => {
     expect(destinationOf('queue', '', 'q')).toBe('/queue/q');
     expect(destinationOf('temporary', 'zoc', 'transient.q')).toBe('/queue/zoc.transient.q');
+    // A prefix given with its dot gets no second one (python-workflows adds it only when missing).
+    expect(destinationOf('topic', 'zoc.', 'q')).toBe('/topic/zoc.q');
     expect(destinationOf('topic', 'zoc', 'transient.status')).toBe('/topic/zoc.transient.status');
   });
 

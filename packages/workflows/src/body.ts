@@ -1,11 +1,31 @@
 /** JSON "mangling" of message bodies (wire-format.md, "Bodies"). */
 import { InvalidArgumentError } from './errors';
 
+// Python's json module writes float('nan') and float('inf') as the bare tokens NaN, Infinity and
+// -Infinity (json.dumps' default allow_nan=True) and reads them back; JSON.parse refuses them and
+// JSON.stringify writes null. Both directions go through sentinel strings so that such numbers make
+// the round trip with a Python service. The nonce keeps a sentinel from matching a real string.
+const NONCE = Math.random().toString(36).slice(2);
+const NON_FINITE: ReadonlyArray<readonly [token: string, value: number]> = [
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ['-Infinity', -Infinity],
+];
+/** Python's token (also `String(value)`) → sentinel string. */
+const SENTINEL_OF = new Map(NON_FINITE.map(([token]) => [token, `\u0000zocalo:${NONCE}:${token}`]));
+/** Sentinel string → the number. */
+const VALUE_OF = new Map(NON_FINITE.map(([token, value]) => [SENTINEL_OF.get(token) as string, value]));
+
 /** Serialise a message object for the wire. Throws a clear error for values JSON cannot carry. */
 export function encodeBody(message: unknown): string {
   let text: string | undefined;
+  let nonFinite = false;
   try {
-    text = JSON.stringify(message);
+    text = JSON.stringify(message, (_key, value: unknown) => {
+      if (typeof value !== 'number' || Number.isFinite(value)) return value;
+      nonFinite = true;
+      return SENTINEL_OF.get(String(value));
+    });
   } catch (error) {
     throw new InvalidArgumentError(
       `message cannot be serialised as JSON (${(error as Error).message}); send plain data, or use rawSend`,
@@ -17,19 +37,67 @@ export function encodeBody(message: unknown): string {
       `message of type ${typeof message} cannot be serialised as JSON; send plain data, or use rawSend`,
     );
   }
+  if (nonFinite) {
+    for (const [token, sentinel] of SENTINEL_OF) text = text.split(JSON.stringify(sentinel)).join(token);
+  }
   return text;
 }
 
 /**
  * Parse a received body. A body that is not valid JSON is returned as the raw string: it is never
- * dropped and never throws in the consumer loop.
+ * dropped and never throws in the consumer loop. Python's NaN, Infinity and -Infinity are read as
+ * those numbers.
  */
 export function decodeBody(body: string | Buffer): unknown {
   const text = typeof body === 'string' ? body : body.toString('utf8');
   try {
     return JSON.parse(text);
   } catch {
-    return text;
+    const python = parsePythonJson(text);
+    return python === undefined ? text : python.value;
+  }
+}
+
+/**
+ * JSON with Python's non-finite number tokens outside strings, or undefined when the text is not
+ * that either. Only reached for text that JSON.parse refused.
+ */
+function parsePythonJson(text: string): { value: unknown } | undefined {
+  if (!/NaN|Infinity/.test(text)) return undefined;
+  let out = '';
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i];
+    if (inString) {
+      if (char === '\\') i += 1;
+      else if (char === '"') inString = false;
+      continue;
+    }
+    if (char === '"') {
+      inString = true;
+      continue;
+    }
+    const token = text.startsWith('-Infinity', i)
+      ? '-Infinity'
+      : text.startsWith('Infinity', i)
+        ? 'Infinity'
+        : text.startsWith('NaN', i)
+          ? 'NaN'
+          : undefined;
+    if (token === undefined) continue;
+    out += `${text.slice(from, i)}${JSON.stringify(SENTINEL_OF.get(token))}`;
+    i += token.length - 1;
+    from = i + 1;
+  }
+  try {
+    return {
+      value: JSON.parse(`${out}${text.slice(from)}`, (_key, value: unknown) =>
+        typeof value === 'string' ? (VALUE_OF.get(value) ?? value) : value,
+      ),
+    };
+  } catch {
+    return undefined;
   }
 }
 

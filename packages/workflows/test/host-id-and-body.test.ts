@@ -27,6 +27,20 @@ describe('body mangling', () => {
     expect(encodeBody({ a: undefined, b: 1 })).toBe('{"b":1}');
   });
 
+  it("reads and writes non-finite numbers as Python's json does (NaN, Infinity, -Infinity)", () => {
+    // json.dumps({"r": float("nan"), "lo": float("-inf"), "s": "NaN Infinity", "l": [float("inf")]})
+    const python = '{"r": NaN, "lo": -Infinity, "s": "NaN \\"Infinity", "l": [Infinity]}';
+    expect(decodeBody(python)).toEqual({ r: NaN, lo: -Infinity, s: 'NaN "Infinity', l: [Infinity] });
+    const text = encodeBody({ r: NaN, lo: -Infinity, s: 'NaN', l: [Infinity, 1] });
+    expect(text).toBe('{"r":NaN,"lo":-Infinity,"s":"NaN","l":[Infinity,1]}');
+    expect(decodeBody(text)).toEqual({ r: NaN, lo: -Infinity, s: 'NaN', l: [Infinity, 1] });
+    expect(encodeBody(NaN)).toBe('NaN');
+    // Still not JSON: the raw text, as before; and strings that look like the tokens stay strings.
+    expect(decodeBody('{"r": NaN,}')).toBe('{"r": NaN,}');
+    expect(decodeBody('NaNa')).toBe('NaNa');
+    expect(decodeBody('{"toString": "x", "n": NaN}')).toEqual({ toString: 'x', n: NaN });
+  });
+
   it('does not let __proto__ in a body pollute objects', () => {
     const parsed = decodeBody('{"__proto__": {"polluted": true}}') as Record<string, unknown>;
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

@@ -221,6 +221,7 @@ export function registerGo(program: Command, io: CliIo): void {
       }
     }
     if (options.quiet) io.stdout(`${guid}\n`);
+    else if (options.dryRun) say(`Not submitted (--dry-run). Recipe ID would be: ${guid}`);
     else say(`Submitted. Recipe ID: ${guid}`);
   });
 }
