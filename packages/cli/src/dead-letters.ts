@@ -87,7 +87,8 @@ export interface DeadLetterBroker {
   depth(queue: string): Promise<number | undefined>;
 }
 
-function managementFor(site: Site, options: ManagementOptions): RabbitManagement {
+/** The management API client for a site: the `--rabbit-api*` flags over the site's settings. */
+export function managementFor(site: Site, options: ManagementOptions): RabbitManagement {
   const fromSite = managementFromSite(site.configuration.blocks, site.configuration.transport.settings);
   return new RabbitManagement({
     ...fromSite,

@@ -11,6 +11,7 @@ import { registerDlq } from './commands/dlq';
 import { registerGo } from './commands/go';
 import { registerPickup } from './commands/pickup';
 import { registerQueue } from './commands/queue';
+import { registerRabbitmq } from './commands/rabbitmq';
 import { registerRecipe } from './commands/recipe';
 import { registerService } from './commands/service';
 import { registerShutdown } from './commands/shutdown';
@@ -53,6 +54,7 @@ export function createProgram(io: CliIo, options: CliOptions = {}): Command {
   registerRecipe(program, io);
   registerDlq(program, io);
   registerQueue(program, io);
+  registerRabbitmq(program, io);
   return program;
 }
 

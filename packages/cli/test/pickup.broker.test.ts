@@ -3,7 +3,7 @@
  * python-zocalo-style file) are sent oldest first with their headers and removed only once sent; a
  * file that is not a stored request is reported and left in place; nothing is sent on --dry-run.
  */
-import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrokerKind } from '@zocalo/test-brokers';
 import { requireBroker, uniqueName } from '@zocalo/test-brokers';
@@ -61,9 +61,13 @@ describe.each(['stomp', 'amqp'] as const)('zocalo pickup on %s', (kind) => {
       const when = new Date(Date.now() - secondsAgo * 1000);
       utimesSync(join(fallback, name), when, when);
     };
-    const [first, second] = dropped.sort();
-    age(first, 30);
-    age(second, 20);
+    // Request "1" the oldest, then "2", whatever their (random) file names.
+    for (const name of dropped) {
+      const stored = JSON.parse(readFileSync(join(fallback, name), 'utf8')) as {
+        message: { parameters: { value: string } };
+      };
+      age(name, stored.message.parameters.value === '1' ? 30 : 20);
+    }
     writeFileSync(
       join(fallback, 'from-python'),
       JSON.stringify({

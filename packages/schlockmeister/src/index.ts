@@ -41,8 +41,13 @@ export {
 } from './rabbit';
 export type {
   DlqCount,
+  RabbitBinding,
+  RabbitBindingDeclaration,
+  RabbitExchange,
+  RabbitExchangeDeclaration,
   RabbitPolicy,
   RabbitQueue,
+  RabbitQueueDeclaration,
   ProtectionReport,
   ProtectionStatus,
   RabbitManagementOptions,

@@ -23,6 +23,63 @@ export interface RabbitQueue {
   readonly type?: string;
   readonly arguments?: Record<string, unknown>;
   readonly messages?: number;
+  /** Present in every management API listing; optional here only for callers that build queues by hand. */
+  readonly vhost?: string;
+  readonly durable?: boolean;
+  readonly auto_delete?: boolean;
+  readonly exclusive?: boolean;
+}
+
+/** An exchange as the management API describes it (the fields used here). */
+export interface RabbitExchange {
+  readonly name: string;
+  readonly vhost: string;
+  readonly type: string;
+  readonly durable: boolean;
+  readonly auto_delete: boolean;
+  readonly internal?: boolean;
+  readonly arguments: Record<string, unknown>;
+}
+
+/** A binding as the management API describes it. */
+export interface RabbitBinding {
+  readonly source: string;
+  readonly vhost: string;
+  readonly destination: string;
+  readonly destination_type: 'queue' | 'exchange';
+  readonly routing_key: string;
+  readonly arguments: Record<string, unknown>;
+  /** Names the binding in the URL that deletes it (routing key and arguments hashed). */
+  readonly properties_key: string;
+}
+
+/** What declares a queue: the body of `PUT /api/queues/<vhost>/<name>`. */
+export interface RabbitQueueDeclaration {
+  readonly vhost: string;
+  readonly name: string;
+  readonly durable: boolean;
+  readonly auto_delete: boolean;
+  readonly arguments: Record<string, unknown>;
+}
+
+/** What declares an exchange: the body of `PUT /api/exchanges/<vhost>/<name>`. */
+export interface RabbitExchangeDeclaration {
+  readonly vhost: string;
+  readonly name: string;
+  readonly type: string;
+  readonly durable: boolean;
+  readonly auto_delete: boolean;
+  readonly arguments: Record<string, unknown>;
+}
+
+/** What binds a queue or exchange to an exchange. */
+export interface RabbitBindingDeclaration {
+  readonly vhost: string;
+  readonly source: string;
+  readonly destination: string;
+  readonly destination_type: 'queue' | 'exchange';
+  readonly routing_key: string;
+  readonly arguments: Record<string, unknown>;
 }
 
 /** A policy as the management API describes it. */
@@ -100,6 +157,108 @@ export class RabbitManagement {
   async queues(): Promise<RabbitQueue[]> {
     const answer = await this.request('GET', this.path('queues'));
     return Array.isArray(answer) ? (answer as RabbitQueue[]) : [];
+  }
+
+  // Vhost-aware calls, for tools that manage several vhosts (`zocalo rabbitmq configure`): each names
+  // its vhost rather than using the one this client was made for.
+
+  /** `/api/<kind>/<vhost>[/<name>...]`, every part URL-encoded. */
+  pathIn(kind: string, vhost: string, ...names: readonly string[]): string {
+    return [`/api/${kind}`, vhost, ...names]
+      .map((part, index) => (index === 0 ? part : encodeURIComponent(part)))
+      .join('/');
+  }
+
+  /** The names of the broker's vhosts. */
+  async vhostNames(): Promise<string[]> {
+    const answer = await this.request('GET', '/api/vhosts');
+    return Array.isArray(answer) ? (answer as { name: string }[]).map((vhost) => vhost.name) : [];
+  }
+
+  async queuesIn(vhost: string): Promise<RabbitQueue[]> {
+    const answer = await this.request('GET', this.pathIn('queues', vhost));
+    return Array.isArray(answer) ? (answer as RabbitQueue[]) : [];
+  }
+
+  async policiesIn(vhost: string): Promise<(RabbitPolicy & { readonly vhost: string })[]> {
+    const answer = await this.request('GET', this.pathIn('policies', vhost));
+    return Array.isArray(answer) ? (answer as (RabbitPolicy & { readonly vhost: string })[]) : [];
+  }
+
+  async exchangesIn(vhost: string): Promise<RabbitExchange[]> {
+    const answer = await this.request('GET', this.pathIn('exchanges', vhost));
+    return Array.isArray(answer) ? (answer as RabbitExchange[]) : [];
+  }
+
+  async bindingsIn(vhost: string): Promise<RabbitBinding[]> {
+    const answer = await this.request('GET', this.pathIn('bindings', vhost));
+    return Array.isArray(answer) ? (answer as RabbitBinding[]) : [];
+  }
+
+  /** Declares a queue; the broker refuses (400) one that exists with other arguments. */
+  async declareQueue(queue: RabbitQueueDeclaration): Promise<void> {
+    const { vhost, name, ...body } = queue;
+    await this.request('PUT', this.pathIn('queues', vhost, name), body);
+  }
+
+  /**
+   * Deletes a queue. `ifEmpty` makes the broker refuse (400) when it holds messages; RabbitMQ 3.10
+   * refuses the flag itself on quorum queues, so callers check their count instead.
+   */
+  async deleteQueue(
+    vhost: string,
+    name: string,
+    options: { readonly ifEmpty?: boolean } = {},
+  ): Promise<void> {
+    const query = options.ifEmpty ? '?if-empty=true' : '';
+    await this.request('DELETE', `${this.pathIn('queues', vhost, name)}${query}`);
+  }
+
+  /** Declares an exchange; the broker refuses (400) one that exists with another type or arguments. */
+  async declareExchange(exchange: RabbitExchangeDeclaration): Promise<void> {
+    const { vhost, name, ...body } = exchange;
+    await this.request('PUT', this.pathIn('exchanges', vhost, name), body);
+  }
+
+  /** Deletes an exchange and every binding from or to it. */
+  async deleteExchange(vhost: string, name: string): Promise<void> {
+    await this.request('DELETE', this.pathIn('exchanges', vhost, name));
+  }
+
+  /** Binds; binding what is already bound changes nothing. */
+  async declareBinding(binding: RabbitBindingDeclaration): Promise<void> {
+    const kind = binding.destination_type === 'queue' ? 'q' : 'e';
+    await this.request(
+      'POST',
+      this.pathIn('bindings', binding.vhost, 'e', binding.source, kind, binding.destination),
+      { routing_key: binding.routing_key, arguments: binding.arguments },
+    );
+  }
+
+  async deleteBinding(binding: RabbitBinding): Promise<void> {
+    const kind = binding.destination_type === 'queue' ? 'q' : 'e';
+    await this.request(
+      'DELETE',
+      this.pathIn(
+        'bindings',
+        binding.vhost,
+        'e',
+        binding.source,
+        kind,
+        binding.destination,
+        binding.properties_key,
+      ),
+    );
+  }
+
+  /** Creates or replaces a policy (idempotent). */
+  async putPolicy(policy: RabbitPolicy & { readonly vhost: string }): Promise<void> {
+    const { vhost, name, ...body } = policy;
+    await this.request('PUT', this.pathIn('policies', vhost, name), body);
+  }
+
+  async deletePolicy(vhost: string, name: string): Promise<void> {
+    await this.request('DELETE', this.pathIn('policies', vhost, name));
   }
 }
 

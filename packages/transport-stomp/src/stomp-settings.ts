@@ -60,7 +60,11 @@ export interface StompTransportOptions extends CommonTransportOptions {
    * stalled: the transport logs it, drops the connection and reconnects. Default 30.
    */
   readonly stallTimeout?: number;
-  /** `activemq.prefetchSize` of subscriptions that do not set a prefetch. Default: the broker's own. */
+  /**
+   * `activemq.prefetchSize` of subscriptions that do not set a prefetch. Default: the broker's own
+   * with acknowledgement (1000 on ActiveMQ), 100 without (see the README: such subscriptions are acked
+   * by the transport, as ActiveMQ ignores the prefetch of `ack: auto`).
+   */
   readonly defaultPrefetch?: number;
   /**
    * Most ACK/NACK frames the broker may have unread on one connection; more wait until the broker
