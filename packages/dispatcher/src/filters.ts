@@ -41,13 +41,16 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Load the request's `custom_recipe` (an inline recipe) and merge it in. */
+/**
+ * Load the request's `custom_recipe` (an inline recipe: an object, or its JSON text, which python-zocalo's
+ * `Recipe()` also takes) and merge it in.
+ */
 export function loadCustomRecipe(state: FilterState, context: FilterContext): void {
   const custom = state.message.custom_recipe;
   if (custom === undefined || custom === null || custom === '' || custom === false) return;
   let recipe: Recipe;
   try {
-    if (typeof custom !== 'object' || Array.isArray(custom)) {
+    if (typeof custom !== 'string' && (typeof custom !== 'object' || Array.isArray(custom))) {
       throw new Error(`expected a JSON object, got ${Array.isArray(custom) ? 'a list' : typeof custom}`);
     }
     recipe = new Recipe(custom);

@@ -160,6 +160,17 @@ describe('Dispatcher: starting recipes', () => {
     expect(envelopeOf(audit[0]).payload).toEqual({ audited: 'v' });
   });
 
+  it('takes a custom recipe given as JSON text, as python-zocalo does', async () => {
+    const custom = await collect('test.custom');
+    await startDispatcher();
+    await client.send('processing_recipe', {
+      custom_recipe: JSON.stringify({ '1': { queue: 'test.custom' }, start: [[1, { custom: '{value}' }]] }),
+      parameters: { value: 'text' },
+    });
+    await until(() => custom.length === 1);
+    expect(envelopeOf(custom[0]).payload).toEqual({ custom: 'text' });
+  });
+
   it('reads recipes from subfolders of the recipe directory', async () => {
     const nested = await collect('test.nested');
     await startDispatcher();
@@ -240,9 +251,14 @@ describe('Dispatcher: malformed requests are rejected to the DLQ with the reason
       'Rejected message due to filter (loadCustomRecipe) error: Custom recipe failed validation. Invalid recipe: Node "2" is referenced via',
     ],
     [
-      'a custom recipe that is not an object',
+      'a custom recipe that is neither an object nor its JSON text',
       { custom_recipe: 'recipe' },
-      'Error reading custom recipe: expected a JSON object, got string',
+      'Error reading custom recipe: Invalid recipe: not valid JSON',
+    ],
+    [
+      'a custom recipe that is a list',
+      { custom_recipe: [1] },
+      'Error reading custom recipe: expected a JSON object, got a list',
     ],
     [
       'recipes that are not a list',
