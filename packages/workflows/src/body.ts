@@ -21,11 +21,15 @@ export function encodeBody(message: unknown): string {
   let text: string | undefined;
   let nonFinite = false;
   try {
-    text = JSON.stringify(message, (_key, value: unknown) => {
-      if (typeof value !== 'number' || Number.isFinite(value)) return value;
-      nonFinite = true;
-      return SENTINEL_OF.get(String(value));
-    });
+    text = JSON.stringify(message);
+    // JSON.stringify writes a non-finite number as null: only then is the (slower) replacer needed.
+    if (text !== undefined && text.includes('null')) {
+      text = JSON.stringify(message, (_key, value: unknown) => {
+        if (typeof value !== 'number' || Number.isFinite(value)) return value;
+        nonFinite = true;
+        return SENTINEL_OF.get(String(value));
+      });
+    }
   } catch (error) {
     throw new InvalidArgumentError(
       `message cannot be serialised as JSON (${(error as Error).message}); send plain data, or use rawSend`,

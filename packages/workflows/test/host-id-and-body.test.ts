@@ -35,6 +35,8 @@ describe('body mangling', () => {
     expect(text).toBe('{"r":NaN,"lo":-Infinity,"s":"NaN","l":[Infinity,1]}');
     expect(decodeBody(text)).toEqual({ r: NaN, lo: -Infinity, s: 'NaN', l: [Infinity, 1] });
     expect(encodeBody(NaN)).toBe('NaN');
+    expect(encodeBody({ a: null, s: 'null', n: NaN })).toBe('{"a":null,"s":"null","n":NaN}');
+    expect(encodeBody({ a: null, s: 'null' })).toBe('{"a":null,"s":"null"}');
     // Still not JSON: the raw text, as before; and strings that look like the tokens stay strings.
     expect(decodeBody('{"r": NaN,}')).toBe('{"r": NaN,}');
     expect(decodeBody('NaNa')).toBe('NaNa');
