@@ -80,27 +80,39 @@ amq_pid() {
 # -Dzocalo.brokers=<that checkout>), if one runs. Such an instance is taken over, not worked around:
 # its configuration may be older than ours, and restart-activemq must be able to restart the broker.
 amq_other_checkout_pid() {
-  local pid
-  for pid in $(pgrep -f -- "-Dzocalo.brokers=" 2>/dev/null || true); do
-    [[ $pid == "$(cat "$AMQ_PIDFILE" 2>/dev/null)" ]] && continue
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-Dactivemq.base=" || continue
+  local pid cmdline
+  # Our own user's java processes only: another user's broker is not ours to stop.
+  for pid in $(pgrep -u "$(id -u)" -f -- "-Dzocalo.brokers=" 2>/dev/null || true); do
+    [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == */java ]] || continue
+    cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || continue
+    [[ $cmdline == *"-Dactivemq.base="* ]] || continue
+    # This checkout's own JVM (its pid file lost) is not another checkout's.
+    [[ $cmdline == *"-Dzocalo.brokers=$REPO_ROOT "* ]] && continue
     printf '%s\n' "$pid"
     return 0
   done
   return 1
 }
 
-# Stops a JVM: SIGTERM, then SIGKILL after 30 s.
+# A process that has exited, even if not yet reaped (a zombie), counts as gone.
+jvm_running() {
+  pid_alive "$1" && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]
+}
+
+# Stops a JVM: SIGTERM, then SIGKILL after 30 s; gives up (with a message) if even that does not end it.
 amq_kill() {
   local pid=$1
   kill -TERM "$pid" 2>/dev/null || true
   local deadline=$((SECONDS + 30))
-  while pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
-  if pid_alive "$pid"; then
+  while jvm_running "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+  if jvm_running "$pid"; then
     log "ActiveMQ: pid $pid ignored SIGTERM for 30s, sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
-    while pid_alive "$pid"; do sleep 0.1; done
+    deadline=$((SECONDS + 10))
+    while jvm_running "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+    jvm_running "$pid" && die "ActiveMQ (pid $pid) is still running after SIGKILL; stop it by hand."
   fi
+  return 0
 }
 
 rabbit_node_running() { rabbitmqctl -q ping >/dev/null 2>&1; }

@@ -1,5 +1,5 @@
-// Deletes the queues earlier test and bench runs left on the loopback RabbitMQ (names starting with
-// test., example. or zocalo., and their dlq. twins), unless a consumer uses them. Every quorum queue
+// Deletes the queues earlier test and bench runs left on the loopback RabbitMQ (the test suites'
+// names, see TEST_NAME, and their dlq. twins), unless a consumer uses them. Every quorum queue
 // keeps files open, and a RabbitMQ started by the machine has a limit of 1024: a few hundred leftovers
 // exhaust it and new connections time out. Fanout exchanges of the same names (broadcast topics) go too,
 // where nothing is bound to them. Usage: node clean-rabbitmq.mjs [management URL]
@@ -7,7 +7,12 @@ import { Buffer } from 'node:buffer';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:15672';
 const auth = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
-const LEFTOVER = /^(dlq\.)?(test|example|zocalo)\./;
+// The names the test suites give (uniqueName prefixes, the conformance harness, the example), with
+// their dlq. twins and the AMQP transport's delay holding queues for them; nothing else is touched.
+const TEST_NAME = String.raw`(test|example|test-brokers|cli-e2e-\w+|zocalo\.(amqp|stomp|conformance|ns))\.`;
+const LEFTOVER = new RegExp(
+  String.raw`^(dlq\.)?(zocalo\.delay\.\d+ms\.(queue|topic|exchange)\.)?${TEST_NAME}`,
+);
 
 async function api(method, path, allowed = [404]) {
   const response = await globalThis.fetch(`${base}/api${path}`, { method, headers: { authorization: auth } });

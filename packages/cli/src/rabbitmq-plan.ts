@@ -5,6 +5,7 @@
  * deleting is asked for (`prune`), a queue that holds messages is deleted only with `force`, and a queue
  * or exchange whose arguments differ (which RabbitMQ cannot change in place) is re-created only with both.
  */
+import { DELAYED_EXCHANGE } from '@zocalo/transport-amqp';
 
 /** A policy, as in the file and on the broker. */
 export interface PolicySpec {
@@ -121,14 +122,29 @@ export interface PlanOptions {
   readonly force?: boolean;
 }
 
-/** Queues python-zocalo never deletes: server-named and temporary ones, and `amq.*`. */
+/** Where the AMQP transport holds delayed messages (they expire by themselves): never ours to prune. */
+const HOLDING_QUEUE_PREFIX = 'zocalo.delay.';
+
+/**
+ * Queues never deleted: those python-zocalo skips (server-named and temporary ones, and `amq.*`), and
+ * the AMQP transport's delay holding queues, which hold messages not yet due.
+ */
 export function isSkippedQueue(queue: CurrentQueue): boolean {
-  return queue.name === '' || queue.name.includes('amq.') || queue.autoDelete || queue.exclusive;
+  return (
+    queue.name === '' ||
+    queue.name.includes('amq.') ||
+    queue.name.startsWith(HOLDING_QUEUE_PREFIX) ||
+    queue.autoDelete ||
+    queue.exclusive
+  );
 }
 
-/** Exchanges python-zocalo never deletes: the default exchange and `amq.*`. */
+/**
+ * Exchanges never deleted: those python-zocalo skips (the default exchange and `amq.*`), and the
+ * delayed-message plugin's exchange, which holds every message not yet due.
+ */
 export function isSkippedExchange(name: string): boolean {
-  return name === '' || name.includes('amq.');
+  return name === '' || name.includes('amq.') || name === DELAYED_EXCHANGE;
 }
 
 /** JSON with sorted keys: equal for equal values whatever the order of their keys. */
@@ -280,9 +296,16 @@ export function planConfiguration(
       actions.push({ verb: 'extra', subject });
       continue;
     }
-    // RabbitMQ 3.10 takes if-empty for classic queues only: for the others the statistics decide.
+    // RabbitMQ 3.10 takes if-empty for classic queues only, and the statistics of the others may be
+    // seconds old: so only --force deletes a queue that is not classic.
     const classic = queue.type === 'classic';
-    const reason = force ? undefined : classic && !queue.messages ? undefined : whyNotEmpty(queue);
+    const reason = force
+      ? undefined
+      : classic
+        ? queue.messages
+          ? whyNotEmpty(queue)
+          : undefined
+        : `a ${queue.type} queue, which RabbitMQ cannot delete only if it is empty (its count may be seconds old): --force deletes it whatever it holds`;
     if (reason !== undefined) {
       actions.push({ verb: 'skip', subject, doing: 'delete', reason });
     } else {
@@ -338,9 +361,9 @@ export function planConfiguration(
     );
   const managed = current.bindings.filter((binding) => {
     if (isSkippedExchange(binding.source) || vanishes(binding)) return false;
-    if (binding.destinationType === 'exchange') return true;
+    if (binding.destinationType === 'exchange') return !isSkippedExchange(binding.destination);
     const queue = queueFound(binding.vhost, binding.destination);
-    return queue !== undefined && !queue.autoDelete && !queue.exclusive;
+    return queue !== undefined && !isSkippedQueue(queue);
   });
   const wantedBindings = new Set(desired.bindings.map(bindingKey));
   const currentBindings = new Set(managed.map(bindingKey));

@@ -70,10 +70,9 @@ describe.each(['stomp', 'amqp'] as const)('zocalo pickup on %s', (kind) => {
     }
     writeFileSync(
       join(fallback, 'from-python'),
-      JSON.stringify({
-        headers: { 'zocalo.go.user': 'someone', 'zocalo.go.host': 'ws001.diamond.ac.uk' },
-        message: { recipes: ['example'], parameters: { ispyb_dcid: 1 } },
-      }),
+      // As Python's json.dump writes it, NaN included.
+      '{"headers": {"zocalo.go.user": "someone", "zocalo.go.host": "ws001.diamond.ac.uk"}, ' +
+        '"message": {"recipes": ["example"], "parameters": {"ispyb_dcid": 1, "resolution": NaN}}}',
     );
     age('from-python', 10);
     writeFileSync(join(fallback, 'broken.json'), '{"message": ');
@@ -106,8 +105,40 @@ describe.each(['stomp', 'amqp'] as const)('zocalo pickup on %s', (kind) => {
         got.map(({ message }) => (message.parameters as Record<string, unknown>).value ?? 'python'),
       ).toEqual(['1', '2', 'python']);
       expect(got[2].header['zocalo.go.host']).toBe('ws001.diamond.ac.uk');
+      expect(got[2].message.parameters).toEqual({ ispyb_dcid: 1, resolution: NaN });
       expect(typeof got[0].header['zocalo.go.user']).toBe('string');
       expect(readdirSync(fallback)).toEqual(['broken.json']);
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
+  it('sends a file a killed pickup had claimed, and skips none', async () => {
+    const queue = uniqueName('test.cli.pickup');
+    const fallback = tempDirectory();
+    writeFileSync(
+      join(fallback, 'request.sending-4711'),
+      JSON.stringify({ headers: {}, message: { recipes: ['left-behind'] } }),
+    );
+    const consumer = transportFor(kind);
+    await consumer.connect();
+    try {
+      const got: unknown[] = [];
+      await consumer.subscribe(queue, (_header, message) => void got.push(message));
+      const pickup = await zocalo([
+        'pickup',
+        '--dir',
+        fallback,
+        '--wait',
+        '0',
+        '--queue',
+        queue,
+        ...FLAGS[kind],
+      ]);
+      expect(pickup.code).toBe(0);
+      await until(() => got.length === 1);
+      expect(got).toEqual([{ recipes: ['left-behind'] }]);
+      expect(readdirSync(fallback)).toEqual([]);
     } finally {
       await consumer.disconnect();
     }

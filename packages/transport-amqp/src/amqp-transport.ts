@@ -85,13 +85,13 @@ const RESTART_ATTEMPTS = 10;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-/** The broker side of one subscription (kept in `record.broker`). */
 /** The token of a fast-path publish: what to publish again if its channel is lost, and until when. */
 interface PendingSend {
   readonly publication: Publication;
   readonly deadline: number;
 }
 
+/** The broker side of one subscription (kept in `record.broker`). */
 interface SubscriptionState {
   channel: Channel | undefined;
   /** The queue consumed: the destination, or the server-named queue of a broadcast subscription. */

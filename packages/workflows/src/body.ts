@@ -42,7 +42,12 @@ export function encodeBody(message: unknown): string {
     );
   }
   if (nonFinite) {
-    for (const [token, sentinel] of SENTINEL_OF) text = text.split(JSON.stringify(sentinel)).join(token);
+    // Only whole values: inside a JSON string a quote is always escaped, so `"` preceded by `:`, `[`
+    // or `,` (or at the start) opens a value.
+    for (const [token, sentinel] of SENTINEL_OF) {
+      const quoted = JSON.stringify(sentinel).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+      text = text.replace(new RegExp(`(^|[:[,])${quoted}`, 'g'), `$1${token}`);
+    }
   }
   return text;
 }
@@ -62,15 +67,22 @@ export function decodeBody(body: string | Buffer): unknown {
   }
 }
 
+/** Characters that may stand outside strings in JSON, besides the letters of its literals. */
+const JSON_PUNCTUATION = /[\s{}[\],:0-9+\-.]/;
+const LITERALS = ['true', 'false', 'null'] as const;
+
 /**
- * JSON with Python's non-finite number tokens outside strings, or undefined when the text is not
- * that either. Only reached for text that JSON.parse refused.
+ * JSON with Python's non-finite number tokens as values (never as keys, as Python's json.loads), or
+ * undefined when the text is not that either. Only reached for text that JSON.parse refused; it stops
+ * at the first character that cannot be JSON, so a long non-JSON text costs little.
  */
 function parsePythonJson(text: string): { value: unknown } | undefined {
   if (!/NaN|Infinity/.test(text)) return undefined;
   let out = '';
   let from = 0;
   let inString = false;
+  let previous = ''; // the last significant character outside strings
+  const containers: string[] = [];
   for (let i = 0; i < text.length; i += 1) {
     const char = text[i];
     if (inString) {
@@ -80,19 +92,33 @@ function parsePythonJson(text: string): { value: unknown } | undefined {
     }
     if (char === '"') {
       inString = true;
+      previous = char;
       continue;
     }
-    const token = text.startsWith('-Infinity', i)
-      ? '-Infinity'
-      : text.startsWith('Infinity', i)
-        ? 'Infinity'
-        : text.startsWith('NaN', i)
-          ? 'NaN'
-          : undefined;
-    if (token === undefined) continue;
-    out += `${text.slice(from, i)}${JSON.stringify(SENTINEL_OF.get(token))}`;
-    i += token.length - 1;
-    from = i + 1;
+    if (char === '{' || char === '[') containers.push(char);
+    else if (char === '}' || char === ']') containers.pop();
+    const token = NON_FINITE.find(([name]) => text.startsWith(name, i))?.[0];
+    if (token !== undefined) {
+      const inArray = containers[containers.length - 1] === '[';
+      const valuePosition =
+        previous === '' || previous === ':' || previous === '[' || (previous === ',' && inArray);
+      if (!valuePosition) return undefined;
+      out += `${text.slice(from, i)}${JSON.stringify(SENTINEL_OF.get(token))}`;
+      i += token.length - 1;
+      from = i + 1;
+      previous = 'n';
+      continue;
+    }
+    const literal = LITERALS.find((name) => text.startsWith(name, i));
+    if (literal !== undefined) {
+      i += literal.length - 1;
+      previous = 'n';
+      continue;
+    }
+    // An exponent's e/E follows a digit or a dot; any other letter is not JSON.
+    const exponent = (char === 'e' || char === 'E') && /[0-9.]/.test(text[i - 1] ?? '');
+    if (!exponent && !JSON_PUNCTUATION.test(char)) return undefined;
+    if (!/\s/.test(char)) previous = char;
   }
   try {
     return {

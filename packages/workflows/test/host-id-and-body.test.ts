@@ -41,6 +41,17 @@ describe('body mangling', () => {
     expect(decodeBody('{"r": NaN,}')).toBe('{"r": NaN,}');
     expect(decodeBody('NaNa')).toBe('NaNa');
     expect(decodeBody('{"toString": "x", "n": NaN}')).toEqual({ toString: 'x', n: NaN });
+    expect(decodeBody('{"a": {"b": [1e5, -Infinity, "\\u0041\\\\", true, null]}, "c": NaN}')).toEqual({
+      a: { b: [1e5, -Infinity, 'A\\', true, null] },
+      c: NaN,
+    });
+    // Python refuses them as keys too; and text that is not JSON stays text, found out early.
+    expect(decodeBody('{NaN: 1}')).toBe('{NaN: 1}');
+    expect(decodeBody('{"a": 1, NaN: 2}')).toBe('{"a": 1, NaN: 2}');
+    const log = `[INFO] value NaN ${'x'.repeat(1_000_000)}`;
+    expect(decodeBody(log)).toBe(log);
+    // A string that holds what a sentinel would look like is not turned into a number on the way out.
+    expect(decodeBody(encodeBody({ s: '", NaN, "', n: NaN }))).toEqual({ s: '", NaN, "', n: NaN });
   });
 
   it('does not let __proto__ in a body pollute objects', () => {

@@ -5,11 +5,12 @@
  * is removed only after the broker confirmed its send, a file that is not a stored request is reported
  * and left in place instead of stopping the run, and a failed send stops the run with the rest kept.
  */
-import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PROCESSING_QUEUE } from '@zocalo/dispatcher';
 import type { MessageHeaders, Transport } from '@zocalo/workflows';
+import { decodeBody } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, oneLine } from '../cli-error';
 import type { CliIo } from '../io';
 import type { SiteOptions } from '../site';
@@ -29,7 +30,7 @@ export interface StoredRequest {
 export class StoredRequestError extends Error {
   constructor(
     readonly file: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`${file}: ${reason}; it is left in place (fix or remove it, then run zocalo pickup again)`);
     this.name = 'StoredRequestError';
@@ -46,7 +47,10 @@ export function readStoredRequest(file: string): StoredRequest {
   let mtime: number;
   try {
     mtime = statSync(file).mtimeMs;
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    const text = readFileSync(file, 'utf8');
+    // As a message body is read: Python's json also writes NaN and Infinity.
+    data = decodeBody(text);
+    if (typeof data === 'string' && data === text) throw new SyntaxError('not valid JSON');
   } catch (error) {
     throw new StoredRequestError(file, error instanceof SyntaxError ? 'not valid JSON' : oneLine(error));
   }
@@ -107,55 +111,96 @@ export function registerPickup(program: Command, io: CliIo): void {
     io.stdout(`Found ${names.length} file${names.length === 1 ? '' : 's'}\n`);
     if (names.length === 0) return;
 
-    const requests: StoredRequest[] = [];
     const invalid: StoredRequestError[] = [];
-    for (const name of names) {
-      try {
-        requests.push(readStoredRequest(join(dir, name)));
-      } catch (error) {
-        if (!(error instanceof StoredRequestError)) throw error;
-        invalid.push(error);
-        io.stderr(`zocalo pickup: ${error.message}\n`);
+    const reject = (error: unknown): void => {
+      if (!(error instanceof StoredRequestError)) throw error;
+      invalid.push(error);
+      io.stderr(`zocalo pickup: ${error.message}\n`);
+    };
+    /** The requests in the directory now, oldest first; invalid files reported. */
+    const readAll = (): StoredRequest[] => {
+      const found: StoredRequest[] = [];
+      for (const name of readdirSync(dir)) {
+        try {
+          found.push(readStoredRequest(join(dir, name)));
+        } catch (error) {
+          reject(error);
+        }
       }
-    }
-    requests.sort((a, b) => a.mtime - b.mtime || a.file.localeCompare(b.file));
+      return found.sort((a, b) => a.mtime - b.mtime || a.file.localeCompare(b.file));
+    };
     const describe = (request: StoredRequest): string => {
       const recipes = Array.isArray(request.message.recipes) ? request.message.recipes.join(',') : '';
       return `${request.file} from host ${String(request.headers['zocalo.go.host'] ?? 'unknown')} with recipes ${recipes}`;
     };
 
+    let requests: StoredRequest[] = [];
     let sent = 0;
+    let kept = 0;
     let failure: string | undefined;
     if (options.dryRun) {
+      requests = readAll();
       for (const request of requests) io.stdout(`Would send ${describe(request)}\n`);
-    } else if (requests.length > 0) {
+    } else {
       if (wait > 0) {
         io.stdout(`Waiting ${wait} seconds\n`);
         await sleep(wait);
       }
-      io.stdout(`Connecting to ${site.transportName}...\n`);
-      const transport: Transport = await site.connect();
-      try {
-        for (const request of requests) {
-          if (sent > 0 && delay > 0) await sleep(delay);
-          io.stdout(`Sending ${describe(request)}\n`);
-          if (options.showMessage) io.stdout(`${JSON.stringify(request.message, null, 2)}\n`);
-          try {
-            await transport.send(options.queue, request.message, { headers: request.headers });
-          } catch (error) {
-            // The broker is likely gone: keep this file and the rest for the next run.
-            failure = `could not send ${request.file}: ${oneLine(error)}`;
-            break;
+      // Read after the pause, as python-zocalo does: what is there now is what gets sent.
+      requests = readAll();
+      if (requests.length > 0) {
+        io.stdout(`Connecting to ${site.transportName}...\n`);
+        const transport: Transport = await site.connect();
+        try {
+          for (const [position, listed] of requests.entries()) {
+            if (sent > 0 && delay > 0) await sleep(delay);
+            // Claim the file first, so that two pickups at once never send one request twice; a
+            // claimed file left by a killed pickup is an ordinary request file to the next one.
+            const claimed = `${listed.file}.sending-${process.pid}`;
+            try {
+              renameSync(listed.file, claimed);
+            } catch {
+              io.stdout(`Skipping ${listed.file}: it is gone (another pickup?)\n`);
+              continue;
+            }
+            let request: StoredRequest;
+            try {
+              request = { ...readStoredRequest(claimed), file: listed.file };
+            } catch (error) {
+              renameSync(claimed, listed.file);
+              reject(
+                error instanceof StoredRequestError
+                  ? new StoredRequestError(listed.file, error.reason)
+                  : error,
+              );
+              continue;
+            }
+            io.stdout(`Sending ${describe(request)}\n`);
+            if (options.showMessage) io.stdout(`${JSON.stringify(request.message, null, 2)}\n`);
+            try {
+              await transport.send(options.queue, request.message, { headers: request.headers });
+            } catch (error) {
+              // The broker is likely gone: keep this file and the rest for the next run.
+              renameSync(claimed, listed.file);
+              kept = requests.length - position;
+              failure = `could not send ${listed.file}: ${oneLine(error)}`;
+              break;
+            }
+            sent += 1;
+            try {
+              unlinkSync(claimed);
+            } catch (error) {
+              io.stderr(
+                `zocalo pickup: sent ${listed.file}, but could not remove ${claimed}: ${oneLine(error)}\n`,
+              );
+            }
+            io.stdout(`Done (${sent} of ${requests.length})\n`);
           }
-          unlinkSync(request.file);
-          sent += 1;
-          io.stdout(`Done (${sent} of ${requests.length})\n`);
+        } finally {
+          await disconnectQuietly(transport, site.logger);
         }
-      } finally {
-        await disconnectQuietly(transport, site.logger);
       }
     }
-    const kept = requests.length - sent;
     io.stdout(
       (options.dryRun ? `would send ${requests.length}` : `sent ${sent}`) +
         ` request${(options.dryRun ? requests.length : sent) === 1 ? '' : 's'} to ${options.queue}` +

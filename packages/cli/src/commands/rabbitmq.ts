@@ -304,7 +304,8 @@ export function registerRabbitmq(program: Command, io: CliIo): void {
     .option(
       '--prune',
       'delete policies, queues, exchanges and bindings not in FILE (never amq.*, the default exchange, ' +
-        'or temporary queues); queues only when empty',
+        "temporary queues, or the AMQP transport's delay queues and delayed exchange); classic queues " +
+        'only when empty, other queues only with --force',
     )
     .option(
       '--force',
