@@ -191,6 +191,36 @@ describe('connection errors', () => {
     expect(events.filter((event) => event.type === 'disconnected')).toHaveLength(1);
   });
 
+  it('beats at half the heart-beat interval, and drops a silent broker only after three intervals', async () => {
+    fake = await fakeBroker('silent-heartbeats');
+    const transport = new StompTransport({
+      host: '127.0.0.1',
+      port: fake.port,
+      heartbeat: 0.4,
+      reconnect: { initialDelay: 5, maxDelay: 5, attempts: 1 },
+      logger: new RecordingLogger(),
+    });
+    const lost: number[] = [];
+    transport.onEvent((event) => {
+      if (event.type === 'reconnecting' || event.type === 'disconnected') lost.push(Date.now());
+    });
+    await transport.connect();
+    const connected = Date.now();
+    try {
+      await until(() => lost.length > 0, 6000, 'the silent broker to be dropped');
+      const silentFor = lost[0] - connected;
+      // stompit checks every 3 intervals (1.2 s) for bytes since the last check: the first check still
+      // sees the CONNECTED frame, so the drop comes at the second. Two intervals would be 0.8 s.
+      expect(silentFor).toBeGreaterThanOrEqual(2000);
+      expect(silentFor).toBeLessThan(4000);
+      // Beats every 0.2 s while the broker listened, not every 0.4 s (ActiveMQ allows no grace).
+      const window = fake.beats.filter((at) => at - connected <= 2000);
+      expect(window.length).toBeGreaterThanOrEqual(7);
+    } finally {
+      await transport.disconnect();
+    }
+  });
+
   it('detects a broker that stops confirming frames, reports the stall and reconnects', async () => {
     fake = await fakeBroker('stall');
     const logger = new RecordingLogger();
