@@ -7,11 +7,28 @@ import { rabbitManagement, requireBroker, uniqueName } from '@zocalo/test-broker
 import type { TransportEvent } from '@zocalo/workflows';
 import { ConnectionError, RecordingLogger, TransportConfigError } from '@zocalo/workflows';
 import { AmqpTransport, amqpOptionsFromSettings, resolveAmqpOptions } from '../src';
+import type { Proxy } from './helpers';
 import { proxyToRabbit, waitUntil } from './helpers';
 
 jest.setTimeout(30_000);
 
 beforeAll(() => requireBroker('amqp'));
+
+/** A transport reaching RabbitMQ through a proxy the test can close, and a queue name for it. */
+async function throughProxy(
+  sendTimeout: number,
+): Promise<{ proxy: Proxy; queue: string; transport: AmqpTransport }> {
+  const proxy = await proxyToRabbit();
+  const transport = new AmqpTransport({
+    host: '127.0.0.1',
+    port: proxy.port,
+    logger: new RecordingLogger(),
+    // The reconnect policy alone would keep a send waiting for minutes.
+    reconnect: { initialDelay: 0.2, maxDelay: 0.5, attempts: 1000 },
+    sendTimeout,
+  });
+  return { proxy, queue: uniqueName('zocalo.amqp.sendtimeout'), transport };
+}
 
 describe('sendTimeout', () => {
   it('defaults to 60 s, as STOMP, and is accepted from settings', () => {
@@ -21,16 +38,7 @@ describe('sendTimeout', () => {
   });
 
   it('rejects a send still waiting for a reconnection after sendTimeout seconds', async () => {
-    const proxy = await proxyToRabbit();
-    const queue = uniqueName('zocalo.amqp.sendtimeout');
-    const transport = new AmqpTransport({
-      host: '127.0.0.1',
-      port: proxy.port,
-      logger: new RecordingLogger(),
-      // The reconnect policy alone would keep the send waiting for minutes.
-      reconnect: { initialDelay: 0.2, maxDelay: 0.5, attempts: 1000 },
-      sendTimeout: 1,
-    });
+    const { proxy, queue, transport } = await throughProxy(1);
     const events: TransportEvent[] = [];
     transport.onEvent((event) => events.push(event));
     try {
@@ -66,15 +74,7 @@ describe('sendTimeout', () => {
   });
 
   it('counts from the send, not from the loss, for a send published again after its channel was lost', async () => {
-    const proxy = await proxyToRabbit();
-    const queue = uniqueName('zocalo.amqp.sendtimeout');
-    const transport = new AmqpTransport({
-      host: '127.0.0.1',
-      port: proxy.port,
-      logger: new RecordingLogger(),
-      reconnect: { initialDelay: 0.2, maxDelay: 0.5, attempts: 1000 },
-      sendTimeout: 2,
-    });
+    const { proxy, queue, transport } = await throughProxy(2);
     try {
       await transport.connect();
       await transport.subscribe(queue, () => undefined); // declares the queue
