@@ -263,7 +263,6 @@ export function planConfiguration(
   const prune = options.prune === true;
   const force = prune && options.force === true;
   const actions: Action[] = [];
-  const later: Action[] = [];
   const unwanted = (subject: Subject): Action =>
     prune ? { verb: 'delete', subject, ifEmpty: false } : { verb: 'extra', subject };
 
@@ -278,15 +277,27 @@ export function planConfiguration(
     const subject: Subject = { kind: 'policy', spec: policy };
     const found = currentPolicies.get(named(policy.vhost, policy.name));
     const differences = found ? policyDifferences(found, policy) : [];
-    if (!found) later.push({ verb: 'create', subject });
-    else if (differences.length > 0) later.push({ verb: 'update', subject, differences });
-    else later.push({ verb: 'keep', subject });
+    if (!found) actions.push({ verb: 'create', subject });
+    else if (differences.length > 0) actions.push({ verb: 'update', subject, differences });
+    else actions.push({ verb: 'keep', subject });
   }
-  actions.push(...later.splice(0));
 
   // Queues and exchanges that vanish (deleted or re-created) take their bindings with them.
   const goneQueues = new Set<string>();
   const goneExchanges = new Set<string>();
+  /** A queue or exchange of the file: created, kept, or (differing) re-created with force, else reported. */
+  const declared = (
+    subject: Extract<Subject, { kind: 'queue' | 'exchange' }>,
+    found: boolean,
+    differences: Difference[],
+    gone: Set<string>,
+  ): Action => {
+    if (!found) return { verb: 'create', subject };
+    if (differences.length === 0) return { verb: 'keep', subject };
+    if (!force) return { verb: 'differs', subject, differences };
+    gone.add(named(subject.spec.vhost, subject.spec.name));
+    return { verb: 'recreate', subject, differences };
+  };
 
   const wantedQueues = byName(desired.queues);
   for (const queue of sortedByName(current.queues)) {
@@ -315,17 +326,10 @@ export function planConfiguration(
   }
   const currentQueues = byName(current.queues);
   for (const queue of sortedByName(desired.queues)) {
-    const subject: Subject = { kind: 'queue', spec: queue };
     const found = currentQueues.get(named(queue.vhost, queue.name));
     const differences = found ? queueDifferences(found, queue) : [];
-    if (!found) later.push({ verb: 'create', subject });
-    else if (differences.length === 0) later.push({ verb: 'keep', subject });
-    else if (force) {
-      goneQueues.add(named(queue.vhost, queue.name));
-      later.push({ verb: 'recreate', subject, differences });
-    } else later.push({ verb: 'differs', subject, differences });
+    actions.push(declared({ kind: 'queue', spec: queue }, found !== undefined, differences, goneQueues));
   }
-  actions.push(...later.splice(0));
 
   // An exchange a binding of the file comes from is the file's too, declared there or not.
   const wantedExchanges = byName(desired.exchanges);
@@ -338,17 +342,12 @@ export function planConfiguration(
   }
   const currentExchanges = byName(current.exchanges);
   for (const exchange of sortedByName(desired.exchanges)) {
-    const subject: Subject = { kind: 'exchange', spec: exchange };
     const found = currentExchanges.get(named(exchange.vhost, exchange.name));
     const differences = found ? exchangeDifferences(found, exchange) : [];
-    if (!found) later.push({ verb: 'create', subject });
-    else if (differences.length === 0) later.push({ verb: 'keep', subject });
-    else if (force) {
-      goneExchanges.add(named(exchange.vhost, exchange.name));
-      later.push({ verb: 'recreate', subject, differences });
-    } else later.push({ verb: 'differs', subject, differences });
+    actions.push(
+      declared({ kind: 'exchange', spec: exchange }, found !== undefined, differences, goneExchanges),
+    );
   }
-  actions.push(...later.splice(0));
 
   // Bindings: those of the default exchange and amq.* are the broker's, those to temporary queues the
   // consumers'; those to or from what vanishes above vanish with it.
