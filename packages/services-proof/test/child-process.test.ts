@@ -25,7 +25,7 @@ describe.each([ACTIVEMQ, RABBITMQ])('a service process on $label', (site: Site) 
   });
 
   function start(inQueue: string, outQueue: string, holdMs: number): ServiceProcess {
-    const child = new ServiceProcess(site, inQueue, outQueue, holdMs);
+    const child = new ServiceProcess(site, [inQueue, outQueue, String(holdMs)]);
     processes.push(child);
     return child;
   }

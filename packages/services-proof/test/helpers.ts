@@ -99,8 +99,8 @@ export interface Exit {
 }
 
 /**
- * The relay service (test/fixtures/relay-service.ts) in a child process: `node --import tsx` on the
- * TypeScript sources, its transport chosen by ZOCALO_CONFIG alone.
+ * A service of test/fixtures (default: the relay service) in a child process: `node --import tsx` on
+ * the TypeScript sources, its transport chosen by ZOCALO_CONFIG alone.
  */
 export class ServiceProcess {
   readonly lines: string[] = [];
@@ -108,18 +108,11 @@ export class ServiceProcess {
   readonly exited: Promise<Exit>;
   private readonly child: ChildProcess;
 
-  constructor(site: Site, inQueue: string, outQueue: string, holdMs: number) {
+  /** The relay service: `new ServiceProcess(site, [in, out, holdMs])`. */
+  constructor(site: Site, args: readonly string[], fixture = 'relay-service.ts') {
     this.child = spawn(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--conditions=@zocalo/source',
-        join(__dirname, 'fixtures', 'relay-service.ts'),
-        inQueue,
-        outQueue,
-        String(holdMs),
-      ],
+      ['--import', 'tsx', '--conditions=@zocalo/source', join(__dirname, 'fixtures', fixture), ...args],
       {
         env: { ...process.env, ZOCALO_CONFIG: siteFile(site), ZOCALO_LOG_LEVEL: 'info' },
         stdio: ['ignore', 'pipe', 'pipe'],

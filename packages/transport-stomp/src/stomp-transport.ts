@@ -7,9 +7,14 @@
  * included); otherwise it binds to the connection of its first send or ack, and later frames must use
  * the same one.
  *
- * nack: STOMP `NACK` dead-letters on ActiveMQ (`DLQ.<queue>`); `nack(..., { requeue: true })` releases the
- * message by closing and reopening the subscription, which releases all of its unacknowledged messages
- * (wire-format.md). Reconnection: see stomp-channel.ts.
+ * nack: STOMP `NACK` dead-letters on ActiveMQ (`DLQ.<queue>`). ActiveMQ refuses a NACK inside a
+ * transaction ("Poison ack cannot be transacted", and then the COMMIT), so a nack in a transaction is
+ * sent after the COMMIT has succeeded, outside it. `nack(..., { requeue: true })` releases the message
+ * by closing and reopening the subscription, which releases all of its unacknowledged messages
+ * (wire-format.md): so the reopen waits until no other message of the subscription is in a callback's
+ * hands (it would be processed twice), and messages arriving meanwhile are held back and released with
+ * it. ACK and NACK outside a transaction resolve once the broker has confirmed it read them.
+ * Reconnection: see stomp-channel.ts.
  */
 import type {
   Publication,
@@ -56,6 +61,8 @@ interface StompSubscription {
   readonly headers: Record<string, string>;
   /** Deliveries awaiting acknowledgement on the current link: message-id → the id an ACK names. */
   readonly unacked: Map<string, string>;
+  /** Deliveries to release (nack with requeue) at the next reopen; while any wait, arrivals are held. */
+  readonly releasing: Set<string>;
   /** False while MESSAGE frames belong to a subscription being reopened (they are released anyway). */
   accepting: boolean;
   reopening: Promise<void> | undefined;
@@ -72,8 +79,10 @@ interface StompTransaction {
   lost: Error | undefined;
   /** Acks inside the transaction, forgotten on commit. */
   readonly acked: Array<[StompSubscription, string]>;
-  /** Subscriptions to reopen on commit (nack with requeue inside the transaction). */
-  readonly requeue: Set<StompSubscription>;
+  /** Deliveries to release on commit (nack with requeue inside the transaction). */
+  readonly requeue: Array<[StompSubscription, string]>;
+  /** Deliveries to dead-letter after the commit, outside the transaction (ActiveMQ refuses it inside). */
+  readonly rejected: Array<[StompSubscription, string]>;
 }
 
 let transactionCounter = 0;
@@ -217,6 +226,7 @@ export class StompTransport extends CommonTransport {
       stompId,
       headers,
       unacked: new Map(),
+      releasing: new Set(),
       accepting: true,
       reopening: undefined,
     };
@@ -241,6 +251,8 @@ export class StompTransport extends CommonTransport {
     // Every subscription is client-individual: those without acknowledgement are acked in handedOver.
     const messageId = header['message-id'];
     state.unacked.set(messageId, String(incoming.ack ?? messageId));
+    // A release is waiting for the messages in hand: this one goes back with it, unseen.
+    if (state.releasing.size > 0) return;
     this.deliver(record, header, body);
   }
 
@@ -254,6 +266,7 @@ export class StompTransport extends CommonTransport {
    */
   private release(state: StompSubscription): void {
     state.unacked.clear();
+    state.releasing.clear();
     state.record.outstanding.clear();
     state.record.backlog.length = 0;
   }
@@ -263,6 +276,25 @@ export class StompTransport extends CommonTransport {
    * again on the same connection. MESSAGE frames that arrive before the UNSUBSCRIBE is confirmed belong
    * to the old subscription (the broker releases them too) and are dropped.
    */
+  /**
+   * Release these deliveries once no other delivery of the subscription is in a callback's hands:
+   * reopening releases every unacknowledged message, and one still being processed would come back
+   * and be processed twice. Returns the reopen if it starts now.
+   */
+  private releaseLater(state: StompSubscription, messageIds: Iterable<string>): Promise<void> {
+    for (const messageId of messageIds) if (state.unacked.has(messageId)) state.releasing.add(messageId);
+    return this.releaseWhenIdle(state);
+  }
+
+  private releaseWhenIdle(state: StompSubscription): Promise<void> {
+    if (state.releasing.size === 0 || state.reopening) return RESOLVED;
+    const outstanding = state.record.outstanding;
+    for (const messageId of state.unacked.keys()) {
+      if (!state.releasing.has(messageId) && outstanding.has(messageId)) return RESOLVED;
+    }
+    return this.reopen(state);
+  }
+
   private reopen(state: StompSubscription): Promise<void> {
     if (state.reopening) return state.reopening;
     const link = state.channel.link;
@@ -336,12 +368,13 @@ export class StompTransport extends CommonTransport {
   ): Promise<void> {
     if (!requeue) return this.acknowledge(record, header, 'NACK', transaction);
     const state = this.state(record);
-    if (!state.unacked.has(header['message-id'])) return this.stale('nack', header);
-    if (transaction === undefined) return this.reopen(state);
+    const messageId = header['message-id'];
+    if (!state.unacked.has(messageId)) return this.stale('nack', header);
+    if (transaction === undefined) return this.releaseLater(state, [messageId]);
     try {
       const open = this.open.get(transaction)!;
       this.bind(open, state.channel, 'nack');
-      open.requeue.add(state);
+      open.requeue.push([state, messageId]);
       return RESOLVED;
     } catch (error) {
       return Promise.reject(error);
@@ -359,25 +392,50 @@ export class StompTransport extends CommonTransport {
     const ackId = state.unacked.get(messageId);
     const link = state.channel.link;
     if (ackId === undefined || !link) return this.stale(command.toLowerCase(), header);
-    let stompTransaction: string | undefined;
-    if (transaction === undefined) {
-      state.unacked.delete(messageId);
-    } else {
+    if (transaction !== undefined) {
       try {
         const open = this.open.get(transaction)!;
         this.bind(open, state.channel, command.toLowerCase());
+        if (command === 'NACK') {
+          open.rejected.push([state, messageId]);
+          return RESOLVED;
+        }
         open.acked.push([state, messageId]);
-        stompTransaction = open.stompId;
+        link.write({
+          command,
+          headers: ackHeaders(link.version, ackId, messageId, state.stompId, open.stompId),
+          kind: 'ack',
+        });
+        return RESOLVED;
       } catch (error) {
         return Promise.reject(error);
       }
     }
-    link.write({
-      command,
-      headers: ackHeaders(link.version, ackId, messageId, state.stompId, stompTransaction),
-      kind: 'ack',
+    state.unacked.delete(messageId);
+    const confirmed = this.settleOnLink(state, link, command, ackId, messageId);
+    void this.releaseWhenIdle(state);
+    return confirmed;
+  }
+
+  /** Write an ACK or NACK outside any transaction; resolves once the broker has confirmed reading it. */
+  private settleOnLink(
+    state: StompSubscription,
+    link: StompLink,
+    command: 'ACK' | 'NACK',
+    ackId: string,
+    messageId: string,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      link.write({
+        command,
+        headers: ackHeaders(link.version, ackId, messageId, state.stompId, undefined),
+        kind: 'ack',
+        // A NACK is rare and must be known to have happened (the message is dead-lettered).
+        receipt: command === 'NACK',
+        onConfirmed: resolve,
+        onFailed: reject,
+      });
     });
-    return RESOLVED;
   }
 
   private stale(operation: string, header: ReceivedHeaders): Promise<void> {
@@ -399,7 +457,8 @@ export class StompTransport extends CommonTransport {
       link: undefined,
       lost: undefined,
       acked: [],
-      requeue: new Set(),
+      requeue: [],
+      rejected: [],
     };
     this.open.set(transaction, open);
     if (options.subscription !== undefined) {
@@ -457,8 +516,26 @@ export class StompTransport extends CommonTransport {
     const link = open.channel.link;
     if (open.lost || link !== open.link || !link) throw this.rolledBack(open);
     await link.request('COMMIT', { transaction: open.stompId });
-    for (const [state, messageId] of open.acked) state.unacked.delete(messageId);
-    await Promise.all([...open.requeue].map((state) => this.reopen(state)));
+    const touched = new Set<StompSubscription>();
+    for (const [state, messageId] of open.acked) {
+      state.unacked.delete(messageId);
+      touched.add(state);
+    }
+    // Dead-letter the transaction's nacks now, outside it. A delivery released meanwhile (its
+    // connection dropped) comes back from the broker instead, and is rejected again then.
+    const rejecting: Array<Promise<void>> = [];
+    for (const [state, messageId] of open.rejected) {
+      const ackId = state.unacked.get(messageId);
+      if (ackId === undefined || state.channel.link !== link) continue;
+      state.unacked.delete(messageId);
+      touched.add(state);
+      rejecting.push(this.settleOnLink(state, link, 'NACK', ackId, messageId));
+    }
+    for (const [state, messageId] of open.requeue) {
+      if (state.unacked.has(messageId)) state.releasing.add(messageId);
+      touched.add(state);
+    }
+    await Promise.all([...rejecting, ...[...touched].map((state) => this.releaseWhenIdle(state))]);
   }
 
   protected async abortTransaction(transaction: TransactionId): Promise<void> {

@@ -94,6 +94,69 @@ export function transactionTests(options: ConformanceOptions): void {
       expect(again.messages).toEqual([{ work: 2 }]);
     });
 
+    // ActiveMQ refuses a NACK inside a transaction ("Poison ack cannot be transacted") and then refuses
+    // the COMMIT: a transport must still dead-letter the message, once, when the commit succeeds.
+    it('dead-letters a message nacked inside a transaction once, on commit, with the transaction’s sends', async () => {
+      const transport = await transactional();
+      if (!transport) return;
+      const input = harness().name('txreject');
+      const outputQueue = harness().name('txrejectout');
+      const output = harness().collector();
+      await transport.subscribe(outputQueue, output.callback);
+      const worker = harness().collector();
+      const id = await transport.subscribe(input, worker.callback, { acknowledgement: true });
+      await transport.send(input, { poison: 'in a transaction' });
+      const [delivery] = await worker.waitFor(1);
+      const transaction = await transport.transactionBegin({ subscription: id });
+      await transport.send(outputQueue, { note: 'rejected' }, { transaction });
+      await transport.nack(delivery.header, { transaction });
+      await transport.transactionCommit(transaction);
+      await output.waitFor(1);
+      await harness().quiet(Math.max(harness().quietPeriod, 1000));
+      expect(worker.deliveries).toHaveLength(1);
+      await transport.unsubscribe(id);
+      await sleep(options.redeliveryPause ?? 0);
+      const again = harness().collector();
+      await transport.subscribe(input, again.callback, { acknowledgement: true });
+      await harness().quiet();
+      expect(again.deliveries).toHaveLength(0);
+      const dlq = options.deadLetterQueue?.(input);
+      if (dlq) {
+        const dead = harness().collector((header) => transport.ack(header));
+        await transport.subscribe(dlq, dead.callback, { acknowledgement: true });
+        await dead.waitFor(1);
+        await harness().quiet();
+        expect(dead.messages).toEqual([{ poison: 'in a transaction' }]);
+      }
+      expect(output.messages).toEqual([{ note: 'rejected' }]);
+    });
+
+    it('keeps a message nacked inside a transaction that aborts', async () => {
+      const transport = await transactional();
+      if (!transport) return;
+      const input = harness().name('txrejectabort');
+      const worker = harness().collector();
+      const id = await transport.subscribe(input, worker.callback, { acknowledgement: true });
+      await transport.send(input, { kept: true });
+      const [delivery] = await worker.waitFor(1);
+      const transaction = await transport.transactionBegin({ subscription: id });
+      await transport.nack(delivery.header, { transaction });
+      await transport.transactionAbort(transaction);
+      await transport.unsubscribe(id);
+      await sleep(options.redeliveryPause ?? 0);
+      const again = harness().collector((header) => transport.ack(header));
+      await transport.subscribe(input, again.callback, { acknowledgement: true });
+      await again.waitFor(1);
+      expect(again.messages).toEqual([{ kept: true }]);
+      const dlq = options.deadLetterQueue?.(input);
+      if (dlq) {
+        const dead = harness().collector();
+        await transport.subscribe(dlq, dead.callback, { acknowledgement: true });
+        await harness().quiet();
+        expect(dead.deliveries).toHaveLength(0);
+      }
+    });
+
     it('rejects unknown or finished transactions with UnknownTransactionError', async () => {
       const transport = await transactional();
       if (!transport) return;

@@ -68,6 +68,7 @@ export async function processMessage(
   const acknowledgement = subscription.acknowledgement;
   let transaction: TransactionId | undefined;
   let settled: 'ack' | 'reject' | undefined;
+  let rejection: string | undefined;
   let pendingOutputs = 0;
   metrics.received();
 
@@ -101,13 +102,17 @@ export async function processMessage(
       reject: async (reason) => {
         if (settled !== undefined) return;
         settled = 'reject';
-        logger.warn(
-          { destination: subscription.destination, messageId: header['message-id'], reason },
-          acknowledgement
-            ? `message rejected and dead-lettered: ${reason}`
-            : `message rejected (no acknowledgement on this subscription, so it is dropped): ${reason}`,
-        );
-        if (acknowledgement) await transport.nack(header, { transaction });
+        if (!acknowledgement) {
+          logger.warn(
+            { destination: subscription.destination, messageId: header['message-id'], reason },
+            `message rejected (no acknowledgement on this subscription, so it is dropped): ${reason}`,
+          );
+          return;
+        }
+        rejection = String(reason);
+        await transport.nack(header, { transaction });
+        // Logged once it has happened: now, or after the commit that carries the nack.
+        if (transaction === undefined) logRejected(logger, subscription, header, rejection);
       },
     };
     await subscription.handler(context);
@@ -120,6 +125,9 @@ export async function processMessage(
       transaction = undefined;
       await transport.transactionCommit(committing);
       metrics.sent(pendingOutputs);
+      if (settled === 'reject' && rejection !== undefined) {
+        logRejected(logger, subscription, header, rejection);
+      }
     }
     if (settled === 'reject') {
       metrics.failed('rejected');
@@ -159,6 +167,18 @@ export async function processMessage(
   } finally {
     metrics.processed((performance.now() - started) / 1000);
   }
+}
+
+function logRejected(
+  logger: Logger,
+  subscription: HandlerSubscription,
+  header: ReceivedHeaders,
+  reason: string,
+): void {
+  logger.warn(
+    { destination: subscription.destination, messageId: header['message-id'], reason },
+    `message rejected and dead-lettered: ${reason}`,
+  );
 }
 
 async function releaseForRedelivery(

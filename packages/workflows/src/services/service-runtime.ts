@@ -416,13 +416,11 @@ export class ServiceRuntime {
     const { transaction = true, ...transportOptions } = options;
     const acknowledgement = transportOptions.acknowledgement ?? kind === 'queue';
     let subscribeOptions: SubscribeOptions = { ...transportOptions, acknowledgement };
-    // Concurrency needs as many messages in flight: raise the prefetch unless the service chose one.
-    if (
-      this.concurrency > 1 &&
-      acknowledgement &&
-      subscribeOptions.prefetch === undefined &&
-      this.transport.capabilities.prefetch
-    ) {
+    // As many messages in flight as the service handles at once, unless it chose a prefetch. Never the
+    // transport's or broker's default (ActiveMQ's is 1000): every message prefetched but not yet handed
+    // over goes back when a message is released or the process dies, and its delivery count rises
+    // towards Schlockmeister's poison limit although the service never looked at it.
+    if (acknowledgement && subscribeOptions.prefetch === undefined && this.transport.capabilities.prefetch) {
       subscribeOptions = { ...subscribeOptions, prefetch: this.concurrency };
     }
     const subscription: ServiceSubscription = {
