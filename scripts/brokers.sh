@@ -17,6 +17,8 @@ REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 AMQ_DIR="$(realpath -m "${ZOCALO_BROKER_DIR:-$REPO_ROOT/.brokers/activemq}")"
 STATE_DIR="$(realpath -m "${ZOCALO_STATE_DIR:-$REPO_ROOT/.brokers}")"
 AMQ_TEMPLATE="$SCRIPT_DIR/brokers/activemq.xml"
+# The broker's heap: activemq.xml gives messages 40 % of it (memoryUsage), the rest is for everything else.
+AMQ_JAVA_OPTS="-Xms128M -Xmx1G"
 AMQ_HOME=/usr/share/activemq
 AMQ_JAR="$AMQ_HOME/bin/activemq.jar"
 AMQ_LOG4J=/etc/activemq/instances-available/main/log4j2.properties
@@ -186,6 +188,7 @@ amq_log_tail() {
 amq_launch() {
   mkdir -p "$AMQ_DIR/conf" "$AMQ_DIR/data" "$AMQ_DIR/tmp"
   cp "$AMQ_TEMPLATE" "$AMQ_DIR/conf/activemq.xml"
+  printf '%s\n' "$AMQ_JAVA_OPTS" >"$AMQ_DIR/conf/java-options"
   cp "$AMQ_LOG4J" "$AMQ_DIR/conf/log4j2.properties"
   # Debian's ActiveMQ logs through slf4j-log4j12 (log4j 1.2), which ignores log4j2.properties and would log
   # nothing at all; log4j 1.2 finds this file on the classpath (-Dactivemq.classpath=conf).
@@ -208,7 +211,8 @@ LOG4J
   # The trailing space in -Dactivemq.base=... lets amq_pid() match the exact directory.
   # Started from inside the instance directory so that nothing can land in the caller's working directory.
   cd "$AMQ_DIR"
-  setsid java -Xms128M -Xmx512M \
+  # shellcheck disable=SC2086 # the options are words
+  setsid java $AMQ_JAVA_OPTS \
     -Djava.io.tmpdir="$AMQ_DIR/tmp" \
     -Dactivemq.classpath="$AMQ_DIR/conf:$AMQ_XSTREAM:$AMQ_XPP3:$AMQ_JETTISON" \
     -Dactivemq.home="$AMQ_HOME" \
@@ -241,6 +245,12 @@ amq_wait() {
 AMQ_STATE=""
 AMQ_PID=""
 AMQ_T0=0
+# Whether our running broker was started with this checkout's activemq.xml and JVM options.
+amq_config_current() {
+  cmp -s "$AMQ_TEMPLATE" "$AMQ_DIR/conf/activemq.xml" &&
+    [[ -f $AMQ_DIR/conf/java-options && $(cat "$AMQ_DIR/conf/java-options") == "$AMQ_JAVA_OPTS" ]]
+}
+
 amq_begin() {
   local server
   AMQ_T0=$SECONDS
@@ -248,6 +258,12 @@ amq_begin() {
   if ! amq_pid >/dev/null && other="$(amq_other_checkout_pid)"; then
     log "ActiveMQ: pid $other was started for another checkout ($(tr '\0' '\n' <"/proc/$other/cmdline" | sed -n 's/^-Dzocalo.brokers=//p')); stopping it to start this checkout's"
     amq_kill "$other"
+  fi
+  local running
+  if running="$(amq_pid)" && ! amq_config_current; then
+    log "ActiveMQ: pid $running runs an older activemq.xml or JVM options than this checkout's; restarting it"
+    amq_kill "$running"
+    rm -f "$AMQ_PIDFILE"
   fi
   if server="$(stomp_server)"; then
     [[ $server == ActiveMQ* ]] ||

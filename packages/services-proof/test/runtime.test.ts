@@ -190,6 +190,48 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('the service runtime on $label', (si
     }
   });
 
+  // ActiveMQ refused a NACK inside the runtime's transaction and then the COMMIT: the message came
+  // back and was rejected again, about ten times a second, logged as dead-lettered each time.
+  it.each([
+    { transaction: true, how: 'inside the message’s transaction (the default)' },
+    { transaction: false, how: 'without a transaction' },
+  ])('reject() $how dead-letters the message once, and says so once it has', async ({ transaction }) => {
+    const work = queues.name('test.proof.reject');
+    const out = queues.name('test.proof.reject.out');
+    const dlq = queues.track(site.broker === 'amqp' ? `dlq.${work}` : `DLQ.${work}`);
+    const client = await connect(site, opened);
+    const outputs: Received[] = await collect(client, out);
+    let attempts = 0;
+    const logger = new RecordingLogger();
+    await started(
+      defineService({
+        name: 'Rejecting',
+        initializing: async (ctx) => {
+          await ctx.subscribe(
+            work,
+            async (msg) => {
+              attempts++;
+              await msg.send(out, { note: 'sent before the reject' });
+              await msg.reject('cannot be processed (expected by the test)');
+            },
+            { transaction },
+          );
+        },
+      }),
+      logger,
+    );
+    await client.send(work, { reject: 'me' });
+    const dead: Received[] = await collect(client, dlq);
+    await until(() => dead.length >= 1 && outputs.length >= 1, 15_000, 'the dead-lettered message');
+    await sleep(1500);
+    expect(attempts).toBe(1);
+    expect(dead.map((received) => received.message)).toEqual([{ reject: 'me' }]);
+    expect(outputs.map((received) => received.message)).toEqual([{ note: 'sent before the reject' }]);
+    const said = logger.messages('warn').filter((message) => /rejected and dead-lettered/.test(message));
+    expect(said).toEqual(['message rejected and dead-lettered: cannot be processed (expected by the test)']);
+    expect(logger.messages('error')).toEqual([]);
+  });
+
   it('status broadcasts carry every field of the spec and expire after 15 s', async () => {
     const hostId = uniqueName('uk.ac.diamond.status');
     const work = queues.name('test.proof.status');

@@ -64,6 +64,9 @@ export class FrameWriter {
   /** Which batch the scheduled flushes belong to; a flush of an older batch does nothing. */
   private batch = 0;
   private soon = false;
+  /** Counts writes, so that a read can tell whether anything was written after it. */
+  private writes = 0;
+  private answering = false;
 
   constructor(private readonly socket: Socket) {
     const finish = (): void => {
@@ -72,7 +75,28 @@ export class FrameWriter {
     socket.on('error', finish);
     socket.on('close', finish);
     socket.on('finish', finish);
+    socket.on('data', this.answerRead);
   }
+
+  /**
+   * ActiveMQ's STOMP connector has Nagle's algorithm on (`tcpNoDelay` defaults to false): after a small
+   * frame (a RECEIPT) it holds the next one (the MESSAGE that follows a COMMIT) until the first is
+   * acknowledged by TCP, and our side delays that acknowledgement by up to 40 ms when it has nothing to
+   * send. With one message in flight (prefetch 1) that capped a service at ~25 messages a second. So
+   * when a read is not answered by a write by the end of the turn, write an EOL (a STOMP heart-beat,
+   * allowed between frames): it carries the TCP acknowledgement at once.
+   */
+  private readonly answerRead = (): void => {
+    if (this.answering) return;
+    this.answering = true;
+    const mark = this.writes;
+    setImmediate(() => {
+      this.answering = false;
+      if (this.writes !== mark || this.pending > 0 || this.finished || this.socket.destroyed) return;
+      this.writes++;
+      this.socket.write('\n');
+    });
+  };
 
   /** Called by stompit with the version the broker chose in CONNECTED. */
   setVersion(version: string): boolean {
@@ -87,7 +111,10 @@ export class FrameWriter {
   }
 
   heartbeat(): void {
-    if (this.pending === 0 && !this.finished) this.socket.write('\n');
+    if (this.pending === 0 && !this.finished) {
+      this.writes++;
+      this.socket.write('\n');
+    }
   }
 
   finish(): void {
@@ -124,6 +151,7 @@ export class FrameWriter {
       queueMicrotask(() => this.flush(batch));
     }
     this.pending++;
+    this.writes++;
     if (body.length === 0) {
       this.socket.write(`${head}\0\n`);
     } else if (body.length === 1 && typeof body[0] === 'string') {

@@ -148,7 +148,6 @@ export class StompLink {
   private unconfirmedSends = 0;
   private nextReceipt = 1;
   private flushScheduled = false;
-  private probeScheduled = false;
   private ended = false;
   private closing = false;
   /** When the broker last showed progress while we were waiting for it. */
@@ -370,21 +369,13 @@ export class StompLink {
         this.unconfirmedSends++;
       }
       const last = queue.length === 0 || !this.canWrite(queue.peek());
-      const wanted =
+      const receipt =
         frame.receipt === true ||
         (last && pending.frames.length > 0) ||
         pending.frames.length >= MAX_FRAMES_PER_RECEIPT ||
         this.unconfirmedSends >= this.options.sendWindow;
-      // An ACK is confirmed by a probe, never a receipt of its own (see probe()); a burst of ACKs
-      // waiting for confirmation shares one probe, sent after the current I/O.
-      const onAck = frame.kind === 'ack' && frame.receipt !== true;
-      const receipt = wanted && !onAck;
       // Credit for the ack window: half of it used since the last receipt.
-      const probe =
-        !receipt &&
-        (pending.acks * 2 >= this.options.ackWindow ||
-          (onAck && pending.frames.length >= MAX_FRAMES_PER_RECEIPT));
-      if (onAck && wanted && !probe) this.probeSoon();
+      const probe = !receipt && pending.acks * 2 >= this.options.ackWindow;
       let headers = frame.headers;
       if (receipt) {
         const id = `z${this.nextReceipt++}`;
@@ -406,22 +397,12 @@ export class StompLink {
    */
   private probe(): void {
     const pending = this.unreceipted;
-    if (pending.frames.length === 0 && pending.acks === 0) return;
     const id = `z${this.nextReceipt++}`;
     const transaction = `zocalo-probe-${id}`;
     this.receipts.push({ id, frames: pending.frames, acks: pending.acks, sends: pending.sends });
     this.unreceipted = { frames: [], acks: 0, sends: 0 };
     this.client.sendFrame('BEGIN', { transaction, receipt: id }).end();
     this.client.sendFrame('ABORT', { transaction }).end();
-  }
-
-  private probeSoon(): void {
-    if (this.probeScheduled) return;
-    this.probeScheduled = true;
-    setImmediate(() => {
-      this.probeScheduled = false;
-      if (!this.ended && this.unreceipted.frames.length > 0) this.probe();
-    });
   }
 
   // ------------------------------------------------------------------ reading

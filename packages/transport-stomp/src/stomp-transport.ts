@@ -13,7 +13,7 @@
  * by closing and reopening the subscription, which releases all of its unacknowledged messages
  * (wire-format.md): so the reopen waits until no other message of the subscription is in a callback's
  * hands (it would be processed twice), and messages arriving meanwhile are held back and released with
- * it. ACK and NACK outside a transaction resolve once the broker has confirmed it read them.
+ * it. A NACK outside a transaction resolves once the broker has confirmed it.
  * Reconnection: see stomp-channel.ts.
  */
 import type {
@@ -417,7 +417,15 @@ export class StompTransport extends CommonTransport {
     return confirmed;
   }
 
-  /** Write an ACK or NACK outside any transaction; resolves once the broker has confirmed reading it. */
+  /**
+   * Write an ACK or NACK outside any transaction. A NACK (rare, and it must be known to have happened:
+   * the message is dead-lettered) resolves once the broker confirmed it. An ACK resolves at once: a
+   * callback waiting for a confirmation of each ACK would cost a round trip per message, and a
+   * receipted ACK makes ActiveMQ update its store synchronously. An ACK lost with the connection
+   * means a redelivery, flagged `redelivered` (with `persistJMSRedelivered` on the broker, also after
+   * a restart); for acknowledgements that are confirmed, ack inside a transaction (the service
+   * runtime's default), whose COMMIT is.
+   */
   private settleOnLink(
     state: StompSubscription,
     link: StompLink,
@@ -425,16 +433,13 @@ export class StompTransport extends CommonTransport {
     ackId: string,
     messageId: string,
   ): Promise<void> {
+    const headers = ackHeaders(link.version, ackId, messageId, state.stompId, undefined);
+    if (command === 'ACK') {
+      link.write({ command, headers, kind: 'ack' });
+      return RESOLVED;
+    }
     return new Promise((resolve, reject) => {
-      link.write({
-        command,
-        headers: ackHeaders(link.version, ackId, messageId, state.stompId, undefined),
-        kind: 'ack',
-        // A NACK is rare and must be known to have happened (the message is dead-lettered).
-        receipt: command === 'NACK',
-        onConfirmed: resolve,
-        onFailed: reject,
-      });
+      link.write({ command, headers, kind: 'ack', receipt: true, onConfirmed: resolve, onFailed: reject });
     });
   }
 
