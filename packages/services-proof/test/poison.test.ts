@@ -161,7 +161,7 @@ describe.each([ACTIVEMQ, RABBITMQ])('a poison message among healthy ones on $lab
       let dead: unknown[] = [];
       await until(
         () => outputs.length >= HEALTHY,
-        120_000,
+        Number(process.env.POISON_WAIT ?? 120_000),
         `${HEALTHY} outputs (got ${outputs.length}, ${supervisor.deaths} restarts)`,
       );
       const deadline = Date.now() + 60_000;
@@ -188,8 +188,13 @@ describe.each([ACTIVEMQ, RABBITMQ])('a poison message among healthy ones on $lab
       expect(counts.every((count) => count === 1)).toBe(true);
       expect(outputCounts.size).toBe(HEALTHY);
       expect([...outputCounts.values()].every((count) => count === 1)).toBe(true);
-      expect(supervisor.poisonSeen.length).toBeGreaterThanOrEqual(LIMIT);
-      if (mode === 'crash') expect(supervisor.deaths).toBeGreaterThanOrEqual(LIMIT);
+      // RabbitMQ counts deliveries exactly (limit 5: the sixth is refused). ActiveMQ with
+      // persistJMSRedelivered counts each dispatch in its store ahead of it, so JMSXDeliveryCount>5
+      // matches after four deliveries.
+      expect(supervisor.poisonSeen.length).toBeGreaterThanOrEqual(
+        site.broker === 'stomp' ? LIMIT - 1 : LIMIT,
+      );
+      if (mode === 'crash') expect(supervisor.deaths).toBe(supervisor.poisonSeen.length);
     },
   );
 });
