@@ -302,7 +302,9 @@ describe('Schlockmeister on ActiveMQ', () => {
         });
       }
     }
-    expect(crashes).toBeGreaterThanOrEqual(5);
+    // With persistJMSRedelivered (scripts/brokers/activemq.xml) JMSXDeliveryCount runs one dispatch ahead:
+    // JMSXDeliveryCount>5 matches after four deliveries.
+    expect(crashes).toBeGreaterThanOrEqual(4);
     expect(JSON.parse(caught[0].body.toString())).toEqual({ n: 0, poison: true });
   });
 
