@@ -3,7 +3,7 @@
  * broker's own features, nack semantics, header escaping and typed errors.
  */
 import type { Client } from 'stompit';
-import type { MessageBody, ReceivedHeaders, RecordingLogger, Transport } from '@zocalo/workflows';
+import type { MessageBody, ReceivedHeaders, Transport } from '@zocalo/workflows';
 import { requireBroker, sleep, uniqueName, until } from '@zocalo/test-brokers';
 import type { StompTransportOptions } from '../src';
 import type { StompTransport } from '../src';
