@@ -91,7 +91,18 @@ export function receivedHeaders(headers: IncomingHeaders, subscription: number):
   const result: Record<string, HeaderValue> = {};
   for (const name in headers) {
     const value = headers[name];
-    result[name] = typeof value === 'string' ? value : String(value);
+    const text = typeof value === 'string' ? value : String(value);
+    // A header named `__proto__` is data too: plain assignment would drop it (or set the prototype).
+    if (name === '__proto__') {
+      Object.defineProperty(result, name, {
+        value: text,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      result[name] = text;
+    }
   }
   result.subscription = subscription;
   result.redelivered = headers.redelivered === 'true';

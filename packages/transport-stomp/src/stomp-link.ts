@@ -23,6 +23,7 @@ import StompitClient from 'stompit/lib/Client.js';
 import type { Logger } from '@zocalo/workflows';
 import { BrokerError, ConnectionError } from '@zocalo/workflows';
 import { FrameWriter } from './frame-writer';
+import { useSafeHeaders } from './header-parser';
 import { useByteExactLines } from './line-reader';
 import type { BrokerAddress } from './stomp-settings';
 
@@ -240,7 +241,9 @@ export class StompLink {
           heartbeatOutputMargin: Math.floor(options.heartbeatMs / 2),
         };
         const connecting = new StompitClient(socket, socketOptions as never);
-        useByteExactLines((connecting as unknown as { _incoming: unknown })._incoming);
+        const incoming = (connecting as unknown as { _incoming: unknown })._incoming;
+        useByteExactLines(incoming);
+        useSafeHeaders(incoming);
         client = connecting;
         const connectHeaders = {
           host: address.host,
