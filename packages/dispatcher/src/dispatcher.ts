@@ -16,7 +16,7 @@
  */
 import type { ValidateOptions } from '@zocalo/recipes';
 import { NO_RETRY, Recipe, RecipeWrapper, messageTransport, recipeHandler } from '@zocalo/recipes';
-import { Service } from '@zocalo/workflows';
+import { Service, decodeBody, encodeBody } from '@zocalo/workflows';
 import type { Logger, MessageContext, ServiceContext } from '@zocalo/workflows';
 import type { DispatcherFilter, FilterContext, FilterState } from './filters';
 import { STANDARD_FILTERS } from './filters';
@@ -46,6 +46,14 @@ export interface DispatcherOptions {
   readonly validation?: NonNullable<ValidateOptions['level']>;
   /** Seconds before a held-back request is looked at again. Default 2 (python-zocalo's). */
   readonly holdBackDelay?: number;
+  /**
+   * Most times one chain of recipes may pass through the Dispatcher (a recipe step whose queue is
+   * `processing_recipe`, whose request starts another recipe, ...). A request beyond it is rejected
+   * (dead-lettered) with the reason, so that a recipe that dispatches itself cannot loop forever.
+   * Counted in the new recipe's environment as `dispatcher_hops`, which every service, Python ones
+   * included, carries along unchanged. Default 100.
+   */
+  readonly maxHops?: number;
   /** The clock, in epoch milliseconds (tests). */
   readonly now?: () => number;
   /** Makes recipe IDs (tests). Default: a UUID4. */
@@ -56,9 +64,21 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** A deep copy of JSON data (a received message is JSON; keys such as `__proto__` stay own data). */
+/**
+ * A deep copy of received data, made as the wire makes it (keys such as `__proto__` stay own data;
+ * integers beyond 2^53, NaN and Infinity survive).
+ */
 function jsonCopy<T>(value: T): T {
-  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+  return value === undefined ? value : (decodeBody(encodeBody(value)) as T);
+}
+
+/** Where the Dispatcher counts its passes, in a recipe's environment. */
+export const HOPS_KEY = 'dispatcher_hops';
+const DEFAULT_MAX_HOPS = 100;
+
+function dispatcherHops(environment: Readonly<Record<string, unknown>>): number {
+  const value = Object.prototype.hasOwnProperty.call(environment, HOPS_KEY) ? environment[HOPS_KEY] : 0;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : 0;
 }
 
 function nameOf(fn: { readonly name: string }, index: number): string {
@@ -122,6 +142,16 @@ export class Dispatcher extends Service {
     } catch (error) {
       return msg.reject(describe(error));
     }
+    // Only a request that came along a recipe counts: a request sent from outside starts at 0, and its
+    // recipe's environment stays { ID } as python-zocalo's.
+    const hops = rw ? dispatcherHops(rw.environment) + 1 : 0;
+    const maxHops = this.options.maxHops ?? DEFAULT_MAX_HOPS;
+    if (hops > maxHops) {
+      return msg.reject(
+        `Dispatcher rejected the request: its recipe chain has passed through the Dispatcher ${hops} times ` +
+          `(limit ${maxHops}, environment "${HOPS_KEY}"); does a recipe send to ${this.queue} in a loop?`,
+      );
+    }
     const guid = assignGuid(parameters, this.options.newId);
     if (rw) {
       msg.logger.info({ new_recipe_ID: guid }, `Processing request with new recipe ID ${guid}`);
@@ -170,7 +200,7 @@ export class Dispatcher extends Service {
     let starter: RecipeWrapper;
     try {
       starter = RecipeWrapper.fromRecipe(state.recipe, messageTransport(msg), {
-        environment: { ID: guid },
+        environment: hops > 0 ? { ID: guid, [HOPS_KEY]: hops } : { ID: guid },
         logger,
         validate: this.validation,
         retry: msg.transaction === undefined ? undefined : NO_RETRY,

@@ -12,7 +12,7 @@
  * - `errors.ts`: {@link DispatchError}.
  */
 export type { DispatcherOptions } from './dispatcher';
-export { Dispatcher } from './dispatcher';
+export { Dispatcher, HOPS_KEY } from './dispatcher';
 export type { ProcessingRequest, ProcessingRequestOptions } from './request';
 export { PROCESSING_QUEUE, assignGuid, processingRequest, readRequest } from './request';
 export type { DispatcherFilter, FilterContext, FilterState } from './filters';

@@ -41,6 +41,8 @@ const recipes = {
   'not-json.json': '{ "start": [',
   'bad-format.json': { '1': { queue: 'test.bad}' }, start: [[1, null]] },
   'sub/nested.json': { '1': { queue: 'test.nested' }, start: [[1, 'nested']] },
+  // Dispatches itself: its one step sends the same request back to the Dispatcher.
+  'loop.json': { '1': { queue: 'processing_recipe' }, start: [[1, { recipes: ['loop'] }]] },
 };
 
 let recipeDirectory: string;
@@ -94,6 +96,22 @@ const envelopeOf = (entry: Received): Envelope => entry.message as Envelope;
 function logged(text: string): boolean {
   return logger.records.some((record) => `${record.msg} ${JSON.stringify(record.fields)}`.includes(text));
 }
+
+describe('Dispatcher: a recipe that dispatches itself', () => {
+  it('is dead-lettered once its chain has passed through the Dispatcher more than maxHops times', async () => {
+    await startDispatcher({ maxHops: 5 });
+    await client.send('processing_recipe', { recipes: ['loop'] });
+    await until(() => broker.stats('DLQ.processing_recipe').depth === 1, 5000);
+    await sleep(300);
+    expect(broker.stats('DLQ.processing_recipe').depth).toBe(1);
+    expect(broker.stats('processing_recipe').depth).toBe(0);
+    expect(broker.stats('processing_recipe').inFlight).toBe(0);
+    const dead = await collect('DLQ.processing_recipe');
+    await until(() => dead.length === 1);
+    expect(envelopeOf(dead[0]).environment.dispatcher_hops).toBe(5);
+    expect(logged('passed through the Dispatcher 6 times (limit 5')).toBe(true);
+  });
+});
 
 describe('Dispatcher: starting recipes', () => {
   it('starts a named recipe with the parameters applied and the generated guid as recipe ID', async () => {

@@ -45,6 +45,15 @@ export function copyJson<T>(value: T): T {
  */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  // An integer beyond 2^53 is a bigint when read from the wire, a number when computed: as Python's
+  // int and float, equal when their values are.
+  if (typeof a === 'bigint' || typeof b === 'bigint') {
+    // A number compares by the digits JSON writes for it (as the wire would carry it).
+    const digits = (value: unknown): string | undefined =>
+      typeof value === 'bigint' ? value.toString() : Number.isInteger(value) ? String(value) : undefined;
+    const left = digits(a);
+    return left !== undefined && left === digits(b);
+  }
   if (Array.isArray(a)) {
     return Array.isArray(b) && a.length === b.length && a.every((item, index) => jsonEqual(item, b[index]));
   }

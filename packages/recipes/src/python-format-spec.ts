@@ -31,6 +31,7 @@ function pyTypeName(value: unknown): string {
   if (typeof value === 'string') return 'str';
   if (typeof value === 'boolean') return 'bool';
   if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (typeof value === 'bigint') return 'int';
   if (Array.isArray(value)) return 'list';
   if (isPlainObject(value)) return 'dict';
   return typeof value;

@@ -19,6 +19,8 @@ export function pyRepr(value: unknown): string {
   if (value === true) return 'True';
   if (value === false) return 'False';
   if (typeof value === 'number') return Number.isInteger(value) ? pyIntText(value) : pyFloatRepr(value);
+  // An integer beyond 2^53, read exactly from the wire (see decodeBody).
+  if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'string') return pyStringRepr(value);
   if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`;
   if (isPlainObject(value)) {

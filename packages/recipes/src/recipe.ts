@@ -10,6 +10,7 @@
  *
  * A Recipe is not changed by its methods: `applyParameters` and `merge` return new recipes.
  */
+import { decodeBody, encodeBody } from '@zocalo/workflows';
 import { RecipeValidationError } from './errors';
 import { copyJson, hasOwn, isPlainObject, jsonEqual, jsonType, setOwn, topLevelKeys } from './json';
 import type { JsonObject } from './json';
@@ -82,7 +83,7 @@ function load(input: Exclude<RecipeInput, Recipe>): Map<RecipeKey, unknown> {
   } else {
     // The same copy the wire makes: plain data only, and a `__proto__` key stays a plain key.
     try {
-      document = JSON.parse(JSON.stringify(input)) as unknown;
+      document = decodeBody(encodeBody(input));
     } catch (error) {
       throw new RecipeValidationError(
         'json',
@@ -235,12 +236,16 @@ export class Recipe {
 
   /** The recipe as compact JSON text. */
   serialize(): string {
-    return JSON.stringify(this.toJSON());
+    return encodeBody(this.toJSON());
   }
 
-  /** The recipe as JSON text indented by two spaces. */
+  /** The recipe as JSON text indented by two spaces (for people: an integer beyond 2^53 is shown rounded). */
   pretty(): string {
-    return JSON.stringify(this.toJSON(), null, 2);
+    return JSON.stringify(
+      this.toJSON(),
+      (_key, value: unknown) => (typeof value === 'bigint' ? Number(value) : value),
+      2,
+    );
   }
 
   toString(): string {

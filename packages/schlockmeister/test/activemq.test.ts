@@ -98,7 +98,8 @@ describe('Schlockmeister on ActiveMQ', () => {
     await sleep(1000);
     expect(caught).toHaveLength(1);
     expect(processed.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
-    expect(poisonSeen).toBeGreaterThanOrEqual(5);
+    // JMSXDeliveryCount>5 after four deliveries: with persistJMSRedelivered the count runs one ahead.
+    expect(poisonSeen).toBeGreaterThanOrEqual(4);
     expect(caught[0].queue).toBe(queue);
     expect(caught[0].header['zocalo-test']).toBe('poison');
     expect(JSON.parse(caught[0].body.toString())).toEqual({ n: 0, poison: true });
@@ -188,9 +189,11 @@ describe('Schlockmeister on ActiveMQ', () => {
       { acknowledgement: true, prefetch: 1 },
     );
     await service.send(queue, { poison: true });
-    await waitFor(() => caught.length === 1, 'quarantine after 2 deliveries');
-    expect(seen).toBeGreaterThanOrEqual(2);
-    expect(seen).toBeLessThan(6);
+    await waitFor(() => caught.length === 1, 'quarantine after 1 or 2 deliveries');
+    // JMSXDeliveryCount>2: one delivery and its release (the count runs one ahead with
+    // persistJMSRedelivered, see the README), not the five or six of the default limit.
+    expect(seen).toBeGreaterThanOrEqual(1);
+    expect(seen).toBeLessThan(4);
   });
 
   it('refuses ignored queues and drops idle unpinned queues', async () => {
@@ -380,7 +383,7 @@ describe('Schlockmeister on ActiveMQ', () => {
     await service.send(queue, { poison: true });
     await waitFor(() => caught.length === 1, 'quarantine on the discovered queue');
     expect(caught[0].queue).toBe(queue);
-    expect(seen).toBeGreaterThanOrEqual(2);
+    expect(seen).toBeGreaterThanOrEqual(1);
 
     // While its service consumer is there the queue is not idle, however long; gone, it is dropped.
     await sleep(1500);

@@ -5,6 +5,8 @@
  * or inject a header.
  */
 import type { HeaderValue, Publication, ReceivedHeaders, SubscriptionRecord } from '@zocalo/workflows';
+import { MessageRefusedError } from '@zocalo/workflows';
+import { escapeHeader12 } from './header-escaping';
 import type { IncomingHeaders } from './stomp-link';
 import { prefixed } from './stomp-settings';
 
@@ -14,6 +16,57 @@ const RESERVED = new Set(['destination', 'receipt', 'transaction', 'content-leng
 /** `/queue/<prefix>.<name>` or `/topic/<prefix>.<name>`. */
 export function destinationOf(kind: 'queue' | 'topic' | 'temporary', prefix: string, name: string): string {
   return `/${kind === 'topic' ? 'topic' : 'queue'}/${prefixed(prefix, name)}`;
+}
+
+/** The broker's frame limits (see StompTransportOptions.maxHeaderLength). */
+export interface FrameLimits {
+  readonly maxHeaderLength: number;
+  readonly maxHeaders: number;
+  readonly maxDataLength: number;
+}
+
+/** Headers the transport may still add to a SEND after {@link sendHeaders}: receipt, transaction. */
+const ADDED_LATER = 2;
+
+/**
+ * Throw a {@link MessageRefusedError} for a SEND that ActiveMQ would answer by dropping the connection
+ * (and with it every send in flight beside it). Header lines are measured as STOMP 1.2 escapes them,
+ * in UTF-8 bytes, as the broker reads them.
+ */
+export function checkFrameLimits(
+  headers: Record<string, string>,
+  bodyBytes: number,
+  limits: FrameLimits,
+): void {
+  let count = ADDED_LATER;
+  for (const name in headers) {
+    count++;
+    if (name.length === 0)
+      throw new MessageRefusedError('stomp', 'a header has an empty name', 'STOMP needs one');
+    const line =
+      Buffer.byteLength(escapeHeader12(name)) + 1 + Buffer.byteLength(escapeHeader12(headers[name]));
+    if (line > limits.maxHeaderLength) {
+      throw new MessageRefusedError(
+        'stomp',
+        `header "${name.slice(0, 64)}" is ${line} bytes on the wire`,
+        `at most ${limits.maxHeaderLength} (maxHeaderLength)`,
+      );
+    }
+  }
+  if (count > limits.maxHeaders) {
+    throw new MessageRefusedError(
+      'stomp',
+      `${count} headers (the transport's own included)`,
+      `at most ${limits.maxHeaders} (maxHeaders)`,
+    );
+  }
+  if (bodyBytes > limits.maxDataLength) {
+    throw new MessageRefusedError(
+      'stomp',
+      `the body is ${bodyBytes} bytes`,
+      `at most ${limits.maxDataLength} (maxDataLength)`,
+    );
+  }
 }
 
 /** The headers of the SEND frame for a publication (transaction and receipt are added by the caller). */

@@ -83,8 +83,12 @@ interface Unreceipted {
 
 /** Receipts are requested at least this often, so confirmations and window credits keep flowing. */
 const MAX_FRAMES_PER_RECEIPT = 256;
-/** Incoming header limits: ActiveMQ allows 1000 headers of up to 10 kB; stompit's defaults are 64 and 1 kB. */
-const MAX_HEADERS = 1000;
+/**
+ * Incoming header limits: ActiveMQ takes 1000 headers of up to 10 kB from a producer and adds its own
+ * (message-id, destination, ...) when it forwards the message, so a frame may carry more than 1000;
+ * stompit's defaults are 64 and 1 kB. A frame beyond these ends the connection (and comes again).
+ */
+const MAX_HEADERS = 2000;
 const MAX_LINE_LENGTH = 1 << 20;
 
 /** Errors stompit raises carry these (see stompit's Socket.js). */

@@ -76,6 +76,16 @@ export interface StompTransportOptions extends CommonTransportOptions {
   readonly ackWindow?: number;
   /** Most unconfirmed SEND frames on one connection; more wait, unsent. Default 4096. */
   readonly sendWindow?: number;
+  /**
+   * The broker's limits on a frame (ActiveMQ's STOMP defaults; a connector's `wireFormat.*` options
+   * change them). A send beyond them is refused here with a {@link MessageRefusedError} instead of the
+   * broker dropping the connection, and every send in flight on it: bytes of one escaped header line
+   * (`maxHeaderLength`, 10240), headers of a frame (`maxHeaders`, 1000, the transport's own included),
+   * body bytes (`maxDataLength`, 104857600).
+   */
+  readonly maxHeaderLength?: number;
+  readonly maxHeaders?: number;
+  readonly maxDataLength?: number;
 }
 
 export type { BrokerAddress } from '@zocalo/workflows';
@@ -96,6 +106,9 @@ export interface ResolvedStompOptions {
   readonly defaultPrefetch: number | undefined;
   readonly ackWindow: number;
   readonly sendWindow: number;
+  readonly maxHeaderLength: number;
+  readonly maxHeaders: number;
+  readonly maxDataLength: number;
 }
 
 /** The spec's defaults (wire-format.md) and ours. */
@@ -113,6 +126,9 @@ export const STOMP_DEFAULTS = {
   stallTimeout: 30,
   ackWindow: 512,
   sendWindow: 4096,
+  maxHeaderLength: 10240,
+  maxHeaders: 1000,
+  maxDataLength: 104857600,
 } as const;
 
 /** Spec option names (and the plain names of a site configuration block) for each option. */
@@ -135,6 +151,9 @@ const TUNING_NAMES = [
   'defaultPrefetch',
   'ackWindow',
   'sendWindow',
+  'maxHeaderLength',
+  'maxHeaders',
+  'maxDataLength',
   'logger',
 ] as const;
 
@@ -267,6 +286,13 @@ export function resolveStompOptions(options: StompTransportOptions = {}): Resolv
         : number('defaultPrefetch', options.defaultPrefetch, { integer: true }),
     ackWindow: number('ackWindow', options.ackWindow ?? STOMP_DEFAULTS.ackWindow, { integer: true }),
     sendWindow: number('sendWindow', options.sendWindow ?? STOMP_DEFAULTS.sendWindow, { integer: true }),
+    maxHeaderLength: number('maxHeaderLength', options.maxHeaderLength ?? STOMP_DEFAULTS.maxHeaderLength, {
+      integer: true,
+    }),
+    maxHeaders: number('maxHeaders', options.maxHeaders ?? STOMP_DEFAULTS.maxHeaders, { integer: true }),
+    maxDataLength: number('maxDataLength', options.maxDataLength ?? STOMP_DEFAULTS.maxDataLength, {
+      integer: true,
+    }),
   };
 }
 

@@ -29,6 +29,7 @@ import type { RetryableFrame } from './stomp-channel';
 import { StompChannel } from './stomp-channel';
 import {
   ackHeaders,
+  checkFrameLimits,
   receivedHeaders,
   sendHeaders,
   subscribeHeaders,
@@ -174,6 +175,11 @@ export class StompTransport extends CommonTransport {
 
   protected publish(publication: Publication): Promise<void> {
     const headers = sendHeaders(publication, this.options.prefix);
+    try {
+      checkFrameLimits(headers, Number(headers['content-length']), this.options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     let channel = this.publisher!;
     let retryUntil: number | undefined = Date.now() + this.options.sendTimeoutMs;
     if (publication.transaction !== undefined) {

@@ -2,9 +2,10 @@
  * The STOMP transport on the real ActiveMQ (scripts/brokers.sh): the wire format of the spec, the
  * broker's own features, nack semantics, header escaping and typed errors.
  */
+import { connect as connectSocket } from 'node:net';
 import type { Client } from 'stompit';
 import type { MessageBody, ReceivedHeaders, Transport } from '@zocalo/workflows';
-import { requireBroker, sleep, uniqueName, until } from '@zocalo/test-brokers';
+import { BROKERS, requireBroker, sleep, uniqueName, until } from '@zocalo/test-brokers';
 import type { StompTransportOptions } from '../src';
 import type { StompTransport } from '../src';
 import { rawClient, rawClose, rawSend, rawSubscribe, stompTransport } from './helpers';
@@ -316,8 +317,76 @@ describe('typed errors', () => {
     await received.wait(1);
   });
 
-  it('rejects a send the broker refuses (oversized header) with a BrokerError, and recovers', async () => {
+  it('takes header names such as hasOwnProperty and __proto__ from a raw producer as data, and keeps consuming', async () => {
     const transport = await connected();
+    const queue = uniqueName('zocalo.stomp.hostile');
+    const received = collect(({ header }) => transport.ack(header));
+    await transport.subscribe(queue, received.callback, { acknowledgement: true });
+    const names = ['hasOwnProperty', '__proto__', 'constructor', 'toString', 'valueOf'];
+    // Bytes on a socket of our own, not through any client: what any producer can send.
+    const socket = connectSocket({ host: BROKERS.stomp.host, port: BROKERS.stomp.port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('utf8');
+    });
+    socket.write('CONNECT\naccept-version:1.2\nhost:localhost\nlogin:admin\npasscode:password\n\n\0');
+    const hostile = names.map((name) => `${name}:evil-${name}\n`).join('');
+    const send = (headers: string, body: string): string =>
+      `SEND\ndestination:/queue/${queue}\n${headers}content-length:${Buffer.byteLength(body)}\n\n${body}\0`;
+    socket.write(send(hostile, '{"bad":true}'));
+    socket.write(send('receipt:done\n', '{"good":1}'));
+    await until(() => answer.includes('receipt-id:done'), 5000, 'the raw producer’s receipt');
+    socket.end('DISCONNECT\n\n\0');
+    await received.wait(2);
+    const [first, second] = received.deliveries;
+    for (const name of names) {
+      expect(Object.getOwnPropertyDescriptor(first.header, name)?.value).toBe(`evil-${name}`);
+    }
+    expect(first.message).toEqual({ bad: true });
+    expect(second.message).toEqual({ good: 1 });
+    // The transport still works: nothing was thrown out of the socket handler.
+    await transport.send(queue, { after: true });
+    await received.wait(3);
+  });
+
+  it('refuses at the sender what ActiveMQ would refuse, and the good sends beside it all arrive', async () => {
+    const transport = await connected();
+    const events: string[] = [];
+    transport.onEvent((event) => events.push(event.type));
+    const queue = uniqueName('zocalo.stomp.refused');
+    const received = collect();
+    await transport.subscribe(queue, received.callback);
+    const manyHeaders = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`h${i}`, i]));
+    const bad: Array<Promise<void>> = [
+      transport.send(queue, 'long', { headers: { big: 'x'.repeat(20000) } }),
+      transport.send(queue, 'escaped', { headers: { big: '\n'.repeat(5200) } }), // 10,400 bytes escaped
+      transport.send(queue, 'many', { headers: manyHeaders }),
+      transport.send(queue, 'empty name', { headers: { '': 'x' } }),
+      transport.rawSend(queue, Buffer.alloc(104857601)),
+    ];
+    const good = Array.from({ length: 30 }, (_, n) => transport.send(queue, n));
+    const outcomes = await Promise.allSettled(bad);
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      const reason = (outcome as PromiseRejectedResult).reason as Error;
+      expect(reason.name).toBe('MessageRefusedError');
+      expect(reason.message).toMatch(/refused before sending/);
+    }
+    await Promise.all(good);
+    await received.wait(30);
+    await sleep(300);
+    expect(received.deliveries.map((delivery) => delivery.message)).toEqual(
+      Array.from({ length: 30 }, (_, n) => n),
+    );
+    expect(events).toEqual([]);
+  });
+
+  it('rejects a send the broker refuses anyway (limits raised above its own) with a BrokerError, and recovers', async () => {
+    const transport = await connected({ maxHeaderLength: 1_000_000 });
     const queue = uniqueName('zocalo.stomp.refused');
     const error = await transport.send(queue, 1, { headers: { big: 'x'.repeat(20000) } }).then(
       () => undefined,

@@ -1,5 +1,5 @@
 /** Header escaping and the outgoing frame serialisation (no broker needed). */
-import { PassThrough } from 'node:stream';
+import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { FrameWriter } from '../src/frame-writer';
 import { escapeHeader11, escapeHeader12, headerEncoder } from '../src/header-escaping';
@@ -23,13 +23,40 @@ describe('header escaping', () => {
 });
 
 describe('frame writer', () => {
-  function writer(): { frames: FrameWriter; output: () => string } {
-    const socket = new PassThrough();
+  /** A socket stand-in: what is written is recorded; `receive` plays bytes arriving from the broker. */
+  function writer(): { frames: FrameWriter; output: () => string; receive: (text: string) => void } {
     const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const socket = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(Buffer.from(chunk));
+        callback();
+      },
+    });
+    socket.resume();
     const frames = new FrameWriter(socket as unknown as Socket);
-    return { frames, output: () => Buffer.concat(chunks).toString('utf8') };
+    return {
+      frames,
+      output: () => Buffer.concat(chunks).toString('utf8'),
+      receive: (text) => socket.push(Buffer.from(text)),
+    };
   }
+
+  const turn = (): Promise<void> => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+
+  // ActiveMQ's Nagle delay (see FrameWriter.answerRead): a read nothing else answers gets an EOL.
+  it('answers a read that nothing answers within the turn with one EOL, and no other', async () => {
+    const { frames, output, receive } = writer();
+    frames.setVersion('1.2');
+    receive('RECEIPT\nreceipt-id:z1\n\n\0\n');
+    receive('MESSAGE\n\n\0\n');
+    await turn();
+    expect(output()).toBe('\n');
+    receive('MESSAGE\n\n\0\n');
+    frames.frame('ACK', { id: '1' }).end();
+    await turn();
+    expect(output()).toBe('\nACK\nid:1\n\n\0\n');
+  });
 
   it('does not escape CONNECT, escapes everything after the version is set, and writes once per turn', async () => {
     const { frames, output } = writer();

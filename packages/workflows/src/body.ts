@@ -16,15 +16,78 @@ const SENTINEL_OF = new Map(NON_FINITE.map(([token]) => [token, `\u0000zocalo:${
 /** Sentinel string → the number. */
 const VALUE_OF = new Map(NON_FINITE.map(([token, value]) => [SENTINEL_OF.get(token) as string, value]));
 
+/**
+ * Deepest nesting of arrays and objects a body may have. Python's json.loads gives up near 1000 levels
+ * (its recursion limit), so a deeper body could never be read by a Python service; and a body that
+ * deep is a mistake or an attack, not data.
+ */
+export const MAX_BODY_DEPTH = 512;
+
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** The nesting depth of JSON text (strings skipped), stopping as soon as it passes `limit`. */
+export function jsonDepth(text: string, limit = Infinity): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === QUOTE) {
+      for (index++; index < text.length; index++) {
+        const inner = text.charCodeAt(index);
+        if (inner === BACKSLASH) index++;
+        else if (inner === QUOTE) break;
+      }
+    } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      if (++depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return deepest;
+      }
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+// Integers beyond 2^53 (Python keeps them exact: DLS ids such as 162182994129803994) are read as
+// bigint and written back as the same digits, so a service that passes them on does not alter them.
+const BIG_PREFIX = `\u0000zocalo:${NONCE}:big:`;
+/** `"<prefix>` as JSON writes it, up to the digits. */
+const BIG_QUOTED = JSON.stringify(BIG_PREFIX).slice(0, -1);
+const BIG_QUOTED_PATTERN = new RegExp(`${BIG_QUOTED.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}(-?\\d+)"`, 'g');
+/** Only a text with a run of 16 digits can hold an integer beyond 2^53. */
+const LONG_DIGITS = /\d{16}/;
+
+function isBigIntError(error: unknown): boolean {
+  return error instanceof TypeError && /BigInt/i.test(error.message);
+}
+
 /** Serialise a message object for the wire. Throws a clear error for values JSON cannot carry. */
 export function encodeBody(message: unknown): string {
   let text: string | undefined;
   let nonFinite = false;
+  let big = false;
   try {
-    text = JSON.stringify(message);
-    // JSON.stringify writes a non-finite number as null: only then is the (slower) replacer needed.
-    if (text !== undefined && text.includes('null')) {
+    let special = false;
+    try {
+      text = JSON.stringify(message);
+    } catch (error) {
+      if (!isBigIntError(error)) throw error;
+      special = true;
+    }
+    // JSON.stringify writes a non-finite number as null and refuses a bigint: only then is the
+    // (slower) replacer needed.
+    if (special || (text !== undefined && text.includes('null'))) {
       text = JSON.stringify(message, (_key, value: unknown) => {
+        if (typeof value === 'bigint') {
+          big = true;
+          return `${BIG_PREFIX}${value.toString()}`;
+        }
         if (typeof value !== 'number' || Number.isFinite(value)) return value;
         nonFinite = true;
         return SENTINEL_OF.get(String(value));
@@ -41,6 +104,14 @@ export function encodeBody(message: unknown): string {
       `message of type ${typeof message} cannot be serialised as JSON; send plain data, or use rawSend`,
     );
   }
+  // Only a text longer than twice the limit can be nested deeper than it: short bodies skip the scan.
+  if (text.length > 2 * MAX_BODY_DEPTH && jsonDepth(text, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+    throw new InvalidArgumentError(
+      `message is nested more than ${MAX_BODY_DEPTH} levels deep; no Python service could read it ` +
+        '(its json module stops near 1000); flatten it, or use rawSend',
+    );
+  }
+  if (big) text = text.replace(BIG_QUOTED_PATTERN, '$1');
   if (nonFinite) {
     // Only whole values: inside a JSON string a quote is always escaped, so `"` preceded by `:`, `[`
     // or `,` (or at the start) opens a value.
@@ -59,12 +130,20 @@ export function encodeBody(message: unknown): string {
  */
 export function decodeBody(body: string | Buffer): unknown {
   const text = typeof body === 'string' ? body : body.toString('utf8');
+  const marked = LONG_DIGITS.test(text) ? markBigIntegers(text) : undefined;
   try {
-    return JSON.parse(text);
+    return marked === undefined ? JSON.parse(text) : JSON.parse(marked, revive);
   } catch {
-    const python = parsePythonJson(text);
+    const python = parsePythonJson(marked ?? text);
     return python === undefined ? text : python.value;
   }
+}
+
+/** Our sentinel strings back to the numbers they stand for. */
+function revive(_key: string, value: unknown): unknown {
+  if (typeof value !== 'string' || value.charCodeAt(0) !== 0) return value;
+  if (value.startsWith(BIG_PREFIX)) return BigInt(value.slice(BIG_PREFIX.length));
+  return VALUE_OF.get(value) ?? value;
 }
 
 /** Characters that may stand outside strings in JSON, besides the letters of its literals. */
@@ -122,13 +201,41 @@ function parsePythonJson(text: string): { value: unknown } | undefined {
   }
   try {
     return {
-      value: JSON.parse(`${out}${text.slice(from)}`, (_key, value: unknown) =>
-        typeof value === 'string' ? (VALUE_OF.get(value) ?? value) : value,
-      ),
+      value: JSON.parse(`${out}${text.slice(from)}`, revive),
     };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The text with each integer beyond 2^53 outside strings replaced by a sentinel string (which
+ * {@link revive} turns into a bigint), or undefined when it has none.
+ */
+function markBigIntegers(text: string): string | undefined {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code === QUOTE) {
+      for (i += 1; i < text.length; i += 1) {
+        const inner = text.charCodeAt(i);
+        if (inner === BACKSLASH) i += 1;
+        else if (inner === QUOTE) break;
+      }
+      continue;
+    }
+    if (!(code >= 0x30 && code <= 0x39) && code !== 0x2d) continue;
+    let end = i + 1;
+    while (end < text.length && /[0-9eE.+-]/.test(text[end])) end += 1;
+    const token = text.slice(i, end);
+    if (/^-?\d{16,}$/.test(token) && !Number.isSafeInteger(Number(token))) {
+      out += `${text.slice(from, i)}${BIG_QUOTED}${token}"`;
+      from = end;
+    }
+    i = end - 1;
+  }
+  return from === 0 ? undefined : `${out}${text.slice(from)}`;
 }
 
 /** The raw body as text, for subscriptions with mangling disabled. */

@@ -35,6 +35,25 @@ export class TransportConfigError extends ZocaloError {}
 /** An argument to a transport operation is invalid (bad queue name, negative delay, non-JSON value). */
 export class InvalidArgumentError extends ZocaloError {}
 
+/**
+ * A message the broker would refuse (a header or body beyond its limits, an empty header name),
+ * refused before it reached the shared connection: nothing else is affected, nothing was sent.
+ */
+export class MessageRefusedError extends InvalidArgumentError {
+  constructor(
+    readonly transport: string,
+    /** What is wrong, e.g. `header "x" is 20480 bytes`. */
+    readonly reason: string,
+    /** The limit and the setting that raises it, e.g. `at most 10240 bytes (maxHeaderLength)`. */
+    readonly limit: string,
+  ) {
+    super(
+      `${transport} transport: message refused before sending, the broker would refuse it: ${reason}, ` +
+        `${limit}; shorten it, or raise the setting if the broker allows more`,
+    );
+  }
+}
+
 /** A subscription id that this transport does not know (never allocated, or already unsubscribed). */
 export class UnknownSubscriptionError extends ZocaloError {
   constructor(

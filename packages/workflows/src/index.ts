@@ -38,6 +38,7 @@ export {
   DestinationNotFoundError,
   DisconnectedError,
   InvalidArgumentError,
+  MessageRefusedError,
   TransportConfigError,
   UnknownSubscriptionError,
   UnknownTransactionError,
@@ -46,7 +47,7 @@ export {
 } from './errors';
 export type { CommonTransportOptions, Publication, SubscriptionRecord } from './common-transport';
 export { CommonTransport, STATUS_EXPIRATION, STATUS_TOPIC, receivedHeaders } from './common-transport';
-export { bodyText, decodeBody, encodeBody } from './body';
+export { MAX_BODY_DEPTH, bodyText, decodeBody, encodeBody, jsonDepth } from './body';
 export { temporaryQueueName, uniqueHostId } from './host-id';
 export type { Logger } from './logger';
 export { getDefaultLogger, setDefaultLogger } from './logger';

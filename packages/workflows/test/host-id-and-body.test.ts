@@ -1,4 +1,12 @@
-import { decodeBody, encodeBody, InvalidArgumentError, temporaryQueueName, uniqueHostId } from '../src';
+import {
+  MAX_BODY_DEPTH,
+  decodeBody,
+  encodeBody,
+  InvalidArgumentError,
+  jsonDepth,
+  temporaryQueueName,
+  uniqueHostId,
+} from '../src';
 
 describe('unique host id and temporary queue names', () => {
   it('reverses the host name parts and appends the pid', () => {
@@ -25,6 +33,36 @@ describe('body mangling', () => {
     expect(() => encodeBody(() => 1)).toThrow(InvalidArgumentError);
     expect(() => encodeBody(Symbol('s'))).toThrow(InvalidArgumentError);
     expect(encodeBody({ a: undefined, b: 1 })).toBe('{"b":1}');
+  });
+
+  it(`refuses a body nested more than ${MAX_BODY_DEPTH} levels deep (no Python service could read it)`, () => {
+    const nested = (depth: number): unknown => {
+      let value: unknown = 'leaf';
+      for (let level = 0; level < depth; level++) value = level % 2 ? [value] : { k: value };
+      return value;
+    };
+    expect(() => encodeBody(nested(MAX_BODY_DEPTH))).not.toThrow();
+    expect(() => encodeBody(nested(MAX_BODY_DEPTH + 1))).toThrow(/nested more than 512 levels/);
+    expect(() => encodeBody(nested(MAX_BODY_DEPTH + 1))).toThrow(InvalidArgumentError);
+    // Brackets inside strings are text, not nesting.
+    expect(encodeBody({ s: '['.repeat(5000) })).toBe(`{"s":"${'['.repeat(5000)}"}`);
+    expect(jsonDepth('{"a":"\\"[[[","b":[[1]]}')).toBe(3);
+  });
+
+  it('reads integers beyond 2^53 as exact bigints and writes them back as the same digits, as Python', () => {
+    const text =
+      '{"dcid": 162182994129803994, "n": [-9007199254740993, 9007199254740991], "s": "99999999999999999", "x": NaN}';
+    const value = decodeBody(text) as { dcid: unknown; n: unknown[]; s: unknown; x: unknown };
+    expect(value.dcid).toBe(162182994129803994n);
+    expect(value.n).toEqual([-9007199254740993n, 9007199254740991]);
+    expect(value.s).toBe('99999999999999999');
+    expect(value.x).toBeNaN();
+    expect(encodeBody(value)).toBe(
+      '{"dcid":162182994129803994,"n":[-9007199254740993,9007199254740991],"s":"99999999999999999","x":NaN}',
+    );
+    expect(encodeBody({ a: 2n ** 80n })).toBe('{"a":1208925819614629174706176}');
+    // Floats keep their form; only integer tokens become bigints.
+    expect(decodeBody('[1.5e300, 12345678901234567.5]')).toEqual([1.5e300, Number('12345678901234567.5')]);
   });
 
   it("reads and writes non-finite numbers as Python's json does (NaN, Infinity, -Infinity)", () => {
