@@ -32,7 +32,7 @@ import { deadLetterOptions } from './dead-letter';
 import { backoffDelay, Sleeper } from './reconnect';
 import { receivedHeaders } from './received-headers';
 import type { Route } from './routing';
-import { bodyBuffer, publishOptions, Router } from './routing';
+import { bodyBuffer, checkAmqpLimits, publishOptions, Router } from './routing';
 import type { Session } from './session';
 import { closeSession, openSession, publisherOf } from './session';
 import { deadLetterQueueName, isNotFound } from './topology';
@@ -309,6 +309,11 @@ export class AmqpTransport extends CommonTransport {
   // ---------------------------------------------------------------- sending
 
   protected publish(publication: Publication): Promise<void> {
+    try {
+      checkAmqpLimits(publication);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (publication.transaction !== undefined) return this.publishInTransaction(publication);
     const session = this.session;
     // Fast path: an ordinary send or a broadcast to a known exchange needs no preparation.

@@ -5,7 +5,7 @@
  */
 import type { Options } from 'amqplib';
 import type { Publication } from '@zocalo/workflows';
-import { BrokerError, DestinationNotFoundError } from '@zocalo/workflows';
+import { BrokerError, DestinationNotFoundError, MessageRefusedError } from '@zocalo/workflows';
 import type { DelayTarget } from './delayed-delivery';
 import { DELAYED_EXCHANGE, HoldingQueues, delayMilliseconds } from './delayed-delivery';
 import type { Session } from './session';
@@ -16,6 +16,61 @@ export interface Route {
   readonly routingKey: string;
   readonly content: Buffer;
   readonly options: Options.Publish;
+}
+
+/**
+ * What AMQP 0-9-1 and amqplib cannot carry. amqplib throws while it encodes such a publish, which
+ * looked like a lost channel: the send was retried five times and every send in flight on the
+ * channel with it. A header name is a short string (255 bytes); amqplib encodes a header table in a
+ * 64 kB buffer (our own headers, such as `x-delay`, are counted with a margin); RabbitMQ refuses a
+ * message over `max_message_size` (128 MB by default, 3.10).
+ */
+const MAX_HEADER_NAME_BYTES = 255;
+const MAX_HEADER_TABLE_BYTES = 65_536 - 512;
+export const MAX_MESSAGE_BYTES = 134_217_728;
+
+/** Throw a {@link MessageRefusedError} for a publication RabbitMQ or amqplib would refuse. */
+export function checkAmqpLimits(publication: Publication): void {
+  const headers = publication.headers;
+  if (headers !== undefined) {
+    let table = 4;
+    for (const name of Object.keys(headers)) {
+      const nameBytes = Buffer.byteLength(name);
+      if (nameBytes > MAX_HEADER_NAME_BYTES) {
+        throw new MessageRefusedError(
+          'amqp',
+          `header name "${name.slice(0, 64)}..." is ${nameBytes} bytes`,
+          `at most ${MAX_HEADER_NAME_BYTES} (an AMQP short string)`,
+        );
+      }
+      const value = headers[name];
+      // amqplib writes a whole number as a signed 64-bit integer; beyond that it cannot encode it.
+      if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) >= 2 ** 63) {
+        throw new MessageRefusedError(
+          'amqp',
+          `header "${name.slice(0, 64)}" is ${value}, a whole number beyond 64 bits`,
+          'AMQP carries at most a signed 64-bit integer (send it as text)',
+        );
+      }
+      table += 2 + nameBytes + (typeof value === 'string' ? 4 + Buffer.byteLength(value) : 8);
+    }
+    if (table > MAX_HEADER_TABLE_BYTES) {
+      throw new MessageRefusedError(
+        'amqp',
+        `the headers encode to ${table} bytes`,
+        `at most ${MAX_HEADER_TABLE_BYTES} (amqplib's field-table buffer)`,
+      );
+    }
+  }
+  const bytes =
+    typeof publication.body === 'string' ? Buffer.byteLength(publication.body) : publication.body.length;
+  if (bytes > MAX_MESSAGE_BYTES) {
+    throw new MessageRefusedError(
+      'amqp',
+      `the body is ${bytes} bytes`,
+      `at most ${MAX_MESSAGE_BYTES} (RabbitMQ's default max_message_size)`,
+    );
+  }
 }
 
 // The common cases share one options object each (amqplib only reads it).

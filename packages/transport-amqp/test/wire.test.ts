@@ -206,4 +206,35 @@ describe('amqp transport on the wire', () => {
     const info = await rabbitManagement.getQueue(queue);
     expect(info).toMatchObject({ durable: false, auto_delete: true, exclusive: true });
   });
+
+  it('refuses at the sender what amqplib or RabbitMQ cannot carry, and the good sends beside it all arrive', async () => {
+    const zocalo = await transport();
+    const events: string[] = [];
+    zocalo.onEvent((event) => events.push(event.type));
+    const queue = queueName('refused');
+    const received: unknown[] = [];
+    await zocalo.subscribe(queue, (_header, message) => void received.push(message));
+    const bad = [
+      zocalo.send(queue, 'long name', { headers: { ['k'.repeat(300)]: 1 } }),
+      zocalo.send(queue, 'huge table', { headers: { l: 'x'.repeat(200_000) } }),
+      zocalo.send(queue, 'nan', { headers: { d: Number.NaN } }),
+      zocalo.send(queue, 'beyond int64', { headers: { '': -9223372036854778000 } }),
+      zocalo.rawSend(queue, Buffer.alloc(134_217_729)),
+    ];
+    const good = Array.from({ length: 30 }, (_, n) => zocalo.send(queue, n));
+    const outcomes = await Promise.allSettled(bad);
+    expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
+    expect(outcomes.map((outcome) => ((outcome as PromiseRejectedResult).reason as Error).name)).toEqual([
+      'MessageRefusedError',
+      'MessageRefusedError',
+      'InvalidArgumentError',
+      'MessageRefusedError',
+      'MessageRefusedError',
+    ]);
+    await Promise.all(good);
+    await waitUntil(() => received.length >= 30, '30 good messages');
+    await sleep(300);
+    expect(received).toEqual(Array.from({ length: 30 }, (_, n) => n));
+    expect(events).toEqual([]);
+  });
 });

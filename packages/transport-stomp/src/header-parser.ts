@@ -8,8 +8,11 @@
  * threw a TypeError out of the socket's data handler: an uncaughtException in every consumer of the
  * queue, again on each redelivery. `__proto__` was silently turned into nothing. Here every header
  * becomes an own data property (`__proto__` and `hasOwnProperty` included) and the repeat check does
- * not go through the object. And anything the parser throws ends the connection as a parse error would
- * (the owner logs it and reconnects), never as an uncaught exception.
+ * not go through the object. A header with an escape STOMP does not define (`\t`; ActiveMQ forwards
+ * what a producer sent) keeps it as literal text instead of failing the frame: stompit's fatal parse
+ * error dropped the connection, the broker redelivered the message, and the consumer reconnected for
+ * ever. And anything else the parser throws ends the connection as a parse error would (the owner logs
+ * it and reconnects), never as an uncaught exception.
  *
  * Applied per parser instance, like the line reader (line-reader.ts); stompit itself stays untouched.
  */
@@ -73,9 +76,32 @@ function continueTransform(this: HeaderParser): void {
   }
 }
 
+const ESCAPES: Readonly<Record<string, string>> = { r: '\r', n: '\n', c: ':', '\\': '\\' };
+
+/** Decode STOMP escapes, keeping an undefined one (and a trailing backslash) as it is. */
+function lenientDecode(text: string): string {
+  return text.replace(/\\([\s\S])/g, (sequence, char: string) => ESCAPES[char] ?? sequence);
+}
+
 /** Make a stompit IncomingFrameStream parse headers safely (see the file comment). */
 export function useSafeHeaders(parser: unknown): void {
   const target = parser as HeaderParser;
+  // stompit sets `_decode` for the negotiated version; a value it refuses is decoded leniently.
+  let decode = target._decode;
+  const tolerant = (text: string): string => {
+    try {
+      return decode.call(target, text);
+    } catch {
+      return lenientDecode(text);
+    }
+  };
+  Object.defineProperty(target, '_decode', {
+    get: () => tolerant,
+    set: (next: (text: string) => string) => {
+      decode = next;
+    },
+    configurable: true,
+  });
   const original = (Object.getPrototypeOf(target) as HeaderParser & { _parseHeaderLine: () => void })
     ._parseHeaderLine;
   // stompit switches states with `this._parse = IncomingFrameStream.prototype._parseHeaderLine`.

@@ -74,6 +74,17 @@ describe('safe header parsing', () => {
     expect(() => stream.write(Buffer.from('MESSAGE\nhasOwnProperty:x\nnext:y\n\n\0\n'))).toThrow(TypeError);
   });
 
+  it('keeps an escape STOMP does not define as literal text instead of failing the frame', async () => {
+    const [frame, next] = await parse(
+      parser(true),
+      'MESSAGE\nx:a\\tb\\nc\\\\d\nmessage-id:1\n\n\0\nMESSAGE\n\n\0\n',
+      2,
+    );
+    expect(frame.headers.x).toBe('a\\tb\nc\\d');
+    expect(frame.headers['message-id']).toBe('1');
+    expect(next.command).toBe('MESSAGE');
+  });
+
   it('keeps the first of repeated headers, as STOMP says', async () => {
     const [frame] = await parse(parser(true), 'MESSAGE\nx:first\nx:second\n\n\0\n', 1);
     expect(frame.headers.x).toBe('first');

@@ -345,6 +345,10 @@ export abstract class CommonTransport implements Transport {
           `header "${key}" must be a string, number or boolean, got ${value === null ? 'null' : type}`,
         );
       }
+      // No broker carries NaN or Infinity as a header (AMQP cannot encode them; STOMP would send text).
+      if (type === 'number' && !Number.isFinite(value)) {
+        throw new InvalidArgumentError(`header "${key}" must be a finite number, got ${String(value)}`);
+      }
     }
   }
 
