@@ -99,6 +99,30 @@ const hostileHeaders: fc.Arbitrary<MessageHeaders> = fc.oneof(
   ),
 );
 
+/** The service under attack, running: `{kind: 'job', n}` → `{n}` on `output`; anything else rejected. */
+async function startGuard(
+  transport: Transport,
+  logger: RecordingLogger,
+  input: string,
+  output: string,
+): Promise<ServiceRuntime> {
+  const runtime = new ServiceRuntime(
+    defineService({
+      name: 'Guard',
+      initializing: async (ctx) => {
+        await ctx.subscribe(input, async (msg) => {
+          if (!isJob(msg.message)) return msg.reject(`not a job: ${typeof msg.message}`);
+          await msg.send(output, { n: msg.message.n });
+        });
+      },
+    }),
+    { transport, logger, commandTopic: false },
+  );
+  void runtime.run().catch(() => undefined);
+  await until(() => runtime.state === ServiceState.IDLE, 15_000, 'the service to start');
+  return runtime;
+}
+
 describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('hostile input on $label', (site: Site) => {
   const opened: Transport[] = [];
   const queues = new QueueNames(site);
@@ -123,20 +147,7 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('hostile input on $label', (site: Si
     const transport = await configurationOf(site).createTransport({ logger: new RecordingLogger() });
     const events: string[] = [];
     transport.onEvent((event) => events.push(event.type));
-    runtime = new ServiceRuntime(
-      defineService({
-        name: 'Guard',
-        initializing: async (ctx) => {
-          await ctx.subscribe(input, async (msg) => {
-            if (!isJob(msg.message)) return msg.reject(`not a job: ${typeof msg.message}`);
-            await msg.send(output, { n: msg.message.n });
-          });
-        },
-      }),
-      { transport, logger, commandTopic: false },
-    );
-    void runtime.run().catch(() => undefined);
-    await until(() => runtime!.state === ServiceState.IDLE, 15_000, 'the service to start');
+    runtime = await startGuard(transport, logger, input, output);
 
     const client = await connect(site, opened);
     const outputs: Received[] = await collect(client, output);
@@ -222,20 +233,7 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('hostile input on $label', (site: Si
       const output = queues.name('test.proof.fuzz.rawout');
       const transportLog = new RecordingLogger();
       const transport = await configurationOf(site).createTransport({ logger: transportLog });
-      runtime = new ServiceRuntime(
-        defineService({
-          name: 'Guard',
-          initializing: async (ctx) => {
-            await ctx.subscribe(input, async (msg) => {
-              if (!isJob(msg.message)) return msg.reject(`not a job: ${typeof msg.message}`);
-              await msg.send(output, { n: msg.message.n });
-            });
-          },
-        }),
-        { transport, logger: new RecordingLogger(), commandTopic: false },
-      );
-      void runtime.run().catch(() => undefined);
-      await until(() => runtime!.state === ServiceState.IDLE, 15_000, 'the service to start');
+      runtime = await startGuard(transport, new RecordingLogger(), input, output);
       const client = await connect(site, opened);
       const outputs: Received[] = await collect(client, output);
 
