@@ -30,6 +30,17 @@ const CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
+/** The index of the quote that closes the JSON string opened at `open` (or the text's length). */
+function stringEnd(text: string, open: number): number {
+  let index = open + 1;
+  for (; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === BACKSLASH) index++;
+    else if (code === QUOTE) break;
+  }
+  return index;
+}
+
 /** The nesting depth of JSON text (strings skipped), stopping as soon as it passes `limit`. */
 export function jsonDepth(text: string, limit = Infinity): number {
   let depth = 0;
@@ -37,11 +48,7 @@ export function jsonDepth(text: string, limit = Infinity): number {
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
     if (code === QUOTE) {
-      for (index++; index < text.length; index++) {
-        const inner = text.charCodeAt(index);
-        if (inner === BACKSLASH) index++;
-        else if (inner === QUOTE) break;
-      }
+      index = stringEnd(text, index);
     } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
       if (++depth > deepest) {
         deepest = depth;
@@ -59,9 +66,13 @@ export function jsonDepth(text: string, limit = Infinity): number {
 const BIG_PREFIX = `\u0000zocalo:${NONCE}:big:`;
 /** `"<prefix>` as JSON writes it, up to the digits. */
 const BIG_QUOTED = JSON.stringify(BIG_PREFIX).slice(0, -1);
-const BIG_QUOTED_PATTERN = new RegExp(`${BIG_QUOTED.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}(-?\\d+)"`, 'g');
+const BIG_QUOTED_PATTERN = new RegExp(`${escapeRegExp(BIG_QUOTED)}(-?\\d+)"`, 'g');
 /** Only a text with a run of 16 digits can hold an integer beyond 2^53. */
 const LONG_DIGITS = /\d{16}/;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
 
 function isBigIntError(error: unknown): boolean {
   return error instanceof TypeError && /BigInt/i.test(error.message);
@@ -116,7 +127,7 @@ export function encodeBody(message: unknown): string {
     // Only whole values: inside a JSON string a quote is always escaped, so `"` preceded by `:`, `[`
     // or `,` (or at the start) opens a value.
     for (const [token, sentinel] of SENTINEL_OF) {
-      const quoted = JSON.stringify(sentinel).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+      const quoted = escapeRegExp(JSON.stringify(sentinel));
       text = text.replace(new RegExp(`(^|[:[,])${quoted}`, 'g'), `$1${token}`);
     }
   }
@@ -218,11 +229,7 @@ function markBigIntegers(text: string): string | undefined {
   for (let i = 0; i < text.length; i += 1) {
     const code = text.charCodeAt(i);
     if (code === QUOTE) {
-      for (i += 1; i < text.length; i += 1) {
-        const inner = text.charCodeAt(i);
-        if (inner === BACKSLASH) i += 1;
-        else if (inner === QUOTE) break;
-      }
+      i = stringEnd(text, i);
       continue;
     }
     if (!(code >= 0x30 && code <= 0x39) && code !== 0x2d) continue;
