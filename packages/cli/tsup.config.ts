@@ -2,17 +2,20 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: { compilerOptions: { customConditions: [] } },
+    // The library and the executable in one ESM build, so that they share chunks. Commands are
+    // loaded on demand (`program.ts`), each into a chunk of its own. The executable awaits at the top
+    // level, so it is ESM only; tsup keeps its #! line and makes it executable.
+    entry: ['src/index.ts', 'src/bin.ts'],
+    format: ['esm'],
+    dts: { entry: 'src/index.ts', compilerOptions: { customConditions: [] } },
     sourcemap: true,
     clean: true,
     target: 'node20',
   },
   {
-    // The executable: ESM only (it awaits at the top level); it keeps its #! line and is made executable.
-    entry: ['src/bin.ts'],
-    format: ['esm'],
+    entry: ['src/index.ts'],
+    format: ['cjs'],
+    dts: { compilerOptions: { customConditions: [] } },
     sourcemap: true,
     target: 'node20',
   },

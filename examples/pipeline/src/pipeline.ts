@@ -52,7 +52,7 @@ interface Started {
 }
 
 async function counted(runtime: ServiceRuntime, metric: 'messagesIn' | 'messagesOut' | 'messagesFailed') {
-  const { values } = await runtime.metrics[metric].get();
+  const { values } = await runtime.metrics![metric].get();
   return values.reduce((sum, value) => sum + value.value, 0);
 }
 
@@ -87,7 +87,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
           ready();
         },
       },
-      { transport: await options.transport(), logger },
+      { transport: await options.transport(), logger, metrics: true },
     );
     const running = runtime.run();
     // A service that fails (at start, or by losing its broker) fails the pipeline.

@@ -7,16 +7,6 @@
 import { Command, CommanderError } from 'commander';
 import { WORKFLOWS_VERSION } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
-import { registerDlq } from './commands/dlq';
-import { registerGo } from './commands/go';
-import { registerPickup } from './commands/pickup';
-import { registerQueue } from './commands/queue';
-import { registerRabbitmq } from './commands/rabbitmq';
-import { registerRecipe } from './commands/recipe';
-import { registerService } from './commands/service';
-import { registerShutdown } from './commands/shutdown';
-import { registerStatus } from './commands/status';
-import { registerWrap } from './commands/wrap';
 import type { EntryPointSearch } from './entry-points';
 import type { CliIo } from './io';
 import { processIo } from './io';
@@ -32,8 +22,38 @@ export interface CliOptions {
   readonly installRoots?: readonly string[];
 }
 
-/** The `zocalo` program. Commands write through `io`; failures are thrown (see {@link runCli}). */
-export function createProgram(io: CliIo, options: CliOptions = {}): Command {
+type Register = (program: Command, io: CliIo, search: () => EntryPointSearch) => void;
+
+/**
+ * Each command's module, loaded only when it runs: a long-running `zocalo service` then never holds
+ * what the other commands bring (the Dispatcher, Schlockmeister, the other broker's client, progress
+ * bars, JSON schemas), about 10 MB resident. In the order `zocalo --help` lists them.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
+  go: async () => (await import('./commands/go')).registerGo,
+  pickup: async () => (await import('./commands/pickup')).registerPickup,
+  service: async () => (await import('./commands/service')).registerService,
+  wrap: async () => (await import('./commands/wrap')).registerWrap,
+  shutdown: async () => (await import('./commands/shutdown')).registerShutdown,
+  status: async () => (await import('./commands/status')).registerStatus,
+  recipe: async () => (await import('./commands/recipe')).registerRecipe,
+  dlq: async () => (await import('./commands/dlq')).registerDlq,
+  queue: async () => (await import('./commands/queue')).registerQueue,
+  rabbitmq: async () => (await import('./commands/rabbitmq')).registerRabbitmq,
+};
+
+/** The names of the `zocalo` commands. */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
+
+/**
+ * The `zocalo` program, with every command, or only `commands` when given (what a command line
+ * runs needs only its own). Commands write through `io`; failures are thrown (see {@link runCli}).
+ */
+export async function createProgram(
+  io: CliIo,
+  options: CliOptions = {},
+  commands: readonly string[] = COMMAND_NAMES,
+): Promise<Command> {
   const program = new Command('zocalo')
     .description(
       'Zocalo for TypeScript: send processing requests, run services and wrapped programs, stop them, ' +
@@ -45,17 +65,20 @@ export function createProgram(io: CliIo, options: CliOptions = {}): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   const search = (): EntryPointSearch => ({ cwd: io.cwd, extraRoots: options.installRoots ?? [] });
-  registerGo(program, io);
-  registerPickup(program, io);
-  registerService(program, io, search);
-  registerWrap(program, io);
-  registerShutdown(program, io);
-  registerStatus(program, io);
-  registerRecipe(program, io);
-  registerDlq(program, io);
-  registerQueue(program, io);
-  registerRabbitmq(program, io);
+  const registers = await Promise.all(
+    COMMAND_NAMES.filter((name) => commands.includes(name)).map((name) => COMMANDS[name]()),
+  );
+  for (const register of registers) register(program, io, search);
   return program;
+}
+
+/**
+ * The command an argument list runs, when its first argument names one; otherwise (no command,
+ * `help`, top-level options, a misspelt name) every command is needed to answer.
+ */
+function commandOf(argv: readonly string[]): string | undefined {
+  const first = argv[2];
+  return first !== undefined && Object.hasOwn(COMMANDS, first) ? first : undefined;
 }
 
 function commandPath(command: Command): string {
@@ -74,12 +97,13 @@ export async function runCli(
   io: CliIo = processIo(),
   options: CliOptions = {},
 ): Promise<number> {
-  const program = createProgram(io, options);
-  let current = 'zocalo';
-  program.hook('preAction', (_program, action) => {
-    current = commandPath(action);
-  });
+  const only = commandOf(argv);
+  let current = only === undefined ? 'zocalo' : `zocalo ${only}`;
   try {
+    const program = await createProgram(io, options, only === undefined ? COMMAND_NAMES : [only]);
+    program.hook('preAction', (_program, action) => {
+      current = commandPath(action);
+    });
     await program.parseAsync([...argv]);
     return 0;
   } catch (error) {

@@ -10,45 +10,26 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { BrokerKind } from '@zocalo/test-brokers';
-import { rabbitManagement, requireBroker, uniqueName } from '@zocalo/test-brokers';
+import { BROKER_SETTINGS, rabbitManagement, requireBroker, uniqueName } from '@zocalo/test-brokers';
 import type { MessageBody, Transport } from '@zocalo/workflows';
 import { createTransport } from '@zocalo/workflows';
-import { CLI_DIR, FIXTURES, UUID, startZocalo, tempDirectory, until, zocalo } from './helpers';
+import { BROKER_FLAGS, CLI_DIR, FIXTURES, UUID, startZocalo, tempDirectory, until, zocalo } from './helpers';
 import type { RunningZocalo } from './helpers';
 
 const RECIPES = join(FIXTURES, 'recipes');
 
-const BROKERS: Record<BrokerKind, { flags: string[]; settings: Record<string, unknown>; pkg: string }> = {
+const BROKERS: Record<
+  BrokerKind,
+  { flags: readonly string[]; settings: Record<string, unknown>; pkg: string }
+> = {
   amqp: {
-    flags: [
-      '-t',
-      'amqp',
-      '--rabbit-host',
-      '127.0.0.1',
-      '--rabbit-port',
-      '5672',
-      '--rabbit-user',
-      'guest',
-      '--rabbit-pass',
-      'guest',
-    ],
-    settings: { host: '127.0.0.1', port: 5672, username: 'guest', password: 'guest' },
+    flags: BROKER_FLAGS.amqp,
+    settings: BROKER_SETTINGS.amqp,
     pkg: '@zocalo/transport-amqp',
   },
   stomp: {
-    flags: [
-      '-t',
-      'stomp',
-      '--stomp-host',
-      '127.0.0.1',
-      '--stomp-port',
-      '61613',
-      '--stomp-user',
-      'admin',
-      '--stomp-pass',
-      'password',
-    ],
-    settings: { host: '127.0.0.1', port: 61613, username: 'admin', password: 'password' },
+    flags: BROKER_FLAGS.stomp,
+    settings: BROKER_SETTINGS.stomp,
     pkg: '@zocalo/transport-stomp',
   },
 };

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sleep, until as sharedUntil } from '@zocalo/test-brokers';
+import { BROKER_FLAGS, sleep, until as sharedUntil } from '@zocalo/test-brokers';
 
 /** The package folder; the bin is dist/bin.js in it. */
 export const CLI_DIR = join(__dirname, '..');
@@ -66,9 +66,9 @@ export interface RunningZocalo {
 
 export function startZocalo(
   args: readonly string[],
-  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+  options: { env?: Record<string, string | undefined>; cwd?: string; nodeArgs?: readonly string[] } = {},
 ): RunningZocalo {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
     cwd: options.cwd ?? CLI_DIR,
     env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -131,7 +131,7 @@ export function tempDirectory(files: Record<string, unknown> = {}): string {
   return dir;
 }
 
-export { sleep };
+export { BROKER_FLAGS, sleep };
 
 /** Resolve once `predicate` holds, polling; reject after `timeout` ms (child processes are slow). */
 export function until(predicate: () => boolean, timeout = 10_000): Promise<void> {

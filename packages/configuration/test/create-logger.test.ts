@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { RecordingLogger, getDefaultLogger, setDefaultLogger } from '@zocalo/workflows';
 import { createLogger, levelFor, loadConfiguration, toPinoLevel } from '../src';
 import { memoryDestination } from './helpers';
@@ -100,5 +102,26 @@ describe('createLogger', () => {
     } finally {
       setDefaultLogger(previous);
     }
+  });
+});
+
+describe('createLogger with pretty lines', () => {
+  // Both builds, as a terminal user's process loads them.
+  it.each(['dist/index.js', 'dist/index.cjs'])('writes human-readable lines from %s', (build) => {
+    const script = build.endsWith('.cjs')
+      ? `const { createLogger } = require(${JSON.stringify(join(__dirname, '..', build))});`
+      : `import { createLogger } from ${JSON.stringify(join(__dirname, '..', build))};`;
+    const result = spawnSync(
+      process.execPath,
+      [
+        build.endsWith('.cjs') ? '--input-type=commonjs' : '--input-type=module',
+        '-e',
+        `${script} createLogger({ service: 'Pretty', pretty: true }).info('hello there');`,
+      ],
+      { encoding: 'utf8', timeout: 20000 },
+    );
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('Pretty: hello there');
+    expect(result.stderr).not.toContain('"msg"');
   });
 });

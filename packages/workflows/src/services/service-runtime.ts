@@ -68,8 +68,14 @@ export interface ServiceRuntimeOptions {
   /** Serve Prometheus metrics at `http://<metricsHost>:<metricsPort>/metrics` (0: any free port). */
   readonly metricsPort?: number;
   readonly metricsHost?: string;
-  /** Registry for the metrics. Default: a new one per runtime. */
+  /** Count the metrics in this registry. Default: a new one per runtime. */
   readonly metricsRegistry?: Registry;
+  /**
+   * Keep Prometheus metrics (`runtime.metrics`). Default: when `metricsPort` or `metricsRegistry` is
+   * given. A runtime without metrics never loads prom-client, which an idle process would hold for
+   * nothing (about 11 MB).
+   */
+  readonly metrics?: boolean;
   /**
    * How long a message whose handler failed is held (still in hand) before it is released for
    * redelivery, so that a message that keeps failing does not spin: `initialDelay` (0.1 s) after the
@@ -106,7 +112,8 @@ type Phase = 'new' | 'starting' | 'running' | 'stopping' | 'ended';
  */
 export class ServiceRuntime {
   readonly hostId: string;
-  readonly metrics: ServiceMetrics;
+  private metricsKept: ServiceMetrics | undefined;
+  private readonly keepMetrics: boolean;
   readonly transport: Transport;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -150,7 +157,13 @@ export class ServiceRuntime {
     this.hostId = options.hostId ?? uniqueHostId();
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? getDefaultLogger()).child({ service: service.name, host: this.hostId });
-    this.metrics = new ServiceMetrics(service.name, options.metricsRegistry);
+    if (options.metrics === false && options.metricsPort !== undefined) {
+      throw new InvalidArgumentError(
+        'metricsPort serves the metrics that metrics: false turns off; drop one',
+      );
+    }
+    this.keepMetrics =
+      options.metrics ?? (options.metricsPort !== undefined || options.metricsRegistry !== undefined);
     this.gate = new ProcessingGate(concurrency, true);
     this.status = new StatusReporter(
       this.transport,
@@ -171,6 +184,14 @@ export class ServiceRuntime {
   /** The current state (see {@link ServiceState}). */
   get state(): ServiceStateValue {
     return this.status.state;
+  }
+
+  /**
+   * The runtime's metrics once it has started, when it keeps them (see
+   * {@link ServiceRuntimeOptions.metrics}); `undefined` before `run()` and without metrics.
+   */
+  get metrics(): ServiceMetrics | undefined {
+    return this.metricsKept;
   }
 
   /** The port the metrics endpoint listens on, once running with `metricsPort`. */
@@ -254,9 +275,12 @@ export class ServiceRuntime {
 
   private async start(): Promise<void> {
     this.phase = 'starting';
-    if (this.options.metricsPort !== undefined) {
+    if (this.keepMetrics) {
+      this.metricsKept = await ServiceMetrics.create(this.service.name, this.options.metricsRegistry);
+    }
+    if (this.options.metricsPort !== undefined && this.metricsKept !== undefined) {
       this.metricsServer = await startMetricsServer(
-        this.metrics.registry,
+        this.metricsKept.registry,
         this.options.metricsPort,
         this.options.metricsHost,
       );
@@ -552,7 +576,6 @@ export class ServiceRuntime {
 
   private makeContext(): ServiceContext {
     const transport = this.transport;
-    const metrics = this.metrics;
     return {
       transport,
       logger: this.logger,
@@ -565,11 +588,11 @@ export class ServiceRuntime {
       timer: (seconds, callback) => this.timer(seconds, callback),
       send: async (queue: string, message: unknown, options?: SendOptions) => {
         await transport.send(queue, message, options);
-        metrics.sent();
+        this.metricsKept?.sent();
       },
       broadcast: async (topic: string, message: unknown, options?: BroadcastOptions) => {
         await transport.broadcast(topic, message, options);
-        metrics.sent();
+        this.metricsKept?.sent();
       },
       shutdown: (reason = 'the service asked to shut down') => this.stop(reason),
     };

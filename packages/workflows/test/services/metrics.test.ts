@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { Registry } from 'prom-client';
 import { until } from '@zocalo/test-brokers';
+import type { ServiceRuntimeOptions } from '../../src';
 import { ServiceMetrics, ServiceRuntime, ServiceState, defineService, startMetricsServer } from '../../src';
 import type { Setup } from './helpers';
 import { setup } from './helpers';
@@ -71,17 +72,40 @@ describe('metrics', () => {
   });
 
   test('each runtime has its own registry, so runtimes and tests do not share counters', async () => {
-    const one = new ServiceMetrics('A');
-    const two = new ServiceMetrics('A');
+    const one = await ServiceMetrics.create('A');
+    const two = await ServiceMetrics.create('A');
     one.received();
     expect(one.registry).not.toBe(two.registry);
     expect((await one.messagesIn.get()).values[0].value).toBe(1);
     expect((await two.messagesIn.get()).values).toEqual([]);
   });
 
+  test('a runtime keeps metrics only when asked (metricsPort, metricsRegistry or metrics: true)', async () => {
+    const service = defineService({ name: 'Plain' });
+    const transport = env.transport;
+    const metricsOf = async (
+      options: Partial<ServiceRuntimeOptions>,
+    ): Promise<ServiceMetrics | undefined> => {
+      const runtime = new ServiceRuntime(service, { transport, commandTopic: false, ...options });
+      const running = runtime.run();
+      await until(() => runtime.state === ServiceState.IDLE);
+      const metrics = runtime.metrics;
+      runtime.stop();
+      await running;
+      return metrics;
+    };
+    expect(await metricsOf({})).toBeUndefined();
+    expect(await metricsOf({ metrics: true })).toBeInstanceOf(ServiceMetrics);
+    const registry = new Registry();
+    expect((await metricsOf({ metricsRegistry: registry }))?.registry).toBe(registry);
+    expect(() => new ServiceRuntime(service, { transport, metricsPort: 0, metrics: false })).toThrow(
+      /metrics: false/,
+    );
+  });
+
   test('startMetricsServer serves any registry and closes cleanly', async () => {
     const registry = new Registry();
-    const metrics = new ServiceMetrics('Direct', registry);
+    const metrics = await ServiceMetrics.create('Direct', registry);
     metrics.sent(3);
     const server = await startMetricsServer(registry, 0, '127.0.0.1');
     const response = await get(server.port, '/metrics?x=1');
