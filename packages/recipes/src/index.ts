@@ -28,6 +28,7 @@ export { Recipe } from './recipe';
 export type { RecipeNodes, ValidateOptions } from './validate';
 export { recipeSchema, checkRecipeSchema } from './schema';
 export { applyParametersTo } from './parameters';
+export { MAX_WIDTH_AND_PRECISION } from './python-format-spec';
 export type { RecipeSendOptions, RecipeWrapperOptions } from './recipe-wrapper';
 export { RECIPE_HEADER, RecipeWrapper } from './recipe-wrapper';
 export type {

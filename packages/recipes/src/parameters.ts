@@ -20,7 +20,7 @@
 import { RecipeParameterError } from './errors';
 import { copyJson, hasOwn, isPlainObject, jsonType, setOwn } from './json';
 import type { JsonObject } from './json';
-import { FormatSpecError, formatValue } from './python-format-spec';
+import { FormatLimitError, FormatSpecError, formatValue } from './python-format-spec';
 import { FormatSyntaxError, parseFormatString, splitFieldName } from './python-format-string';
 import type { FormatField } from './python-format-string';
 import { pyAscii, pyRepr, pyStr } from './python-repr';
@@ -106,9 +106,10 @@ function applyToString(item: string, parameters: RecipeParameters): unknown {
     return vformat(item, parameters, 2);
   } catch (error) {
     if (error instanceof FormatSyntaxError || error instanceof FormatSpecError) {
+      // A limit is no syntax slip: the brace hint would mislead
+      const hint = error instanceof FormatLimitError ? '' : ' (write {{ and }} for literal braces)';
       throw new RecipeParameterError(
-        `Invalid recipe parameters: cannot fill in ${JSON.stringify(item)}: ${error.message}` +
-          ` (write {{ and }} for literal braces)`,
+        `Invalid recipe parameters: cannot fill in ${JSON.stringify(item)}: ${error.message}${hint}`,
         { cause: error },
       );
     }
