@@ -85,7 +85,7 @@ describe('format spec limits', () => {
     expect(text).toHaveLength(MAX_WIDTH_AND_PRECISION + 1);
     expect(text).toBe(`0,${'000,'.repeat(2499)}005`);
     // 20 rounds took about 5 s when each added one zero and grouped again; now about 10 ms
-    expect(elapsed).toBeLessThan(1000);
+    expect(elapsed).toBeLessThan(3000);
   });
 
   it.each([
