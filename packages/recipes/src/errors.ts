@@ -44,6 +44,20 @@ export class RecipeValidationError extends RecipeError {
 /** `applyParameters` met a string that is not a valid Python format string (as Python would fail). */
 export class RecipeParameterError extends RecipeError {}
 
+/**
+ * `applyParameters` stopped: its placeholders would produce more text than the `maxOutput` option
+ * allows (16 MiB unless set), the sign of a large parameter used many times.
+ */
+export class RecipeParameterSizeError extends RecipeParameterError {
+  constructor(
+    message: string,
+    /** The limit that was passed, in characters. */
+    readonly limit: number,
+  ) {
+    super(message);
+  }
+}
+
 /** A received message is not a usable recipe envelope (`wire-format.md`, "The recipe envelope"). */
 export class RecipeMessageError extends RecipeError {}
 

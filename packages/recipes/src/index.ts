@@ -27,7 +27,9 @@ export type { RecipeInput } from './recipe';
 export { Recipe } from './recipe';
 export type { RecipeNodes, ValidateOptions } from './validate';
 export { recipeSchema, checkRecipeSchema } from './schema';
-export { applyParametersTo } from './parameters';
+export type { ApplyParametersOptions } from './parameters';
+export { DEFAULT_MAX_PARAMETER_OUTPUT, applyParametersTo } from './parameters';
+export { MAX_WIDTH_AND_PRECISION } from './python-format-spec';
 export type { RecipeSendOptions, RecipeWrapperOptions } from './recipe-wrapper';
 export { RECIPE_HEADER, RecipeWrapper } from './recipe-wrapper';
 export type {
@@ -47,6 +49,7 @@ export {
   RecipeError,
   RecipeMessageError,
   RecipeParameterError,
+  RecipeParameterSizeError,
   RecipeValidationError,
   RecipeWrapperError,
 } from './errors';

@@ -30,6 +30,35 @@ export function setOwn(target: JsonObject, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/**
+ * What keeps a value from being JSON that our recursive walks (copies, repr, equality, parameters)
+ * can take: arrays and objects nested more than `limit` deep (`[]` is 1 deep), or an object that
+ * contains itself. Undefined if neither. It walks with an explicit stack, so any depth is answered
+ * without overflowing the call stack, and stops at the first problem. (A shared object in two places
+ * is no problem.)
+ */
+export function nestingProblem(value: unknown, limit: number): 'too deep' | 'circular' | undefined {
+  const ancestors = new Set<object>();
+  // [value, leaving]: each container is pushed again to be left once its children are done
+  const stack: Array<[unknown, boolean]> = [[value, false]];
+  while (stack.length > 0) {
+    const [item, leaving] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (leaving) {
+      ancestors.delete(item);
+      continue;
+    }
+    if (ancestors.has(item)) return 'circular';
+    if (ancestors.size + 1 > limit) return 'too deep';
+    ancestors.add(item);
+    stack.push([item, true]);
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (child !== null && typeof child === 'object') stack.push([child, false]);
+    }
+  }
+  return undefined;
+}
+
 /** A deep copy of JSON data; objects get their keys as own data properties. */
 export function copyJson<T>(value: T): T {
   if (Array.isArray(value)) return value.map((item: unknown) => copyJson(item)) as T;

@@ -14,8 +14,10 @@ export function mergeNodes(a: RecipeNodes, b: RecipeNodes): Map<RecipeKey, unkno
   const merged = new Map<RecipeKey, unknown>();
   for (const [key, value] of a) merged.set(key, copyJson(value));
 
-  const numbers = [...a.keys()].filter((key): key is number => typeof key === 'number');
-  let next = Math.max(1, ...numbers) + 1;
+  // A loop, not Math.max(...numbers): spreading 100,000 arguments overflows the stack
+  let largest = 1;
+  for (const key of a.keys()) if (typeof key === 'number' && key > largest) largest = key;
+  let next = largest + 1;
   const translation = new Map<number, number>();
   for (const [key, value] of b) {
     if (typeof key !== 'number') continue;
@@ -53,8 +55,9 @@ export function mergeNodes(a: RecipeNodes, b: RecipeNodes): Map<RecipeKey, unkno
     } else {
       const errorA = merged.get('error');
       const joined: unknown[] = Array.isArray(errorA) ? [...errorA] : [errorA];
-      if (Array.isArray(errorB)) joined.push(...(translate(errorB) as unknown[]));
-      else joined.push(translate(errorB));
+      const translated = translate(errorB);
+      if (Array.isArray(translated)) for (const link of translated) joined.push(link);
+      else joined.push(translated);
       merged.set('error', joined);
     }
   }

@@ -1,7 +1,10 @@
 /**
  * Python's `format(value, spec)` for JSON data: the format-spec mini-language
- * (`[[fill]align][sign][z][#][0][width][grouping][.precision][type]`) for `str`, `int`, `float` and
- * `bool`, with Python's rounding (round-half-even on the exact binary value) and Python's errors.
+ * (`[[fill]align][sign][z][#][0][width][grouping][.precision][type]`) for `str`, `int` (a whole
+ * number, or a `bigint` for an integer beyond 2^53, formatted exactly as Python formats any int),
+ * `float` and `bool`, with Python's rounding (round-half-even on the exact binary value) and Python's
+ * errors. Work is linear in the output, and width and precision are capped
+ * ({@link MAX_WIDTH_AND_PRECISION}).
  * Used by `applyParameters` for placeholders such as `{image:05d}`.
  */
 import { isPlainObject } from './json';
@@ -9,6 +12,19 @@ import { pyFloatRepr, pyStr } from './python-repr';
 
 /** A spec cannot format the value (Python's ValueError / TypeError); the message is Python's. */
 export class FormatSpecError extends Error {}
+
+/**
+ * The largest width and the largest precision a format spec may give. Python accepts up to
+ * sys.maxsize ("Too many decimal digits in format string" beyond) and then runs out of memory, so a
+ * few bytes of spec (`{n:0999999999}`) could ask for gigabytes. 10,000 is far beyond any real use: a
+ * width pads a queue name, a file name or a log column (tens of characters), and no float has more
+ * than 1074 digits after the point that are not zero (767 significant digits), so a larger precision
+ * only adds zeros. At the cap one field costs well under a millisecond.
+ */
+export const MAX_WIDTH_AND_PRECISION = 10_000;
+
+/** A width or precision beyond {@link MAX_WIDTH_AND_PRECISION}: our limit, not Python's. */
+export class FormatLimitError extends FormatSpecError {}
 
 interface Spec {
   readonly text: string;
@@ -24,7 +40,20 @@ interface Spec {
   readonly type: string | undefined;
 }
 
-const SPEC = /^(?:([\s\S])?([<>=^]))?([-+ ])?(z)?(#)?(0)?([0-9]+)?([,_])?(\.[0-9]*)?([\s\S])?$/u;
+// `,_` and `_,` are matched only to give Python's message for them.
+const SPEC = /^(?:([\s\S])?([<>=^]))?([-+ ])?(z)?(#)?(0)?([0-9]+)?(,_|_,|[,_])?(\.[0-9]*)?([\s\S])?$/u;
+
+/** The types each separator may go with (CPython's parse_internal_render_format_spec). */
+const COMMA_TYPES = 'defgEG%F';
+const UNDERSCORE_TYPES = 'defgEG%FboxX';
+
+function limited(what: string, value: number, text: string): number {
+  if (value <= MAX_WIDTH_AND_PRECISION) return value;
+  throw new FormatLimitError(
+    `${what} ${value} in format spec '${text}' is more than ${MAX_WIDTH_AND_PRECISION}, the most a ` +
+      `recipe parameter may ask for (MAX_WIDTH_AND_PRECISION); use a smaller ${what.toLowerCase()}`,
+  );
+}
 
 function pyTypeName(value: unknown): string {
   if (value === null) return 'NoneType';
@@ -37,12 +66,28 @@ function pyTypeName(value: unknown): string {
   return typeof value;
 }
 
-function parseSpec(text: string, typeName: string): Spec {
+/**
+ * Parse a spec. `defaultType` is the type Python checks a separator against when the spec names
+ * none (`s` for str, `d` for int, none for float).
+ */
+function parseSpec(text: string, typeName: string, defaultType?: string): Spec {
   const match = SPEC.exec(text);
   if (!match)
     throw new FormatSpecError(`Invalid format specifier '${text}' for object of type '${typeName}'`);
   const [, fill, align, sign, z, alternate, zero, width, grouping, precision, type] = match;
+  // Python's order: width, separators, precision, then which types a separator goes with
+  const widthValue = width === undefined ? 0 : limited('Width', Number(width), text);
+  if (grouping?.length === 2) throw new FormatSpecError("Cannot specify both ',' and '_'.");
   if (precision === '.') throw new FormatSpecError('Format specifier missing precision');
+  const precisionValue =
+    precision === undefined ? undefined : limited('Precision', Number(precision.slice(1)), text);
+  if (grouping !== undefined) {
+    const allowed = grouping === ',' ? COMMA_TYPES : UNDERSCORE_TYPES;
+    const checked = type ?? defaultType;
+    if (checked !== undefined && !allowed.includes(checked)) {
+      throw new FormatSpecError(`Cannot specify '${grouping}' with '${checked}'.`);
+    }
+  }
   return {
     text,
     fill,
@@ -51,9 +96,9 @@ function parseSpec(text: string, typeName: string): Spec {
     z: z !== undefined,
     alternate: alternate !== undefined,
     zero: zero !== undefined,
-    width: width === undefined ? 0 : Number(width),
+    width: widthValue,
     grouping,
-    precision: precision === undefined ? undefined : Number(precision.slice(1)),
+    precision: precisionValue,
     type,
   };
 }
@@ -62,9 +107,11 @@ function parseSpec(text: string, typeName: string): Spec {
 export function formatValue(value: unknown, specText: string): string {
   if (specText === '') return pyStr(value);
   const typeName = pyTypeName(value);
-  if (typeof value === 'string') return formatString(value, parseSpec(specText, typeName));
-  if (typeof value === 'boolean') return formatNumber(value ? 1 : 0, parseSpec(specText, 'int'), 'int');
-  if (typeof value === 'number') return formatNumber(value, parseSpec(specText, typeName), typeName);
+  if (typeof value === 'string') return formatString(value, parseSpec(specText, typeName, 's'));
+  if (typeof value === 'boolean') return formatNumber(value ? 1 : 0, parseSpec(specText, 'int', 'd'), 'int');
+  if (typeof value === 'number' || typeof value === 'bigint') {
+    return formatNumber(value, parseSpec(specText, typeName, typeName === 'int' ? 'd' : undefined), typeName);
+  }
   throw new FormatSpecError(`unsupported format string passed to ${typeName}.__format__`);
 }
 
@@ -101,9 +148,18 @@ function formatString(value: string, spec: Spec): string {
   if (spec.sign !== undefined) throw new FormatSpecError('Sign not allowed in string format specifier');
   if (spec.alternate) throw new FormatSpecError('Alternate form (#) not allowed in string format specifier');
   if (spec.align === '=') throw new FormatSpecError("'=' alignment not allowed in string format specifier");
-  if (spec.grouping !== undefined) throw new FormatSpecError(`Cannot specify '${spec.grouping}' with 's'.`);
-  const body = spec.precision === undefined ? value : Array.from(value).slice(0, spec.precision).join('');
-  return pad('', body, spec, '<');
+  return pad('', spec.precision === undefined ? value : firstCodePoints(value, spec.precision), spec, '<');
+}
+
+/** The first `count` code points of `text`, without walking the rest of it. */
+function firstCodePoints(text: string, count: number): string {
+  let end = 0;
+  for (let seen = 0; seen < count && end < text.length; seen++) {
+    const code = text.charCodeAt(end);
+    const pair = code >= 0xd800 && code <= 0xdbff && end + 1 < text.length;
+    end += pair && (text.charCodeAt(end + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+  }
+  return text.slice(0, end);
 }
 
 function signText(negative: boolean, spec: Spec): string {
@@ -115,65 +171,86 @@ function signText(negative: boolean, spec: Spec): string {
 
 /** Insert a separator every `every` digits from the right of a run of digits. */
 function group(digits: string, separator: string, every: number): string {
-  let out = '';
-  for (let i = digits.length; i > 0; i -= every) {
-    out = digits.slice(Math.max(0, i - every), i) + (out === '' ? '' : separator + out);
-  }
-  return out;
+  const head = digits.length % every || every;
+  const groups = [digits.slice(0, head)];
+  for (let i = head; i < digits.length; i += every) groups.push(digits.slice(i, i + every));
+  return groups.join(separator);
+}
+
+/** How long `count` digits are once grouped. */
+function groupedLength(count: number, every: number): number {
+  return count + Math.floor((count - 1) / every);
 }
 
 /**
  * Lay out sign, prefix and digits with padding. With zero-padding and a separator, Python groups the
- * padding zeros too (`format(1234, '010,')` is `00,001,234`).
+ * padding zeros too (`format(1234, '010,')` is `00,001,234`): it adds the fewest zeros that make the
+ * grouped digits at least as wide as the room left, so the result is one wider when the room would
+ * start with a separator (`format(5, '04,')` is `0,005`).
  */
 function layout(sign: string, intDigits: string, rest: string, spec: Spec, every: number): string {
   if (spec.grouping === undefined) return pad(sign, intDigits + rest, spec, '>');
   const zeroFill = (spec.fill ?? (spec.zero ? '0' : ' ')) === '0';
   const align = spec.align ?? (spec.zero ? '=' : '>');
   let digits = intDigits;
-  let grouped = group(digits, spec.grouping, every);
-  if (zeroFill && align === '=') {
-    while (length(sign) + grouped.length + length(rest) < spec.width) {
-      digits = `0${digits}`;
-      grouped = group(digits, spec.grouping, every);
-    }
+  const room = spec.width - length(sign) - length(rest);
+  if (zeroFill && align === '=' && groupedLength(digits.length, every) < room) {
+    // Counted, not searched digit by digit (that was quadratic in the width): start near the answer,
+    // grouped length grows by one or two per digit, then step to the smallest count that fits.
+    let count = Math.max(digits.length, Math.ceil((room * every) / (every + 1)));
+    while (count > digits.length && groupedLength(count - 1, every) >= room) count--;
+    while (groupedLength(count, every) < room) count++;
+    digits = digits.padStart(count, '0');
   }
-  return pad(sign, grouped + rest, spec, '>');
+  return pad(sign, group(digits, spec.grouping, every) + rest, spec, '>');
 }
 
 const INTEGER_TYPES = 'bcdnoxX';
 const FLOAT_TYPES = 'eEfFgGn%';
 
-function formatNumber(value: number, spec: Spec, typeName: string): string {
-  const isInt = typeName === 'int';
+/** The range of a C long (64 bits here), which Python's `c` converts to first. */
+const C_LONG_MIN = -(2n ** 63n);
+const C_LONG_MAX = 2n ** 63n - 1n;
+
+/** `value` is an int (a whole number, or a bigint: integers beyond 2^53 decoded exactly) or a float. */
+function formatNumber(value: number | bigint, spec: Spec, typeName: string): string {
   const type = spec.type;
-  if (isInt && (type === undefined || INTEGER_TYPES.includes(type))) return formatInteger(value, spec);
+  if (typeName === 'int' && (type === undefined || INTEGER_TYPES.includes(type))) {
+    return formatInteger(BigInt(value), spec);
+  }
   if (type !== undefined && !FLOAT_TYPES.includes(type)) {
     throw new FormatSpecError(`Unknown format code '${type}' for object of type '${typeName}'`);
   }
-  return formatFloat(value, spec);
+  return formatFloat(toFloat(value), spec);
 }
 
-function formatInteger(value: number, spec: Spec): string {
+/** Python's `float(int)`: correctly rounded (as `Number(bigint)` is), an error where it overflows. */
+function toFloat(value: number | bigint): number {
+  if (typeof value === 'number') return value;
+  const float = Number(value);
+  if (!Number.isFinite(float)) throw new FormatSpecError('int too large to convert to float');
+  return float;
+}
+
+function formatInteger(value: bigint, spec: Spec): string {
   const type = spec.type ?? 'd';
   if (spec.precision !== undefined)
     throw new FormatSpecError('Precision not allowed in integer format specifier');
   if (spec.z) throw new FormatSpecError('Negative zero coercion (z) not allowed in integer format specifier');
-  const big = BigInt(value);
-  const negative = big < 0n;
-  const magnitude = negative ? -big : big;
+  const negative = value < 0n;
+  const magnitude = negative ? -value : value;
   if (type === 'c') {
     if (spec.sign !== undefined)
       throw new FormatSpecError("Sign not allowed with integer format specifier 'c'");
     if (spec.alternate)
       throw new FormatSpecError("Alternate form (#) not allowed with integer format specifier 'c'");
-    if (value < 0 || value > 0x10ffff) throw new FormatSpecError('%c arg not in range(0x110000)');
-    return pad('', String.fromCodePoint(value), spec, '>');
+    if (value < C_LONG_MIN || value > C_LONG_MAX) {
+      throw new FormatSpecError('Python int too large to convert to C long');
+    }
+    if (value < 0n || value > 0x10ffffn) throw new FormatSpecError('%c arg not in range(0x110000)');
+    return pad('', String.fromCodePoint(Number(value)), spec, '>');
   }
   const base = type === 'b' ? 2 : type === 'o' ? 8 : type === 'x' || type === 'X' ? 16 : 10;
-  if (spec.grouping === ',' && base !== 10) throw new FormatSpecError(`Cannot specify ',' with '${type}'.`);
-  if (spec.grouping !== undefined && type === 'n')
-    throw new FormatSpecError(`Cannot specify '${spec.grouping}' with 'n'.`);
   let digits = magnitude.toString(base);
   if (type === 'X') digits = digits.toUpperCase();
   const prefix = spec.alternate && base !== 10 ? `0${type}` : '';
@@ -240,7 +317,7 @@ function floatParts(value: number, spec: Spec): [string, string] {
   const type = spec.type;
   const point = (fraction: string): string => (fraction !== '' || spec.alternate ? `.${fraction}` : '');
   if (type === 'f' || type === 'F' || type === '%') {
-    const [whole, fraction] = fixed(type === '%' ? value * 100 : value, spec.precision ?? 6);
+    const [whole, fraction] = fixed(value, spec.precision ?? 6); // '%': already times 100
     return [whole, point(fraction) + (type === '%' ? '%' : '')];
   }
   if (type === 'e' || type === 'E') {
@@ -269,12 +346,16 @@ function floatParts(value: number, spec: Spec): [string, string] {
   return [whole, point(fraction)];
 }
 
-function formatFloat(value: number, spec: Spec): string {
-  if (spec.grouping !== undefined && spec.type === 'n') {
-    throw new FormatSpecError(`Cannot specify '${spec.grouping}' with 'n'.`);
+function formatFloat(number: number, spec: Spec): string {
+  // Python multiplies first, so a large enough value is inf% (as a double would be)
+  const value = spec.type === '%' ? number * 100 : number;
+  const upper = spec.type === 'E' || spec.type === 'F' || spec.type === 'G';
+  if (!Number.isFinite(value)) {
+    // Python writes inf and nan (INF, NAN for E, F, G) for every type, and never groups their padding
+    const text = (Number.isNaN(value) ? 'nan' : 'inf') + (spec.type === '%' ? '%' : '');
+    return pad(signText(value < 0, spec), upper ? text.toUpperCase() : text, spec, '>');
   }
   const [whole, parts] = floatParts(value, spec);
-  const upper = spec.type === 'E' || spec.type === 'F' || spec.type === 'G';
   const rest = upper ? parts.toUpperCase() : parts;
   let negative = value < 0 || Object.is(value, -0);
   if (negative && spec.z && /^[0.]*$/.test(whole + rest.replace(/[eE][-+][0-9]+$|%$/, ''))) negative = false;

@@ -10,12 +10,22 @@
  *
  * A Recipe is not changed by its methods: `applyParameters` and `merge` return new recipes.
  */
-import { decodeBody, encodeBody } from '@zocalo/workflows';
+import { MAX_BODY_DEPTH, decodeBody, encodeBody, jsonDepth } from '@zocalo/workflows';
 import { RecipeValidationError } from './errors';
-import { copyJson, hasOwn, isPlainObject, jsonEqual, jsonType, setOwn, topLevelKeys } from './json';
+import {
+  copyJson,
+  hasOwn,
+  isPlainObject,
+  jsonEqual,
+  jsonType,
+  nestingProblem,
+  setOwn,
+  topLevelKeys,
+} from './json';
 import type { JsonObject } from './json';
 import { mergeNodes } from './merge';
 import { applyParametersToNodes } from './parameters';
+import type { ApplyParametersOptions } from './parameters';
 import { pyInt } from './python-repr';
 import type {
   RecipeDocument,
@@ -63,6 +73,19 @@ function sanitize(document: JsonObject, keys: readonly string[]): Map<RecipeKey,
   return new Map([...named, ...numbered]);
 }
 
+/**
+ * A recipe nested deeper than a message may be (`MAX_BODY_DEPTH`) is refused when loaded: no Python
+ * service could read it, it could not be sent, and the walks over its values need not fear the call
+ * stack. (A deep *chain* of steps is no nesting: 10,000 steps are 3 levels deep.)
+ */
+function tooDeep(): RecipeValidationError {
+  return new RecipeValidationError(
+    'json',
+    `Invalid recipe: nested more than ${MAX_BODY_DEPTH} levels deep; no Python ` +
+      'service could read it (its json module stops near 1000 levels) and it cannot be sent; flatten it',
+  );
+}
+
 function load(input: Exclude<RecipeInput, Recipe>): Map<RecipeKey, unknown> {
   if (input === null || input === undefined) return new Map();
   let document: unknown;
@@ -79,8 +102,13 @@ function load(input: Exclude<RecipeInput, Recipe>): Map<RecipeKey, unknown> {
         },
       );
     }
+    // Only a text longer than twice the limit can be nested deeper than it
+    if (input.length > 2 * MAX_BODY_DEPTH && jsonDepth(input, MAX_BODY_DEPTH) > MAX_BODY_DEPTH)
+      throw tooDeep();
     if (isPlainObject(document)) keys = topLevelKeys(input);
   } else {
+    // Before encodeBody: JSON.stringify of a deep object overflows the stack (a circular one it names)
+    if (nestingProblem(input, MAX_BODY_DEPTH) === 'too deep') throw tooDeep();
     // The same copy the wire makes: plain data only, and a `__proto__` key stays a plain key.
     try {
       document = decodeBody(encodeBody(input));
@@ -200,10 +228,12 @@ export class Recipe {
   /**
    * A new recipe with `{name}` placeholders filled in from `parameters` in every string, keys and
    * values (see `parameters.ts` for the exact Python semantics). Apply parameters once, when the
-   * recipe is started; services further down must not rewrite it.
+   * recipe is started; services further down must not rewrite it. Throws
+   * `RecipeParameterSizeError` if the placeholders would produce more than `maxOutput`
+   * characters (default 16 MiB).
    */
-  applyParameters(parameters: RecipeParameters): Recipe {
-    return Recipe.#of(applyParametersToNodes(this.#nodes, parameters));
+  applyParameters(parameters: RecipeParameters, options?: ApplyParametersOptions): Recipe {
+    return Recipe.#of(applyParametersToNodes(this.#nodes, parameters, options));
   }
 
   /**

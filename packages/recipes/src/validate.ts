@@ -48,16 +48,27 @@ function pyContains(haystack: unknown[] | string, needle: string): boolean {
   return typeof haystack === 'string' ? haystack.includes(needle) : haystack.includes(needle);
 }
 
-/** Python's `flatten_links`: a link object, list or dict as a flat list of step numbers. */
+/**
+ * Python's `flatten_links`: a link object, list or dict as a flat list of step numbers. Named
+ * outputs may nest (`{"a": {"b": 3}}`); an explicit stack keeps any depth off the call stack.
+ */
 function flattenLinks(struct: unknown): number[] {
-  if (struct === null) return [];
-  if (isInt(struct)) return [struct];
-  if (Array.isArray(struct)) {
-    if (!struct.every(isInt)) fail('invalid-link', `Invalid link in recipe (${pyStr(struct)})`);
-    return struct as number[];
+  const out: number[] = [];
+  const pending: unknown[] = [struct];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (item === null) continue;
+    if (isInt(item)) out.push(item);
+    else if (Array.isArray(item)) {
+      if (!item.every(isInt)) fail('invalid-link', `Invalid link in recipe (${pyStr(item)})`);
+      for (const link of item as number[]) out.push(link);
+    } else if (isPlainObject(item)) {
+      // pushed in reverse so that they are taken in order
+      const values = Object.values(item);
+      for (let i = values.length - 1; i >= 0; i--) pending.push(values[i]);
+    } else fail('invalid-link', `Invalid link in recipe (${pyStr(item)})`);
   }
-  if (isPlainObject(struct)) return Object.values(struct).flatMap(flattenLinks);
-  return fail('invalid-link', `Invalid link in recipe (${pyStr(struct)})`);
+  return out;
 }
 
 /** The rules of python-workflows' `Recipe.validate()`, in its order. */
@@ -88,41 +99,78 @@ export function checkPythonRules(nodes: RecipeNodes): void {
     }
   }
 
-  // Walk every link depth-first from start and error: missing nodes, cycles
+  // Walk every link depth-first from start and error: missing nodes, cycles. Python recurses; a
+  // chain of 10,000 steps would overflow our stack, so the walk keeps its own: one frame per step on
+  // the current path, each going through `output`, then `error`, one link at a time, as Python does.
   const touched = new Set<unknown>(['start', 'error']);
   // Steps whose whole subtree was walked without error: walking them again cannot fail either
   // (a cycle or a bad link below them would have been found the first time), so skip them.
   const clean = new Set<unknown>();
+  interface Frame {
+    readonly node: unknown;
+    /** Index into OUTGOING of the link list being followed. */
+    outgoing: number;
+    links: readonly number[];
+    next: number;
+  }
+  const OUTGOING = ['output', 'error'] as const;
 
-  const findCycles = (path: unknown[]): void => {
-    const here = path[path.length - 1];
-    if (Array.isArray(here) || isPlainObject(here)) {
-      // Python fails here with "unhashable type"; say what is wrong instead.
-      fail('invalid-link', `Invalid link in recipe (${pyStr(here)})`);
-    }
-    if (!nodes.has(here as RecipeKey)) {
-      fail(
-        'missing-node',
-        `Node "${pyStr(here)}" is referenced via "${pyStr(path.slice(0, -1))}" but missing`,
-      );
-    }
-    touched.add(here);
-    if (clean.has(here)) return;
-    const node = nodes.get(here as RecipeKey);
-    for (const outgoing of ['output', 'error']) {
-      if (!hasOwn(node, outgoing)) continue;
-      for (const next of flattenLinks(ownValue(node, outgoing))) {
-        if (path.includes(next)) fail('cycle', `Recipe contains cycle (${pyStr(path)} -> ${pyStr(next)})`);
-        findCycles([...path, next]);
+  const findCycles = (root: string, first: unknown): void => {
+    const path: unknown[] = [root];
+    const onPath = new Set<unknown>(path);
+    const frames: Frame[] = [];
+    /** Step onto `here`, the last of `path`: check it, then walk below it unless that was done before. */
+    const enter = (here: unknown): void => {
+      if (Array.isArray(here) || isPlainObject(here)) {
+        // Python fails here with "unhashable type"; say what is wrong instead.
+        fail('invalid-link', `Invalid link in recipe (${pyStr(here)})`);
       }
+      if (!nodes.has(here as RecipeKey)) {
+        fail(
+          'missing-node',
+          `Node "${pyStr(here)}" is referenced via "${pyStr(path.slice(0, -1))}" but missing`,
+        );
+      }
+      touched.add(here);
+      if (clean.has(here)) {
+        path.pop();
+        onPath.delete(here);
+        return;
+      }
+      frames.push({ node: nodes.get(here as RecipeKey), outgoing: -1, links: [], next: 0 });
+    };
+    path.push(first);
+    onPath.add(first);
+    enter(first);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1];
+      if (frame.next < frame.links.length) {
+        const next = frame.links[frame.next++];
+        if (onPath.has(next)) fail('cycle', `Recipe contains cycle (${pyStr(path)} -> ${pyStr(next)})`);
+        path.push(next);
+        onPath.add(next);
+        enter(next);
+        continue;
+      }
+      // This link list is done: flatten the next one (as Python, only when its turn comes)
+      frame.outgoing++;
+      if (frame.outgoing < OUTGOING.length) {
+        const outgoing = OUTGOING[frame.outgoing];
+        frame.links = hasOwn(frame.node, outgoing) ? flattenLinks(ownValue(frame.node, outgoing)) : [];
+        frame.next = 0;
+        continue;
+      }
+      frames.pop();
+      const here = path.pop();
+      onPath.delete(here);
+      clean.add(here);
     }
-    clean.add(here);
   };
 
-  for (const entry of entries) findCycles(['start', entry[0]]);
+  for (const entry of entries) findCycles('start', entry[0]);
   if (nodes.has('error')) {
-    if (Array.isArray(error)) for (const link of error) findCycles(['error', link]);
-    else findCycles(['error', error]);
+    if (Array.isArray(error)) for (const link of error) findCycles('error', link);
+    else findCycles('error', error);
   }
 
   // Every node must be reachable
