@@ -3,8 +3,10 @@
  * of contact that takes processing requests from `processing_recipe` and starts the recipes they
  * name. For each request it
  *
- * 1. rejects it when it is not an object or its `parameters` are not an object;
- * 2. sets `parameters.guid` to a new UUID4 unless given — the recipe ID of everything that follows;
+ * 1. rejects it when it is not an object, its `parameters` are not an object, or it is nested too
+ *    deep to be passed on;
+ * 2. sets `parameters.guid` to a new UUID4 unless given — the recipe ID of everything that follows
+ *    (a guid that is an object or a list is rejected);
  * 3. asks the readiness hooks, holding the request back while one says no (`readiness.ts`);
  * 4. runs the filters in order on copies of the request and parameters: site filters, then load the
  *    custom recipe, load the named recipes, apply the parameters (once, to the merged recipe);
@@ -12,17 +14,21 @@
  *    in one transaction — and writes the request to the logbook, if there is one.
  *
  * Every request it will not process is rejected (nack = dead-lettered) with the reason logged;
- * nothing is acked away. A hook or send that throws gets the request released for another try.
+ * nothing is acked away. A hook or send that throws gets the request released for another try,
+ * unless no retry can cure it (a recipe whose messages are too deep or too big to send): then the
+ * runtime aborts the transaction and dead-letters the request, with the reason.
  */
 import type { ValidateOptions } from '@zocalo/recipes';
 import { NO_RETRY, Recipe, RecipeWrapper, messageTransport, recipeHandler } from '@zocalo/recipes';
-import { Service, decodeBody, encodeBody } from '@zocalo/workflows';
+import { Service, decodeBody, encodeBody, isPermanentError } from '@zocalo/workflows';
 import type { Logger, MessageContext, ServiceContext } from '@zocalo/workflows';
+import { DispatchError } from './errors';
 import type { DispatcherFilter, FilterContext, FilterState } from './filters';
 import { STANDARD_FILTERS } from './filters';
 import { Logbook } from './logbook';
 import type { ReadinessHook } from './readiness';
 import { holdBack } from './readiness';
+import type { ProcessingRequest } from './request';
 import { PROCESSING_QUEUE, assignGuid, readRequest } from './request';
 
 export interface DispatcherOptions {
@@ -69,7 +75,13 @@ function describe(error: unknown): string {
  * integers beyond 2^53, NaN and Infinity survive).
  */
 function jsonCopy<T>(value: T): T {
-  return value === undefined ? value : (decodeBody(encodeBody(value)) as T);
+  if (value === undefined) return value;
+  try {
+    return decodeBody(encodeBody(value)) as T;
+  } catch (error) {
+    // After readRequest's depth check only a value beyond what JSON can carry gets here.
+    throw new DispatchError(`Dispatcher rejected malformed message: ${describe(error)}`, { cause: error });
+  }
 }
 
 /** Where the Dispatcher counts its passes, in a recipe's environment. */
@@ -152,12 +164,18 @@ export class Dispatcher extends Service {
           `(limit ${maxHops}, environment "${HOPS_KEY}"); does a recipe send to ${this.queue} in a loop?`,
       );
     }
-    const guid = assignGuid(parameters, this.options.newId);
+    let guid: string;
+    let original: ProcessingRequest | undefined;
+    try {
+      guid = assignGuid(parameters, this.options.newId);
+      original = this.logbook ? jsonCopy(request) : undefined;
+    } catch (error) {
+      return msg.reject(describe(error));
+    }
     if (rw) {
       msg.logger.info({ new_recipe_ID: guid }, `Processing request with new recipe ID ${guid}`);
     }
     const logger = msg.logger.child({ recipe_ID: guid });
-    const original = this.logbook ? jsonCopy(request) : undefined;
     logger.debug({ request }, 'Received processing request');
 
     // Step 1: may the request be processed yet?
@@ -168,11 +186,12 @@ export class Dispatcher extends Service {
     }
 
     // Step 2: the filters build the recipe.
-    const state: FilterState = {
-      message: jsonCopy(request),
-      parameters: jsonCopy(parameters),
-      recipe: new Recipe(),
-    };
+    let state: FilterState;
+    try {
+      state = { message: jsonCopy(request), parameters: jsonCopy(parameters), recipe: new Recipe() };
+    } catch (error) {
+      return msg.reject(describe(error));
+    }
     const context: FilterContext = {
       recipeDirectory: this.recipeDirectory,
       validation: this.validation,
@@ -208,7 +227,15 @@ export class Dispatcher extends Service {
     } catch (error) {
       return msg.reject(`Dispatcher rejected the merged recipe: ${describe(error)}`);
     }
-    await starter.start();
+    try {
+      await starter.start();
+    } catch (error) {
+      // A start that no retry can cure (a payload too deep or too big to send): thrown, not rejected
+      // here, so that the runtime aborts the transaction (none of the recipe's first messages go out)
+      // before it dead-letters the request. Anything else is released for another try.
+      if (!isPermanentError(error)) throw error;
+      throw new DispatchError(`Dispatcher could not start the recipe: ${describe(error)}`, { cause: error });
+    }
     await msg.ack();
 
     if (this.logbook) {

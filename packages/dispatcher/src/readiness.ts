@@ -26,7 +26,8 @@ export interface ReadinessContext {
 
 /**
  * Says whether a request may be processed now. `false` holds it back. A hook that throws gets the
- * request released for redelivery (a passing fault gets another try), like any service error.
+ * request released for redelivery (a passing fault gets another try), like any service error; one
+ * that throws a `PermanentError` gets it dead-lettered.
  */
 export type ReadinessHook = (
   request: Readonly<ProcessingRequest>,

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RecipeDocument } from '@zocalo/recipes';
+import { MAX_BODY_DEPTH } from '@zocalo/workflows';
 import { DispatchError } from './errors';
 
 /** The queue the Dispatcher listens on. */
@@ -56,10 +57,30 @@ function typeName(value: unknown): string {
 }
 
 /**
+ * Whether `value` nests arrays and objects more than `limit` levels deep (the value itself is level
+ * 1, as `jsonDepth` counts JSON text). Iterative: a value of any depth is measured without
+ * overflowing the stack, and the walk stops at the first level beyond the limit.
+ */
+function deeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<readonly [value: object, depth: number]> = [];
+  if (value !== null && typeof value === 'object') pending.push([value, 1]);
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [container, depth] = next;
+    if (depth > limit) return true;
+    for (const child of Object.values(container)) {
+      if (child !== null && typeof child === 'object') pending.push([child as object, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/**
  * The request and its parameters, read from a message body. The parameters object is the one inside
  * the request (added if missing), so what is set on it — `guid`, `dispatcher_expiration` — travels
  * with the request when it is sent on, as in Python. Throws {@link DispatchError} for a body that is
- * not an object or parameters that are not an object (python-zocalo's message).
+ * not an object or parameters that are not an object (python-zocalo's message), and for a request
+ * nested deeper than {@link MAX_BODY_DEPTH}: it could not be copied or sent on (recursion through it
+ * would overflow the stack), so it is refused here, before anything works on it.
  */
 export function readRequest(body: unknown): {
   request: ProcessingRequest;
@@ -68,6 +89,12 @@ export function readRequest(body: unknown): {
   if (!isObject(body)) {
     throw new DispatchError(
       `Dispatcher rejected malformed message: the request must be a JSON object, got ${typeName(body)}`,
+    );
+  }
+  if (deeperThan(body, MAX_BODY_DEPTH)) {
+    throw new DispatchError(
+      `Dispatcher rejected malformed message: the request is nested more than ${MAX_BODY_DEPTH} levels deep, ` +
+        'so it cannot be passed on to any service; flatten its parameters',
     );
   }
   const request = body as ProcessingRequest;
@@ -81,9 +108,19 @@ export function readRequest(body: unknown): {
 /**
  * The recipe ID of a request: `parameters.guid` when given (and not empty), else a new UUID4, which
  * is then set as `parameters.guid` (python-zocalo: `parameters.get("guid") or str(uuid.uuid4())`).
+ * Throws {@link DispatchError} for a guid that is an object or a list. python-zocalo would take it as
+ * the recipe ID as it is; here the ID is text, and turning a list into text recurses through it (a
+ * RangeError for a deep one) or throws outright (`{"toString": 1}`).
  */
 export function assignGuid(parameters: Record<string, unknown>, newId: () => string = randomUUID): string {
   const given = parameters.guid;
+  if (given !== null && typeof given === 'object') {
+    throw new DispatchError(
+      'Dispatcher rejected malformed message: parameters.guid (the recipe ID) must be a string or a number, ' +
+        `got ${Array.isArray(given) ? 'a list' : 'an object'}; ` +
+        'leave it out to have one generated',
+    );
+  }
   const guid =
     given === undefined || given === null || given === '' || given === false ? newId() : String(given);
   parameters.guid = guid;

@@ -1,9 +1,16 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { MemoryBroker, MemoryTransport, RecordingLogger, ServiceRuntime } from '@zocalo/workflows';
-import type { MessageBody, ReceivedHeaders, TransportMiddleware } from '@zocalo/workflows';
+import {
+  MemoryBroker,
+  MemoryTransport,
+  MessageRefusedError,
+  PermanentError,
+  RecordingLogger,
+  ServiceRuntime,
+} from '@zocalo/workflows';
+import type { MessageBody, MessageHeaders, ReceivedHeaders, TransportMiddleware } from '@zocalo/workflows';
 import { sleep, until } from '@zocalo/test-brokers';
-import { Dispatcher, STANDARD_FILTERS, monthFolder } from '../src';
+import { DispatchError, Dispatcher, STANDARD_FILTERS, assignGuid, monthFolder, readRequest } from '../src';
 import type { DispatcherFilter, DispatcherOptions, ReadinessHook } from '../src';
 import { tempDirectory } from './helpers';
 
@@ -474,5 +481,106 @@ describe('Dispatcher: filters and logbook', () => {
     const file = join(tempDirectory({ 'a-file': 'x' }), 'a-file');
     await startDispatcher({ logbook: join(file, 'logbook') });
     expect(logged(`Logbook disabled: Can not write to ${join(file, 'logbook')}`)).toBe(true);
+  });
+});
+
+describe('Dispatcher: hostile requests are dead-lettered with a reason, the request behind them dispatched', () => {
+  const deep = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+  it.each<[string, string, string]>([
+    [
+      '10k-deep parameters',
+      `{"recipes": ["double"], "parameters": {"value": 1, "x": ${deep(10_000)}}}`,
+      'Dispatcher rejected malformed message: the request is nested more than 512 levels deep',
+    ],
+    [
+      'a 10k-deep guid',
+      `{"recipes": ["double"], "parameters": {"guid": ${deep(10_000)}}}`,
+      'Dispatcher rejected malformed message: the request is nested more than 512 levels deep',
+    ],
+    [
+      'a 10k-deep key beside the parameters',
+      `{"recipes": ["double"], "extra": ${deep(10_000)}}`,
+      'the request is nested more than 512 levels deep',
+    ],
+    [
+      'a guid that is a list',
+      '{"recipes": ["double"], "parameters": {"guid": [[["a"]]]}}',
+      'parameters.guid (the recipe ID) must be a string or a number, got a list',
+    ],
+    [
+      'a guid that cannot be made text',
+      '{"recipes": ["double"], "parameters": {"guid": {"toString": 1, "valueOf": 1}}}',
+      'parameters.guid (the recipe ID) must be a string or a number, got an object',
+    ],
+    [
+      'a 10k-deep request along a recipe',
+      `{"recipe": {"1": {"queue": "processing_recipe"}, "start": [[1, null]]}, "recipe-pointer": 1, ` +
+        `"recipe-path": [], "environment": {"ID": "upstream"}, "payload": {"recipes": ["double"], "parameters": {"x": ${deep(10_000)}}}}`,
+      'the request is nested more than 512 levels deep',
+    ],
+  ])('%s', async (name, body, reason) => {
+    const dead = await collect('DLQ.processing_recipe');
+    const double = await collect('test.double');
+    await startDispatcher();
+    const headers: MessageHeaders = name.includes('along a recipe') ? { 'workflows-recipe': true } : {};
+    await client.rawSend('processing_recipe', body, { headers });
+    await client.send('processing_recipe', { recipes: ['double'], parameters: { guid: 'behind', value: 2 } });
+    await until(() => dead.length === 1 && double.length === 1);
+    await sleep(100); // room for a redelivery that must not come
+    expect(dead).toHaveLength(1);
+    expect(double.map((entry) => envelopeOf(entry).environment.ID)).toEqual(['behind']);
+    const reasons = logger.records.filter((record) => record.msg.includes('rejected and dead-lettered'));
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0].level).toBe('warn');
+    expect(reasons[0].msg).toContain(reason);
+    expect(logger.at('error')).toEqual([]);
+    expect(broker.stats('processing_recipe')).toMatchObject({ depth: 0, inFlight: 0 });
+  });
+
+  it('assignGuid and readRequest throw a DispatchError, a PermanentError, for these requests', () => {
+    const deepParameters = { parameters: JSON.parse(`{"x": ${deep(10_000)}}`) as unknown };
+    expect(() => readRequest(deepParameters)).toThrow(DispatchError);
+    expect(() => assignGuid({ guid: { toString: 1 } })).toThrow(
+      'parameters.guid (the recipe ID) must be a string or a number, got an object',
+    );
+    expect(new DispatchError('x')).toBeInstanceOf(PermanentError);
+    expect(assignGuid({ guid: 162182994129803994n })).toBe('162182994129803994');
+    expect(assignGuid({ guid: 7 })).toBe('7');
+  });
+
+  it('a recipe start that no retry can cure: nothing of it sent, the request dead-lettered once with the reason', async () => {
+    const a = await collect('test.a');
+    const b = await collect('test.b');
+    const dead = await collect('DLQ.processing_recipe');
+    const double = await collect('test.double');
+    let attempts = 0;
+    await startDispatcher(
+      {},
+      {
+        async send(outgoing, next) {
+          if (outgoing.destination === 'test.b') {
+            attempts++;
+            throw new MessageRefusedError('memory', 'the body is 200 MB', 'at most 100 MB');
+          }
+          await next(outgoing);
+        },
+      },
+    );
+    await client.send('processing_recipe', { recipes: ['two-starts'] });
+    await client.send('processing_recipe', { recipes: ['double'], parameters: { value: 3 } });
+    await until(() => dead.length === 1 && double.length === 1);
+    await sleep(100);
+    expect(attempts).toBe(1);
+    // test.a was sent in the aborted transaction: it never went out.
+    expect(a).toEqual([]);
+    expect(b).toEqual([]);
+    expect(dead.map((entry) => entry.message)).toEqual([{ recipes: ['two-starts'] }]);
+    const [said] = logger.at('error');
+    expect(logger.at('error')).toHaveLength(1);
+    expect(said.msg).toContain(
+      'message rejected and dead-lettered: DispatchError: Dispatcher could not start the recipe: memory transport: message refused before sending',
+    );
+    expect(said.fields.messageId).toEqual(expect.any(String));
   });
 });

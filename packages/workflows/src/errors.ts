@@ -87,6 +87,44 @@ export class DestinationNotFoundError extends ZocaloError {
   }
 }
 
+/** The `code` of a {@link PermanentError}; any error carrying it is treated as one. */
+export const PERMANENT_ERROR_CODE = 'ZOCALO_PERMANENT';
+
+/**
+ * A failure that no retry can cure (the message itself is wrong: a missing file it names, a value out
+ * of range). Thrown by a message handler, it makes the service runtime dead-letter the message at
+ * once, with the error as the reason, instead of releasing it for redelivery. `cause` keeps the error
+ * it stands for: `throw new PermanentError('frame 7 is corrupt; re-collect it', { cause: error })`.
+ */
+export class PermanentError extends ZocaloError {
+  /** {@link PERMANENT_ERROR_CODE}: identifies the error even across two copies of this package. */
+  readonly code = PERMANENT_ERROR_CODE;
+}
+
+/**
+ * Whether a message handler's error is one that no retry can cure, so the service runtime
+ * dead-letters the message at once rather than releasing it for redelivery: an
+ * {@link InvalidArgumentError} (and so a {@link MessageRefusedError}: a payload that cannot be
+ * serialised, is nested too deep, or is beyond the broker's limits), a {@link PermanentError} (or any
+ * error whose `code` is {@link PERMANENT_ERROR_CODE}), and a `RangeError` (a stack overflow on a
+ * too-deep value, a string or array too long: the same input fails the same way every time).
+ * Everything else — a lost connection, a missing queue, a `TypeError` that a fixed deployment may no
+ * longer throw — is transient.
+ */
+export function isPermanentError(error: unknown): boolean {
+  return (
+    error instanceof InvalidArgumentError ||
+    error instanceof PermanentError ||
+    error instanceof RangeError ||
+    // By name and code too: an error made in another realm (a vm context, a second copy of this
+    // package) is not an instance of ours.
+    (typeof error === 'object' &&
+      error !== null &&
+      ((error as { name?: unknown }).name === 'RangeError' ||
+        (error as { code?: unknown }).code === PERMANENT_ERROR_CODE))
+  );
+}
+
 /** The broker refused an operation (a STOMP ERROR frame, an AMQP channel error). */
 export class BrokerError extends ZocaloError {}
 

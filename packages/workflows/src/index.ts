@@ -39,11 +39,14 @@ export {
   DisconnectedError,
   InvalidArgumentError,
   MessageRefusedError,
+  PERMANENT_ERROR_CODE,
+  PermanentError,
   TransportConfigError,
   UnknownSubscriptionError,
   UnknownTransactionError,
   UnsupportedCapabilityError,
   ZocaloError,
+  isPermanentError,
 } from './errors';
 export type { CommonTransportOptions, Publication, SubscriptionRecord } from './common-transport';
 export { CommonTransport, STATUS_EXPIRATION, STATUS_TOPIC, receivedHeaders } from './common-transport';

@@ -3,10 +3,18 @@
  * transport has them; on return the message is acked (unless the handler settled it) and the
  * transaction committed, so the input's ack and the outputs' sends take effect together. If the
  * handler throws, the transaction is aborted (no output is sent), the error is logged with the
- * recipe ID, and the message is released for redelivery. A message the handler rejects is
- * dead-lettered.
+ * recipe ID, and the message is released for redelivery — unless the error is permanent
+ * ({@link isPermanentError}: invalid argument, serialisation, range): no retry can cure those, so the
+ * message is rejected at once, as if the handler had called `reject()` with the error. A message the
+ * handler rejects is dead-lettered.
+ *
+ * python-workflows has no such distinction: any exception in a callback ends the service (ERROR), and
+ * the unacknowledged message goes back to the broker with the connection, to kill the next instance
+ * too until the broker's poison protection takes it. Here a transient error releases the message (with
+ * a back-off) and the service goes on; a permanent one dead-letters it on the first delivery.
  */
 import { performance } from 'node:perf_hooks';
+import { isPermanentError } from '../errors';
 import type { Logger } from '../logger';
 import type {
   BroadcastOptions,
@@ -69,7 +77,7 @@ export async function processMessage(
   const acknowledgement = subscription.acknowledgement;
   let transaction: TransactionId | undefined;
   let settled: 'ack' | 'reject' | undefined;
-  let rejection: string | undefined;
+  let rejection: Rejection | undefined;
   let pendingOutputs = 0;
   metrics?.received();
 
@@ -77,6 +85,24 @@ export async function processMessage(
     await publish;
     if (transaction === undefined) metrics?.sent();
     else pendingOutputs++;
+  };
+
+  // The one way a message is rejected: by the handler (`failure` undefined), or by the runtime for a
+  // permanent failure. In a transaction the nack joins it (STOMP sends it after the COMMIT).
+  const reject = async (reason: string, failure?: unknown): Promise<void> => {
+    if (settled !== undefined) return;
+    settled = 'reject';
+    if (!acknowledgement) {
+      logger.warn(
+        { destination: subscription.destination, messageId: header['message-id'], reason },
+        `message rejected (no acknowledgement on this subscription, so it is dropped): ${reason}`,
+      );
+      return;
+    }
+    rejection = { reason, failure };
+    await transport.nack(header, { transaction });
+    // Logged once it has happened: now, or after the commit that carries the nack.
+    if (transaction === undefined) logRejected(logger, subscription, header, rejection);
   };
 
   try {
@@ -100,21 +126,7 @@ export async function processMessage(
         settled = 'ack';
         await transport.ack(header, { transaction });
       },
-      reject: async (reason) => {
-        if (settled !== undefined) return;
-        settled = 'reject';
-        if (!acknowledgement) {
-          logger.warn(
-            { destination: subscription.destination, messageId: header['message-id'], reason },
-            `message rejected (no acknowledgement on this subscription, so it is dropped): ${reason}`,
-          );
-          return;
-        }
-        rejection = String(reason);
-        await transport.nack(header, { transaction });
-        // Logged once it has happened: now, or after the commit that carries the nack.
-        if (transaction === undefined) logRejected(logger, subscription, header, rejection);
-      },
+      reject: (reason) => reject(String(reason)),
     };
     await subscription.handler(context);
     if (settled === undefined && acknowledgement) {
@@ -136,17 +148,38 @@ export async function processMessage(
     }
     return 'done';
   } catch (error) {
-    metrics?.failed('error');
     const aborted = transaction !== undefined;
     if (aborted) {
+      const aborting = transaction!;
+      transaction = undefined;
+      // The abort undoes the handler's ack or reject too: the message is in hand again.
+      settled = undefined;
       await transport
-        .transactionAbort(transaction!)
+        .transactionAbort(aborting)
         .catch((abortError: unknown) =>
           logger.warn({ err: abortError }, 'could not abort the transaction of a failed message'),
         );
     }
     // Without a transaction an ack or nack made by the handler has already taken effect.
-    const release = acknowledgement && (aborted || settled === undefined);
+    const release = acknowledgement && settled === undefined;
+    if (release && isPermanentError(error)) {
+      // Its outputs went with the aborted transaction (without one they are out already); the
+      // message goes to the dead-letter queue, once, as a reject() outside a transaction would.
+      try {
+        await reject(failureReason(error), error);
+        metrics?.failed('rejected');
+        return 'rejected';
+      } catch (nackError) {
+        logger.error(
+          { err: nackError, failure: error, messageId: header['message-id'] },
+          'message handler failed with a permanent error, and the message could not be rejected; ' +
+            'the broker redelivers it when the connection closes',
+        );
+        metrics?.failed('error');
+        return 'failed';
+      }
+    }
+    metrics?.failed('error');
     const delay = release ? (env.backoff?.next() ?? 0) : 0;
     logger.error(
       {
@@ -170,15 +203,32 @@ export async function processMessage(
   }
 }
 
+/** Why a message was rejected; `failure` is the handler's permanent error, when it was that. */
+interface Rejection {
+  readonly reason: string;
+  readonly failure?: unknown;
+}
+
+/** A permanent error as a reject reason: its class and its message. */
+function failureReason(error: unknown): string {
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  return `${typeof name === 'string' ? name : 'Error'}: ${typeof message === 'string' ? message : 'no message'}`;
+}
+
 function logRejected(
   logger: Logger,
   subscription: HandlerSubscription,
   header: ReceivedHeaders,
-  reason: string,
+  { reason, failure }: Rejection,
 ): void {
-  logger.warn(
-    { destination: subscription.destination, messageId: header['message-id'], reason },
-    `message rejected and dead-lettered: ${reason}`,
+  const fields = { destination: subscription.destination, messageId: header['message-id'], reason };
+  if (failure === undefined) {
+    logger.warn(fields, `message rejected and dead-lettered: ${reason}`);
+    return;
+  }
+  logger.error(
+    { ...fields, err: failure },
+    `message handler failed with an error no retry can cure; message rejected and dead-lettered: ${reason}`,
   );
 }
 

@@ -20,7 +20,8 @@ import type {
  * {@link send}, {@link broadcast}, {@link ack} and {@link reject} all join it, and the runtime commits
  * it when the handler returns (acking the message first unless the handler settled it). If the
  * handler throws, the transaction is aborted — none of its sends happen — and the message is released
- * for redelivery.
+ * for redelivery; for an error no retry can cure ({@link isPermanentError}: an InvalidArgumentError
+ * such as an output that cannot be serialised, a RangeError, a PermanentError) it is rejected instead.
  */
 export interface MessageContext<T = MessageBody> {
   readonly header: ReceivedHeaders;
@@ -48,7 +49,10 @@ export interface MessageContext<T = MessageBody> {
   reject(reason: string): Promise<void>;
 }
 
-/** Handles one message. Return (or resolve) when done; throw to have the message redelivered. */
+/**
+ * Handles one message. Return (or resolve) when done; throw to have the message redelivered, or throw
+ * a {@link PermanentError} to have it dead-lettered at once.
+ */
 export type MessageHandler<T = MessageBody> = (context: MessageContext<T>) => void | Promise<void>;
 
 /** What the runtime adds to the transport's subscription options. */

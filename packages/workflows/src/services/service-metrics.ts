@@ -50,7 +50,7 @@ export class ServiceMetrics {
     });
     this.messagesFailed = new Counter({
       name: 'zocalo_messages_failed_total',
-      help: 'Messages whose handler threw (outcome="error") or rejected them (outcome="rejected")',
+      help: 'Messages whose handler threw (outcome="error"), or rejected them or threw an error no retry can cure (outcome="rejected": dead-lettered)',
       labelNames: ['service', 'outcome'],
       registers,
     });

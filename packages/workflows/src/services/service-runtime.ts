@@ -78,7 +78,8 @@ export interface ServiceRuntimeOptions {
   readonly metrics?: boolean;
   /**
    * How long a message whose handler failed is held (still in hand) before it is released for
-   * redelivery, so that a message that keeps failing does not spin: `initialDelay` (0.1 s) after the
+   * redelivery, so that a message that keeps failing does not spin (an error no retry can cure,
+   * {@link isPermanentError}, is not retried: its message is dead-lettered at once): `initialDelay` (0.1 s) after the
    * first failure in a row on a subscription, doubling up to `maxDelay` (5 s); a message that succeeds
    * or is rejected on that subscription starts it over. A shutdown cuts the wait short. `false`:
    * release at once.
