@@ -1,4 +1,5 @@
 /** JSON "mangling" of message bodies (wire-format.md, "Bodies"). */
+import { isUtf8 } from 'node:buffer';
 import { InvalidArgumentError } from './errors';
 
 // Python's json module writes float('nan') and float('inf') as the bare tokens NaN, Infinity and
@@ -354,4 +355,13 @@ function markSpecialValues(text: string): string | undefined {
 /** The raw body as text, for subscriptions with mangling disabled. */
 export function bodyText(body: string | Buffer): string {
   return typeof body === 'string' ? body : body.toString('utf8');
+}
+
+/**
+ * Whether decoding `bytes` as UTF-8 into `text` replaced invalid bytes by U+FFFD. Costs nothing
+ * unless the text holds U+FFFD (V8 knows without looking that a one-byte string does not); then the
+ * bytes are checked natively, as a U+FFFD may also have been sent as such.
+ */
+export function replacedInvalidUtf8(bytes: Buffer, text: string): boolean {
+  return text.includes('\uFFFD') && !isUtf8(bytes);
 }

@@ -4,7 +4,7 @@
  * delivery per subscription, stale-ack protection and middleware. A broker transport extends this
  * class and implements only the protected broker hooks at the bottom.
  */
-import { bodyText, decodeBody, encodeBody } from './body';
+import { decodeBody, encodeBody, replacedInvalidUtf8 } from './body';
 import {
   DisconnectedError,
   InvalidArgumentError,
@@ -496,11 +496,11 @@ export abstract class CommonTransport implements Transport {
     }
     let result: void | Promise<void>;
     try {
-      const message: MessageBody = record.mangle
-        ? decodeBody(body)
-        : record.rawBytes
-          ? bodyBytes(body)
-          : bodyText(body);
+      const message: MessageBody = record.rawBytes
+        ? bodyBytes(body)
+        : record.mangle
+          ? decodeBody(this.receivedText(record, header, body))
+          : this.receivedText(record, header, body);
       result =
         this.middleware.length > 0
           ? this.runReceiveMiddleware(record, { header, message })
@@ -519,6 +519,24 @@ export abstract class CommonTransport implements Transport {
         },
       );
     }
+  }
+
+  /**
+   * The body as text. Bytes that are not valid UTF-8 become U+FFFD, as the broker's other clients
+   * would read them; that is logged once per delivery, as the callback cannot tell.
+   */
+  private receivedText(record: SubscriptionRecord, header: ReceivedHeaders, body: string | Buffer): string {
+    if (typeof body === 'string') return body;
+    const text = body.toString('utf8');
+    if (replacedInvalidUtf8(body, text)) {
+      const messageId = header['message-id'];
+      this.logger.warn(
+        { messageId, destination: record.destination, subscription: record.id },
+        `message ${messageId} on ${record.destination} is not valid UTF-8; invalid bytes were replaced ` +
+          'by U+FFFD (subscribe with rawBytes to receive the bytes)',
+      );
+    }
+    return text;
   }
 
   private settled(record: SubscriptionRecord): void {
