@@ -365,3 +365,27 @@ export function bodyText(body: string | Buffer): string {
 export function replacedInvalidUtf8(bytes: Buffer, text: string): boolean {
   return text.includes('\uFFFD') && !isUtf8(bytes);
 }
+
+/** String.prototype.isWellFormed: ES2024, in Node 20, but not in the ES2023 lib this builds with. */
+interface WellFormed {
+  isWellFormed(): boolean;
+}
+
+/**
+ * The index of the first lone surrogate in the text (which UTF-8 cannot encode: Buffer.from and
+ * sockets write U+FFFD for it), or -1. Native and free for a one-byte string.
+ */
+export function loneSurrogateIndex(text: string): number {
+  if ((text as unknown as WellFormed).isWellFormed()) return -1;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = text.charCodeAt(index + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) index++;
+      else return index;
+    } else if (code >= 0xdc00 && code <= 0xdfff) {
+      return index;
+    }
+  }
+  return -1;
+}

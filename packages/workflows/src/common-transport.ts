@@ -4,7 +4,7 @@
  * delivery per subscription, stale-ack protection and middleware. A broker transport extends this
  * class and implements only the protected broker hooks at the bottom.
  */
-import { decodeBody, encodeBody, replacedInvalidUtf8 } from './body';
+import { decodeBody, encodeBody, loneSurrogateIndex, replacedInvalidUtf8 } from './body';
 import {
   DisconnectedError,
   InvalidArgumentError,
@@ -296,6 +296,19 @@ export abstract class CommonTransport implements Transport {
     options: SendOptions | undefined,
   ): Publication {
     const body = raw ? (message as string | Buffer) : encodeBody(message);
+    // JSON escapes a lone surrogate (send keeps it); as raw text it would reach the broker as U+FFFD
+    // on STOMP and AMQP, and unchanged in memory: refused on every transport, as Python refuses to
+    // encode it.
+    if (raw && typeof body === 'string') {
+      const at = loneSurrogateIndex(body);
+      if (at !== -1) {
+        throw new InvalidArgumentError(
+          `raw body is not valid Unicode: a lone surrogate (\\u${body.charCodeAt(at).toString(16)}) at ` +
+            `index ${at} cannot be encoded as UTF-8; fix the text (toWellFormed() replaces it by ` +
+            'U+FFFD), send a Buffer, or use send/broadcast (JSON escapes it)',
+        );
+      }
+    }
     if (options === undefined) {
       return {
         kind,

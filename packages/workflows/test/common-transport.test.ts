@@ -1,6 +1,6 @@
 import { until } from '@zocalo/test-brokers';
 import type { ReceivedHeaders, SubscriptionId, TransportEvent } from '../src';
-import { MemoryBroker, MemoryTransport, RecordingLogger } from '../src';
+import { InvalidArgumentError, MemoryBroker, MemoryTransport, RecordingLogger } from '../src';
 
 /** Exposes the protected reconnect hooks, as a broker transport would use them. */
 class ReconnectingTransport extends MemoryTransport {
@@ -332,6 +332,24 @@ describe('CommonTransport, bodies that are not valid UTF-8', () => {
       '\uFFFD',
       { s: '\uFFFD' },
     ]);
+    expect(logger.records).toEqual([]);
+    await transport.disconnect();
+  });
+
+  it('refuses a raw text with a lone surrogate, which UTF-8 cannot carry; send escapes it in JSON', async () => {
+    const { logger, transport, got } = await receiving({ disableMangling: true });
+    for (const body of ['a\uD800b', 'x\uDC00', '\uD83D']) {
+      await expect(transport.rawSend('utf8', body)).rejects.toThrow(InvalidArgumentError);
+      await expect(transport.rawBroadcast('utf8.topic', body)).rejects.toThrow(/lone surrogate/);
+    }
+    await expect(transport.rawSend('utf8', 'ok \uD800')).rejects.toThrow(
+      'raw body is not valid Unicode: a lone surrogate (\\ud800) at index 3 cannot be encoded as UTF-8',
+    );
+    // A pair is fine, and so is JSON, which writes a lone surrogate as an escape.
+    await transport.rawSend('utf8', '𝄞 \uD834\uDD1E');
+    await transport.send('utf8', { s: 'a\uD800b' });
+    await until(() => got.length === 2);
+    expect(got.map(([, message]) => message)).toEqual(['𝄞 \uD834\uDD1E', '{"s":"a\\ud800b"}']);
     expect(logger.records).toEqual([]);
     await transport.disconnect();
   });
