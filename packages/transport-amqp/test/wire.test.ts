@@ -5,7 +5,7 @@
 import type { Message } from 'amqplib';
 import { rabbitManagement, sleep, uniqueName } from '@zocalo/test-brokers';
 import type { ReceivedHeaders } from '@zocalo/workflows';
-import { BrokerError, createTransport, DestinationNotFoundError } from '@zocalo/workflows';
+import { BrokerError, createTransport, DestinationNotFoundError, RecordingLogger } from '@zocalo/workflows';
 import { AmqpTransport } from '../src';
 import { useAmqpFixture, waitUntil } from './helpers';
 
@@ -102,6 +102,36 @@ describe('amqp transport on the wire', () => {
     expect(received[0][0]['workflows-recipe']).toBe(true);
     expect(received[0][1]).toEqual({ recipe: { '1': { queue: 'x' } }, 'recipe-pointer': 1 });
     expect(received[1][1]).toBe('not { json');
+  });
+
+  it('receives a body that is not valid UTF-8 with U+FFFD, with one warning naming the message', async () => {
+    const logger = new RecordingLogger();
+    const zocalo = await transport({ logger });
+    const queue = queueName('utf8');
+    const received: Array<[ReceivedHeaders, unknown]> = [];
+    const bytes: unknown[] = [];
+    await zocalo.subscribe(queue, (header, message) => void received.push([header, message]));
+    await zocalo.subscribe(`${queue}.bytes`, (_header, message) => void bytes.push(message), {
+      rawBytes: true,
+    });
+    await sleep(100);
+    // As a Python producer sending bytes would: two invalid sequences in one body.
+    const body = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xc3, 0x22, 0x7d]);
+    fixture.channel().sendToQueue(queue, body, { deliveryMode: 2, headers: {} });
+    fixture.channel().sendToQueue(`${queue}.bytes`, body, { deliveryMode: 2, headers: {} });
+    await waitUntil(() => received.length === 1 && bytes.length === 1, 'both messages');
+    expect(received[0][1]).toEqual({ a: '\uFFFD\uFFFD' });
+    expect(bytes[0]).toEqual(body);
+    const id = received[0][0]['message-id'];
+    expect(logger.at('warn')).toEqual([
+      {
+        level: 'warn',
+        msg:
+          `message ${id} on ${queue} is not valid UTF-8; invalid bytes were replaced by U+FFFD ` +
+          '(subscribe with rawBytes to receive the bytes)',
+        fields: expect.objectContaining({ messageId: id, destination: queue }),
+      },
+    ]);
   });
 
   it('rejects a send to a queue that does not exist with DestinationNotFoundError naming it', async () => {

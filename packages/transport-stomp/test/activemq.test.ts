@@ -5,6 +5,7 @@
 import { connect as connectSocket } from 'node:net';
 import type { Client } from 'stompit';
 import type { MessageBody, ReceivedHeaders, Transport } from '@zocalo/workflows';
+import { RecordingLogger } from '@zocalo/workflows';
 import { BROKERS, requireBroker, sleep, uniqueName, until } from '@zocalo/test-brokers';
 import type { StompTransportOptions } from '../src';
 import type { StompTransport } from '../src';
@@ -104,6 +105,38 @@ describe('wire format (compatibility with python-workflows)', () => {
     expect(header['message-id']).toMatch(/^ID:/);
     expect(typeof header.timestamp).toBe('string');
     expect(message).toEqual(JSON.parse(body));
+  });
+
+  it('receives a body that is not valid UTF-8 with U+FFFD, with one warning naming the message', async () => {
+    const logger = new RecordingLogger();
+    const transport = await connected({ logger });
+    const client = await bare();
+    const queue = uniqueName('zocalo.stomp.utf8');
+    const received = collect();
+    const bytes = collect();
+    await transport.subscribe(queue, received.callback);
+    await transport.subscribe(`${queue}.bytes`, bytes.callback, { rawBytes: true });
+    // As a Python producer sending bytes would: two invalid sequences in one body.
+    const body = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xc3, 0x22, 0x7d]);
+    for (const destination of [queue, `${queue}.bytes`]) {
+      await new Promise<void>((resolve) => {
+        const headers = { destination: `/queue/${destination}`, 'content-length': String(body.length) };
+        client.send(headers, { onReceipt: resolve } as never).end(body);
+      });
+    }
+    await Promise.all([received.wait(1), bytes.wait(1)]);
+    expect(received.deliveries[0].message).toEqual({ a: '\uFFFD\uFFFD' });
+    expect(bytes.deliveries[0].message).toEqual(body);
+    const id = received.deliveries[0].header['message-id'];
+    expect(logger.at('warn')).toEqual([
+      {
+        level: 'warn',
+        msg:
+          `message ${id} on ${queue} is not valid UTF-8; invalid bytes were replaced by U+FFFD ` +
+          '(subscribe with rawBytes to receive the bytes)',
+        fields: expect.objectContaining({ messageId: id, destination: queue }),
+      },
+    ]);
   });
 
   it('puts the namespace prefix in front of queue and topic names', async () => {

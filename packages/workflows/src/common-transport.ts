@@ -4,7 +4,7 @@
  * delivery per subscription, stale-ack protection and middleware. A broker transport extends this
  * class and implements only the protected broker hooks at the bottom.
  */
-import { bodyText, decodeBody, encodeBody } from './body';
+import { decodeBody, encodeBody, loneSurrogateIndex, replacedInvalidUtf8 } from './body';
 import {
   DisconnectedError,
   InvalidArgumentError,
@@ -296,6 +296,19 @@ export abstract class CommonTransport implements Transport {
     options: SendOptions | undefined,
   ): Publication {
     const body = raw ? (message as string | Buffer) : encodeBody(message);
+    // JSON escapes a lone surrogate (send keeps it); as raw text it would reach the broker as U+FFFD
+    // on STOMP and AMQP, and unchanged in memory: refused on every transport, as Python refuses to
+    // encode it.
+    if (raw && typeof body === 'string') {
+      const at = loneSurrogateIndex(body);
+      if (at !== -1) {
+        throw new InvalidArgumentError(
+          `raw body is not valid Unicode: a lone surrogate (\\u${body.charCodeAt(at).toString(16)}) at ` +
+            `index ${at} cannot be encoded as UTF-8; fix the text (toWellFormed() replaces it by ` +
+            'U+FFFD), send a Buffer, or use send/broadcast (JSON escapes it)',
+        );
+      }
+    }
     if (options === undefined) {
       return {
         kind,
@@ -496,11 +509,11 @@ export abstract class CommonTransport implements Transport {
     }
     let result: void | Promise<void>;
     try {
-      const message: MessageBody = record.mangle
-        ? decodeBody(body)
-        : record.rawBytes
-          ? bodyBytes(body)
-          : bodyText(body);
+      const message: MessageBody = record.rawBytes
+        ? bodyBytes(body)
+        : record.mangle
+          ? decodeBody(this.receivedText(record, header, body))
+          : this.receivedText(record, header, body);
       result =
         this.middleware.length > 0
           ? this.runReceiveMiddleware(record, { header, message })
@@ -519,6 +532,24 @@ export abstract class CommonTransport implements Transport {
         },
       );
     }
+  }
+
+  /**
+   * The body as text. Bytes that are not valid UTF-8 become U+FFFD, as the broker's other clients
+   * would read them; that is logged once per delivery, as the callback cannot tell.
+   */
+  private receivedText(record: SubscriptionRecord, header: ReceivedHeaders, body: string | Buffer): string {
+    if (typeof body === 'string') return body;
+    const text = body.toString('utf8');
+    if (replacedInvalidUtf8(body, text)) {
+      const messageId = header['message-id'];
+      this.logger.warn(
+        { messageId, destination: record.destination, subscription: record.id },
+        `message ${messageId} on ${record.destination} is not valid UTF-8; invalid bytes were replaced ` +
+          'by U+FFFD (subscribe with rawBytes to receive the bytes)',
+      );
+    }
+    return text;
   }
 
   private settled(record: SubscriptionRecord): void {

@@ -37,7 +37,8 @@ export interface ReceivedHeaders {
 /**
  * A message body as received: the parsed JSON value when mangling is on (a body that is not valid
  * JSON arrives as the raw string), the body text when mangling is disabled, or a Node `Buffer` of the
- * broker's bytes when the subscription asked for `rawBytes`.
+ * broker's bytes when the subscription asked for `rawBytes`. As text, bytes that are not valid UTF-8
+ * read as U+FFFD, and the transport logs a warning naming the message.
  */
 export type MessageBody = unknown;
 
@@ -220,11 +221,14 @@ export interface Transport {
 
   /** Send a message (serialised as JSON) to a queue. Resolves once the broker has it. */
   send(queue: string, message: unknown, options?: SendOptions): Promise<void>;
-  /** Send a body as it is (text or bytes) to a queue. */
+  /**
+   * Send a body as it is (text, written as UTF-8, or bytes) to a queue. Text holding a lone surrogate,
+   * which UTF-8 cannot encode, is refused with `InvalidArgumentError`.
+   */
   rawSend(queue: string, body: string | Buffer, options?: SendOptions): Promise<void>;
   /** Broadcast a message (serialised as JSON) to every current subscriber of a topic. */
   broadcast(topic: string, message: unknown, options?: BroadcastOptions): Promise<void>;
-  /** Broadcast a body as it is (text or bytes). */
+  /** Broadcast a body as it is (text or bytes), as {@link rawSend} sends it. */
   rawBroadcast(topic: string, body: string | Buffer, options?: BroadcastOptions): Promise<void>;
 
   /** Consume from a queue; competing consumers share its messages. */

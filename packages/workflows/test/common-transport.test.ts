@@ -1,6 +1,6 @@
 import { until } from '@zocalo/test-brokers';
 import type { ReceivedHeaders, SubscriptionId, TransportEvent } from '../src';
-import { MemoryBroker, MemoryTransport, RecordingLogger } from '../src';
+import { InvalidArgumentError, MemoryBroker, MemoryTransport, RecordingLogger } from '../src';
 
 /** Exposes the protected reconnect hooks, as a broker transport would use them. */
 class ReconnectingTransport extends MemoryTransport {
@@ -258,6 +258,99 @@ describe('CommonTransport, subscriptions without acknowledgement', () => {
     transport.inject(id, 'x');
     expect(got).toEqual(['x']);
     expect(transport.handed).toEqual([]);
+    await transport.disconnect();
+  });
+});
+
+describe('CommonTransport, bodies that are not valid UTF-8', () => {
+  /** `{"a": "<0xff>", "b": "<0xc3>"}`: two invalid sequences in one body. */
+  const invalid = Buffer.concat([
+    Buffer.from('{"a": "'),
+    Buffer.from([0xff]),
+    Buffer.from('", "b": "'),
+    Buffer.from([0xc3]),
+    Buffer.from('"}'),
+  ]);
+
+  async function receiving(options: { disableMangling?: boolean; rawBytes?: boolean } = {}) {
+    const logger = new RecordingLogger();
+    const transport = new MemoryTransport({ broker: new MemoryBroker(), logger });
+    await transport.connect();
+    const got: Array<[ReceivedHeaders, unknown]> = [];
+    await transport.subscribe('utf8', (header, message) => void got.push([header, message]), options);
+    return { logger, transport, got };
+  }
+
+  const warning = (id: string) =>
+    `message ${id} on utf8 is not valid UTF-8; invalid bytes were replaced by U+FFFD ` +
+    '(subscribe with rawBytes to receive the bytes)';
+
+  it('delivers the text with U+FFFD and logs one warning per message, naming its id and destination', async () => {
+    const { logger, transport, got } = await receiving();
+    await transport.rawSend('utf8', invalid);
+    await transport.rawSend('utf8', invalid);
+    await until(() => got.length === 2);
+    expect(got.map(([, message]) => message)).toEqual([
+      { a: '\uFFFD', b: '\uFFFD' },
+      { a: '\uFFFD', b: '\uFFFD' },
+    ]);
+    const ids = got.map(([header]) => header['message-id']);
+    expect(logger.at('warn')).toEqual(
+      ids.map((id) => ({
+        level: 'warn',
+        msg: warning(id),
+        fields: { messageId: id, destination: 'utf8', subscription: expect.any(Number) },
+      })),
+    );
+    await transport.disconnect();
+  });
+
+  it('logs it for a subscription with mangling disabled too, and not for one with rawBytes', async () => {
+    const text = await receiving({ disableMangling: true });
+    await text.transport.rawSend('utf8', invalid);
+    await until(() => text.got.length === 1);
+    expect(text.got[0][1]).toBe('{"a": "\uFFFD", "b": "\uFFFD"}');
+    expect(text.logger.messages('warn')).toEqual([warning(text.got[0][0]['message-id'])]);
+    await text.transport.disconnect();
+
+    const bytes = await receiving({ rawBytes: true });
+    await bytes.transport.rawSend('utf8', invalid);
+    await until(() => bytes.got.length === 1);
+    expect(bytes.got[0][1]).toEqual(invalid);
+    expect(bytes.logger.records).toEqual([]);
+    await bytes.transport.disconnect();
+  });
+
+  it('logs nothing for a U+FFFD that was sent as such, nor for text bodies', async () => {
+    const { logger, transport, got } = await receiving();
+    await transport.rawSend('utf8', Buffer.from('{"a": "\uFFFD", "b": "é ✓ 𝄞"}'));
+    await transport.rawSend('utf8', '"\uFFFD"');
+    await transport.send('utf8', { s: '\uFFFD' });
+    await until(() => got.length === 3);
+    expect(got.map(([, message]) => message)).toEqual([
+      { a: '\uFFFD', b: 'é ✓ 𝄞' },
+      '\uFFFD',
+      { s: '\uFFFD' },
+    ]);
+    expect(logger.records).toEqual([]);
+    await transport.disconnect();
+  });
+
+  it('refuses a raw text with a lone surrogate, which UTF-8 cannot carry; send escapes it in JSON', async () => {
+    const { logger, transport, got } = await receiving({ disableMangling: true });
+    for (const body of ['a\uD800b', 'x\uDC00', '\uD83D']) {
+      await expect(transport.rawSend('utf8', body)).rejects.toThrow(InvalidArgumentError);
+      await expect(transport.rawBroadcast('utf8.topic', body)).rejects.toThrow(/lone surrogate/);
+    }
+    await expect(transport.rawSend('utf8', 'ok \uD800')).rejects.toThrow(
+      'raw body is not valid Unicode: a lone surrogate (\\ud800) at index 3 cannot be encoded as UTF-8',
+    );
+    // A pair is fine, and so is JSON, which writes a lone surrogate as an escape.
+    await transport.rawSend('utf8', '𝄞 \uD834\uDD1E');
+    await transport.send('utf8', { s: 'a\uD800b' });
+    await until(() => got.length === 2);
+    expect(got.map(([, message]) => message)).toEqual(['𝄞 \uD834\uDD1E', '{"s":"a\\ud800b"}']);
+    expect(logger.records).toEqual([]);
     await transport.disconnect();
   });
 });
