@@ -120,9 +120,13 @@ describe.each([ACTIVEMQ, RABBITMQ])('a poison message among healthy ones on $lab
       schlockmeisters.push(schlockmeister);
       return async () => caught.map((message) => JSON.parse(message.body.toString('utf8')) as unknown);
     }
-    // RabbitMQ: the transport declares the quorum queue; the policy gives it a delivery limit into dlq.<queue>.
-    const declaring = await connect(site, opened);
-    await declaring.unsubscribe(await declaring.subscribe(queue, () => undefined, { acknowledgement: true }));
+    // RabbitMQ: the quorum queue as python-zocalo's configure_rabbitmq declares it (the transport's own
+    // declaration carries a delivery limit of 20 already); the policy gives it a limit into dlq.<queue>.
+    await management.request('PUT', management.path('queues', queue), {
+      durable: true,
+      auto_delete: false,
+      arguments: { 'x-queue-type': 'quorum' },
+    });
     queues.track(`dlq.${queue}`);
     const reports = await rabbitProtect(management, { include: [queue], limit: LIMIT });
     expect(reports).toEqual([expect.objectContaining({ queue, status: 'created' })]);

@@ -6,6 +6,7 @@ import type { ChannelModel } from 'amqplib';
 import { connect } from 'amqplib';
 import { ConnectionError } from '@zocalo/workflows';
 import type { BrokerAddress, ResolvedAmqpOptions } from './amqp-settings';
+import { guardContentHeaders } from './frame-guard';
 import { batchWrites } from './write-batching';
 
 export interface OpenedConnection {
@@ -77,6 +78,7 @@ export async function openConnection(
         },
       );
       batchWrites(model);
+      guardContentHeaders(model);
       return { model, address };
     } catch (error) {
       lastError = error;

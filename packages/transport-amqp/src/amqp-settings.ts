@@ -56,6 +56,13 @@ export interface AmqpTransportOptions extends CommonTransportOptions {
   readonly declareQueues?: boolean;
   /** Type of the queues this transport declares (service, dead-letter and delay queues). Default quorum. */
   readonly queueType?: 'quorum' | 'classic';
+  /**
+   * `x-delivery-limit` of the quorum service queues this transport declares: a message delivered
+   * more often than this (released, or its consumer gone) is dead-lettered to `dlq.<queue>` by the
+   * broker. Default 20, RabbitMQ 4's own default (3.x has none: a message that kills every consumer
+   * would come back for ever). 0: no limit. Queues that exist already keep their arguments.
+   */
+  readonly deliveryLimit?: number;
   /** `auto` (default): the `delayed` exchange when it exists, else holding queues. */
   readonly delayMode?: DelayMode;
   /**
@@ -92,6 +99,7 @@ export interface ResolvedAmqpOptions {
   readonly defaultPrefetch: number;
   readonly declareQueues: boolean;
   readonly queueType: 'quorum' | 'classic';
+  readonly deliveryLimit: number;
   readonly delayMode: DelayMode;
   readonly deadLetter: DeadLetterMode;
   readonly reconnect: Required<ReconnectOptions> | false;
@@ -109,6 +117,7 @@ export const AMQP_DEFAULTS = {
   heartbeat: 60,
   connectTimeout: 10,
   defaultPrefetch: 1,
+  deliveryLimit: 20,
   reconnect: { initialDelay: 0.1, maxDelay: 10, attempts: 30 },
   sendTimeout: 60,
 } as const;
@@ -131,6 +140,7 @@ const TUNING_NAMES = [
   'defaultPrefetch',
   'declareQueues',
   'queueType',
+  'deliveryLimit',
   'delayMode',
   'deadLetter',
   'reconnect',
@@ -238,6 +248,12 @@ export function resolveAmqpOptions(options: AmqpTransportOptions = {}): Resolved
     ),
     declareQueues: options.declareQueues !== false,
     queueType: oneOf('queueType', options.queueType, ['quorum', 'classic'], 'quorum'),
+    deliveryLimit: positive(
+      'deliveryLimit',
+      options.deliveryLimit ?? AMQP_DEFAULTS.deliveryLimit,
+      true,
+      true,
+    ),
     delayMode: oneOf('delayMode', options.delayMode, ['auto', 'plugin', 'queues'], 'auto'),
     deadLetter: oneOf('deadLetter', options.deadLetter, ['self', 'broker'], 'self'),
     reconnect,

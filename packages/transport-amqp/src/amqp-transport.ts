@@ -29,6 +29,7 @@ import type { AmqpTransportOptions, ResolvedAmqpOptions } from './amqp-settings'
 import { resolveAmqpOptions } from './amqp-settings';
 import { ChannelLostError } from './confirm-publisher';
 import { deadLetterOptions } from './dead-letter';
+import { undecodableReason } from './frame-guard';
 import { backoffDelay, Sleeper } from './reconnect';
 import { receivedHeaders } from './received-headers';
 import type { Route } from './routing';
@@ -568,10 +569,66 @@ export class AmqpTransport extends CommonTransport {
       this.restartSubscription(record, channel, 'the broker cancelled the consumer (queue deleted?)', true);
       return;
     }
+    let header: ReceivedHeaders | undefined;
+    let problem = undecodableReason(message.properties);
+    if (problem === undefined) {
+      try {
+        header = receivedHeaders(message, record.id, state.consumerTag);
+      } catch (error) {
+        problem = `its headers cannot be read (${error instanceof Error ? error.message : String(error)})`;
+      }
+    }
+    if (header === undefined) {
+      this.refuseUndeliverable(record, state, message, problem ?? 'its headers cannot be read');
+      return;
+    }
     if (record.acknowledgement && state.deadLetter === 'self') {
       state.messages.set(message.fields.deliveryTag, message);
     }
-    this.deliver(record, receivedHeaders(message, record.id, state.consumerTag), message.content);
+    this.deliver(record, header, message.content);
+  }
+
+  /**
+   * A message whose headers cannot be decoded or read (frame-guard.ts) is dead-lettered here, with
+   * its body, without reaching the subscriber: it would fail the same way on every delivery.
+   */
+  private refuseUndeliverable(
+    record: SubscriptionRecord,
+    state: SubscriptionState,
+    message: ConsumeMessage,
+    problem: string,
+  ): void {
+    const where = {
+      subscription: record.id,
+      destination: record.destination,
+      deliveryTag: message.fields.deliveryTag,
+      reason: problem,
+    };
+    if (!record.acknowledgement) {
+      this.logger.error(
+        where,
+        `amqp transport: a message on ${record.destination} was dropped: ${problem}; the subscription ` +
+          'takes messages without acknowledgement, so it cannot be dead-lettered',
+      );
+      return;
+    }
+    // What is left of it: the body and the delivery, with no properties.
+    const bare: ConsumeMessage = { ...message, properties: { ...message.properties, headers: {} } };
+    const header = receivedHeaders(bare, record.id, state.consumerTag);
+    if (state.deadLetter === 'self') state.messages.set(message.fields.deliveryTag, bare);
+    this.nackMessage(record, header, false, undefined).then(
+      () =>
+        this.logger.error(
+          where,
+          `amqp transport: a message on ${record.destination} was dead-lettered without being delivered: ${problem}`,
+        ),
+      (error: unknown) =>
+        this.logger.error(
+          { ...where, err: error },
+          `amqp transport: a message on ${record.destination} could not be dead-lettered (${problem}); ` +
+            'the broker redelivers it',
+        ),
+    );
   }
 
   private subscriptionChannelClosed(session: Session, record: SubscriptionRecord, channel: Channel): void {

@@ -79,7 +79,11 @@ export async function openSession(
   }
   const version = brokerVersion(publishing.model);
   const quorum = options.queueType === 'quorum';
-  const topology = new Topology(publishing.model, quorum && atLeast(version, 3, 8) ? 'quorum' : 'classic');
+  const topology = new Topology(
+    publishing.model,
+    quorum && atLeast(version, 3, 8) ? 'quorum' : 'classic',
+    options.deliveryLimit,
+  );
   let txChannel: Promise<TxChannel> | undefined;
   const session: Session = {
     publishModel: publishing.model,

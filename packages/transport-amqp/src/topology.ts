@@ -35,6 +35,8 @@ export class Topology {
   constructor(
     private readonly model: ChannelModel,
     private readonly queueType: 'quorum' | 'classic',
+    /** `x-delivery-limit` of quorum service queues; 0 for none. */
+    private readonly deliveryLimit = 0,
   ) {}
 
   /** Run `fn` on a fresh channel and close it afterwards (it may already be closed by an error). */
@@ -130,6 +132,10 @@ export class Topology {
         'x-dead-letter-routing-key': deadLetterQueueName(queue),
         // Classic queues enforce `exclusive` themselves (and refuse it on a single-active-consumer queue).
         'x-single-active-consumer': singleActiveConsumer && this.queueType === 'quorum',
+        // Classic queues have no delivery limit (RabbitMQ refuses the argument on them).
+        ...(this.queueType === 'quorum' && this.deliveryLimit > 0
+          ? { 'x-delivery-limit': this.deliveryLimit }
+          : {}),
       },
     });
     this.remember(`queue:${queue}`);

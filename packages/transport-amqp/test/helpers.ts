@@ -23,6 +23,8 @@ export interface AmqpFixture {
   keep(...queues: string[]): void;
   /** A raw amqplib channel, for checking what is on the wire. */
   channel(): Channel;
+  /** The raw amqplib connection of {@link channel}. */
+  model(): ChannelModel;
 }
 
 /** Registers the jest hooks of an {@link AmqpFixture}: call it at the top level of a test file. */
@@ -61,6 +63,10 @@ export function useAmqpFixture(): AmqpFixture {
     channel() {
       if (!rawChannel) throw new Error('the raw channel opens in beforeAll: use it inside a test');
       return rawChannel;
+    },
+    model() {
+      if (!raw) throw new Error('the raw connection opens in beforeAll: use it inside a test');
+      return raw;
     },
   };
 }
