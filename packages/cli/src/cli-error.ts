@@ -4,7 +4,7 @@
  * file that is not a recipe), {@link EXIT_FAILURE} for what went wrong running it (an unreachable
  * broker, a service that failed).
  */
-import { ZocaloError } from '@zocalo/workflows';
+import { ZocaloError, redactCredentials } from '@zocalo/workflows';
 
 /** Bad input: the command was not run. */
 export const EXIT_USAGE = 2;
@@ -21,8 +21,8 @@ export class CliError extends ZocaloError {
   }
 }
 
-/** An error's message on one line. */
+/** An error's message on one line, with any credentials in it redacted (it goes to stderr). */
 export function oneLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return redactCredentials(text.replace(/\s*\n\s*/g, ' ').trim());
 }

@@ -16,6 +16,7 @@ import {
 } from '@zocalo/schlockmeister';
 import { prefixed, resolveStompOptions, stompOptionsFromSettings } from '@zocalo/transport-stomp';
 import type { Transport, TransportSettings } from '@zocalo/workflows';
+import { splitUrlCredentials } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
 import type { Site, SiteOptions } from './site';
 
@@ -90,11 +91,12 @@ export interface DeadLetterBroker {
 /** The management API client for a site: the `--rabbit-api*` flags over the site's settings. */
 export function managementFor(site: Site, options: ManagementOptions): RabbitManagement {
   const fromSite = managementFromSite(site.configuration.blocks, site.configuration.transport.settings);
+  const fromFlag = options.rabbitApi === undefined ? undefined : splitUrlCredentials(options.rabbitApi);
   return new RabbitManagement({
     ...fromSite,
-    url: options.rabbitApi?.replace(/\/api\/?$/, '') ?? fromSite.url,
-    username: options.rabbitApiUser ?? fromSite.username,
-    password: options.rabbitApiPass ?? fromSite.password,
+    url: fromFlag?.url.replace(/\/api\/?$/, '') ?? fromSite.url,
+    username: options.rabbitApiUser ?? fromFlag?.username ?? fromSite.username,
+    password: options.rabbitApiPass ?? fromFlag?.password ?? fromSite.password,
   });
 }
 

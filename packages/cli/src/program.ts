@@ -5,7 +5,7 @@
  * service, bad parameter syntax, unknown option).
  */
 import { Command, CommanderError } from 'commander';
-import { WORKFLOWS_VERSION } from '@zocalo/workflows';
+import { WORKFLOWS_VERSION, redactCredentials } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
 import type { EntryPointSearch } from './entry-points';
 import type { CliIo } from './io';
@@ -63,7 +63,8 @@ export async function createProgram(
     .helpCommand(true)
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    // Commander's own errors quote what was typed: the same redaction as every other output.
+    .configureOutput({ writeOut: io.stdout, writeErr: (text) => io.stderr(redactCredentials(text)) });
   const search = (): EntryPointSearch => ({ cwd: io.cwd, extraRoots: options.installRoots ?? [] });
   const registers = await Promise.all(
     COMMAND_NAMES.filter((name) => commands.includes(name)).map((name) => COMMANDS[name]()),

@@ -12,7 +12,7 @@ import type { GelfDestination } from './gelf-destination';
 import { createGelfDestination } from './gelf-destination';
 import { toPinoLevel } from './levels';
 import type { GraylogSettings } from './plugins';
-import { REDACTED, REDACT_PATHS, redact } from './redact';
+import { REDACTED, REDACT_PATHS, redact, redactCredentials } from './redact';
 
 export interface CreateLoggerOptions {
   /** The service (or command) name, bound as `service` on every record. */
@@ -115,6 +115,17 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       base: { pid: process.pid, ...options.bindings },
       mixin: identityMixin({ host, service: options.service }),
       redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+      // The message text and errors (message, stack, causes) too: a URL with a password in an error
+      // message is as much a secret as a `password` field.
+      hooks: {
+        logMethod(args, method) {
+          method.apply(
+            this,
+            args.map((arg) => (typeof arg === 'string' ? redactCredentials(arg) : arg)) as typeof args,
+          );
+        },
+      },
+      serializers: { err: (error: Error) => redact({ ...pino.stdSerializers.err(error) }) },
       formatters: {
         bindings: (bindings) => redact(bindings),
         log: (object) => redact(object),

@@ -35,6 +35,26 @@ describe('secrets', () => {
     expect(redact(clean)).toBe(clean);
   });
 
+  it('never reach a log line through a message text or an error (message, stack, cause)', () => {
+    const destination = memoryDestination();
+    const logger = createLogger({ service: 'test', host: 'ws1', destination, level: 'info' });
+    const cause = new Error('GET http://guest:cause-secret@host:15672/api failed');
+    logger.error(
+      { err: new Error('cannot use http://guest:err-secret@host:15672/api', { cause }) },
+      'management API at http://guest:msg-secret@host:15672 did not answer',
+    );
+    logger.warn('format %s', 'amqp://u:arg-secret@h:5672');
+    const output = destination.lines.join('');
+    for (const secret of ['cause-secret', 'err-secret', 'msg-secret', 'arg-secret'])
+      expect(output).not.toContain(secret);
+    const [record] = destination.records();
+    expect(record.msg).toBe(`management API at http://guest:${REDACTED}@host:15672 did not answer`);
+    // pino's error serializer appends the causes' messages.
+    expect((record.err as { message: string }).message).toBe(
+      `cannot use http://guest:${REDACTED}@host:15672/api: GET http://guest:${REDACTED}@host:15672/api failed`,
+    );
+  });
+
   it('never reach a log line: logging a configuration shows [redacted]', () => {
     const configuration = loadConfiguration({
       file: fixture('site', 'main.yml'),

@@ -13,7 +13,7 @@
  * `base_url`, `username`, `password`), else the AMQP host on port 15672 with the AMQP login.
  */
 import type { Logger, ServiceDefinition } from '@zocalo/workflows';
-import { settingText } from '@zocalo/workflows';
+import { settingText, splitUrlCredentials } from '@zocalo/workflows';
 import type { RabbitManagementOptions } from './rabbit';
 import type { SchlockmeisterServiceOptions } from './service';
 import { schlockmeisterService } from './service';
@@ -72,14 +72,16 @@ export function managementFromSite(
   const host = (settingText(transportSettings, ['host', '--rabbit-host', 'rabbit-host']) ?? 'localhost')
     .split(',')[0]
     .trim();
-  const url = text(block.base_url) ?? `http://${host}:15672`;
+  const url = splitUrlCredentials(text(block.base_url) ?? `http://${host}:15672`);
   return {
-    url: url.replace(/\/api\/?$/, ''),
+    url: url.url.replace(/\/api\/?$/, ''),
     username:
       text(block.username) ??
+      url.username ??
       settingText(transportSettings, ['username', 'user', '--rabbit-user', 'rabbit-user']),
     password:
       text(block.password) ??
+      url.password ??
       settingText(transportSettings, ['password', 'pass', '--rabbit-pass', 'rabbit-pass']),
     vhost: settingText(transportSettings, ['vhost', '--rabbit-vhost', 'rabbit-vhost']),
   };

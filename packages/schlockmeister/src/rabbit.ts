@@ -5,13 +5,14 @@
  * classic queues (which keep no delivery count) as unprotected; and count messages in the `dlq.*` queues.
  */
 import { DEFAULT_IGNORE, matchesAny } from './patterns';
+import { splitUrlCredentials } from '@zocalo/workflows';
 
 export interface RabbitManagementOptions {
-  /** Default `http://127.0.0.1:15672`. */
+  /** Default `http://127.0.0.1:15672`; user info in it is taken out and used as the credentials. */
   readonly url?: string;
-  /** Default `guest`. */
+  /** Default: the URL's user, else `guest`. */
   readonly username?: string;
-  /** Default `guest`. */
+  /** Default: the URL's password, else `guest`. */
   readonly password?: string;
   /** Default `/`. */
   readonly vhost?: string;
@@ -117,10 +118,13 @@ export class RabbitManagement {
   private readonly authorization: string;
 
   constructor(options: RabbitManagementOptions = {}) {
-    this.url = (options.url ?? 'http://127.0.0.1:15672').replace(/\/$/, '');
+    // Credentials in the URL (`http://guest:secret@host:15672`) are sent as the Authorization header
+    // (fetch refuses such a URL and quotes it back, password and all); the options win over them.
+    const fromUrl = splitUrlCredentials(options.url ?? 'http://127.0.0.1:15672');
+    this.url = fromUrl.url.replace(/\/$/, '');
     this.vhost = options.vhost ?? '/';
-    const user = options.username ?? 'guest';
-    const pass = options.password ?? 'guest';
+    const user = options.username ?? fromUrl.username ?? 'guest';
+    const pass = options.password ?? fromUrl.password ?? 'guest';
     this.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
   }
 

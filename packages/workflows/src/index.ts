@@ -99,3 +99,5 @@ export { brokerAddresses } from './broker-addresses';
 export type { IniSections } from './ini';
 export { parseIni, readIniSection } from './ini';
 export { pickSettings, settingText } from './transport-settings';
+export type { UrlCredentials } from './redaction';
+export { REDACTED, isSecretKey, redact, redactCredentials, splitUrlCredentials } from './redaction';
