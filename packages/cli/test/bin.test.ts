@@ -263,6 +263,28 @@ describe('zocalo service', () => {
     service.child.kill('SIGTERM');
     expect((await service.exited).code).toBe(0);
   });
+
+  it('gives the service the output limits of --max-outputs-per-message and --max-output-bytes-per-message', async () => {
+    const service = startZocalo([
+      'service',
+      './test/fixtures/output-budget-service.mjs',
+      '-t',
+      'memory',
+      '--max-outputs-per-message',
+      '20000',
+      '--max-output-bytes-per-message',
+      '536870912',
+    ]);
+    await service.waitFor(/"msg":"output budget"/);
+    expect(service.output()).toContain('"maxOutputs":20000,"maxOutputBytes":536870912,');
+    service.child.kill('SIGTERM');
+    expect((await service.exited).code).toBe(0);
+    const refused = await zocalo(['service', 'Dispatcher', '-t', 'memory', '--max-outputs-per-message', '0']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr.trim().split('\n').at(-1)).toBe(
+      'zocalo service: --max-outputs-per-message must be a whole number >= 1, got "0"',
+    );
+  });
 });
 
 describe('zocalo wrap', () => {

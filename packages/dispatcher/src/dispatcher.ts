@@ -223,6 +223,7 @@ export class Dispatcher extends Service {
         logger,
         validate: this.validation,
         retry: msg.transaction === undefined ? undefined : NO_RETRY,
+        outputBudget: msg.outputBudget,
       });
     } catch (error) {
       return msg.reject(`Dispatcher rejected the merged recipe: ${describe(error)}`);

@@ -8,7 +8,13 @@ import {
   RecordingLogger,
   ServiceRuntime,
 } from '@zocalo/workflows';
-import type { MessageBody, MessageHeaders, ReceivedHeaders, TransportMiddleware } from '@zocalo/workflows';
+import type {
+  MessageBody,
+  MessageHeaders,
+  ReceivedHeaders,
+  ServiceRuntimeOptions,
+  TransportMiddleware,
+} from '@zocalo/workflows';
 import { sleep, until } from '@zocalo/test-brokers';
 import { DispatchError, Dispatcher, STANDARD_FILTERS, assignGuid, monthFolder, readRequest } from '../src';
 import type { DispatcherFilter, DispatcherOptions, ReadinessHook } from '../src';
@@ -80,6 +86,7 @@ afterEach(async () => {
 async function startDispatcher(
   options: DispatcherOptions = {},
   middleware?: TransportMiddleware,
+  runtimeOptions: Partial<ServiceRuntimeOptions> = {},
 ): Promise<void> {
   const transport = new MemoryTransport({ broker, logger });
   if (middleware) transport.use(middleware);
@@ -87,6 +94,7 @@ async function startDispatcher(
     transport,
     logger,
     commandTopic: false,
+    ...runtimeOptions,
   });
   void runtime.run();
   await until(() => broker.stats('processing_recipe').consumers === 1);
@@ -582,5 +590,43 @@ describe('Dispatcher: hostile requests are dead-lettered with a reason, the requ
       'message rejected and dead-lettered: DispatchError: Dispatcher could not start the recipe: memory transport: message refused before sending',
     );
     expect(said.fields.messageId).toEqual(expect.any(String));
+  });
+
+  it('a small request whose parameters fill in a start beyond the output limits: refused before any of it is sent, dead-lettered with the reason', async () => {
+    const dead = await collect('DLQ.processing_recipe');
+    const double = await collect('test.double');
+    let sent = 0;
+    await startDispatcher(
+      {},
+      {
+        async send(outgoing, next) {
+          if (outgoing.destination === 'test.a' || outgoing.destination === 'test.b') sent++;
+          await next(outgoing);
+        },
+      },
+      { maxOutputBytesPerMessage: 100_000 },
+    );
+    // 60 kB of recipe from a request of 200 bytes, sent to two first steps.
+    const request = {
+      custom_recipe: {
+        1: { service: 'A', queue: 'test.a', parameters: { text: '{pad:>10000}'.repeat(6) } },
+        2: { service: 'B', queue: 'test.b' },
+        start: [
+          [1, 'a'],
+          [2, 'b'],
+        ],
+      },
+      parameters: { pad: 'x' },
+    };
+    expect(JSON.stringify(request).length).toBeLessThan(250);
+    await client.send('processing_recipe', request);
+    await client.send('processing_recipe', { recipes: ['double'], parameters: { value: 3 } });
+    await until(() => dead.length === 1 && double.length === 1);
+    expect(sent).toBe(0);
+    expect(logger.at('error').map((record) => record.fields.reason)).toEqual([
+      expect.stringMatching(
+        /^DispatchError: Dispatcher could not start the recipe: maxOutputBytesPerMessage limits the outputs of one message to 100000 bytes; the start of the recipe \(2 messages of more than 60\d{3} bytes: each carries the whole recipe\) would make them 12\d{4} bytes/,
+      ),
+    ]);
   });
 });

@@ -7,6 +7,9 @@
  *   every `wrapper.send` / `sendTo` / `checkpoint` joins the message's transaction (`msg.transaction`)
  *   and is counted in the service's metrics, so the results go out when the input's ack commits, and
  *   not at all if the handler throws.
+ * - The wrapper has the message's output budget (`msg.outputBudget`): a fan-out that would pass the
+ *   runtime's `maxOutputsPerMessage` or `maxOutputBytesPerMessage` is refused before any of it is
+ *   sent, with an OutputLimitError that dead-letters the message.
  * - A message without the `workflows-recipe` header, or whose envelope or recipe is unusable, is
  *   rejected with `msg.reject(reason)`: dead-lettered, with the reason logged, never acked away and
  *   never released for redelivery (it would only fail again). With `allowNonRecipe: true` a plain
@@ -30,7 +33,7 @@ export type MixedMessageHandler = (
 ) => void | Promise<void>;
 
 /** Options of {@link recipeHandler}. */
-export interface RecipeHandlerOptions extends Omit<RecipeWrapperOptions, 'environment'> {
+export interface RecipeHandlerOptions extends Omit<RecipeWrapperOptions, 'environment' | 'outputBudget'> {
   /** Pass messages without the recipe header to the callback, with `undefined` for the wrapper. */
   readonly allowNonRecipe?: boolean;
 }
@@ -91,6 +94,7 @@ export function recipeHandler(
         ...wrapperOptions,
         logger: wrapperOptions.logger ?? msg.logger,
         retry: wrapperOptions.retry ?? (msg.transaction === undefined ? undefined : NO_RETRY),
+        outputBudget: msg.outputBudget,
       });
     } catch (error) {
       return msg.reject(`Unable to process incoming recipe message: ${describe(error)}`);

@@ -4,8 +4,15 @@
  * `workflows.recipe.wrapper.RecipeWrapper`, written against the Transport contract only.
  */
 import { randomUUID } from 'node:crypto';
-import { UnsupportedCapabilityError, getDefaultLogger } from '@zocalo/workflows';
-import type { Logger, MessageHeaders, SendOptions, TransactionId, Transport } from '@zocalo/workflows';
+import { UnsupportedCapabilityError, encodeBody, getDefaultLogger } from '@zocalo/workflows';
+import type {
+  Logger,
+  MessageHeaders,
+  OutputBudget,
+  SendOptions,
+  TransactionId,
+  Transport,
+} from '@zocalo/workflows';
 import { RecipeMessageError, RecipeWrapperError } from './errors';
 import { hasOwn, isPlainObject, jsonType, ownValue } from './json';
 import { pyInt } from './python-repr';
@@ -46,6 +53,11 @@ export interface RecipeWrapperOptions {
   readonly validate?: NonNullable<ValidateOptions['level']> | false;
   /** Use this environment instead of the message's (or, for a new recipe, as the environment). */
   readonly environment?: Readonly<Record<string, unknown>>;
+  /**
+   * The output budget of the message being handled (`msg.outputBudget`; {@link recipeHandler} passes
+   * it): a fan-out or a start that would pass it is refused before any of its messages is sent.
+   */
+  readonly outputBudget?: OutputBudget;
 }
 
 interface WrapperState {
@@ -94,6 +106,7 @@ export class RecipeWrapper {
   #log: Logger | undefined;
   readonly #logger: Logger;
   readonly #retry: RetrySchedule;
+  readonly #budget: OutputBudget | undefined;
 
   private constructor(state: WrapperState) {
     this.recipe = state.recipe;
@@ -105,6 +118,7 @@ export class RecipeWrapper {
     this.transport = state.transport;
     this.#logger = state.options?.logger ?? getDefaultLogger();
     this.#retry = state.options?.retry ?? DEFAULT_RETRY_SCHEDULE;
+    this.#budget = state.options?.outputBudget;
   }
 
   /**
@@ -228,6 +242,7 @@ export class RecipeWrapper {
   async start(options: RecipeSendOptions = {}): Promise<void> {
     this.#requireTransport();
     if (this.recipeStep !== undefined) throw new RecipeWrapperError('This recipe has already been started.');
+    this.#checkStart();
     for (const [step, payload] of this.recipe.start) await this.#sendToStep(step, payload, options, true);
   }
 
@@ -274,8 +289,62 @@ export class RecipeWrapper {
   }
 
   async #sendToSteps(links: unknown, payload: unknown, options: RecipeSendOptions): Promise<void> {
-    for (const step of Array.isArray(links) ? links : [links])
-      await this.#sendToStep(step, payload, options, true);
+    const destinations: readonly unknown[] = Array.isArray(links) ? links : [links];
+    this.#checkFanOut(destinations, payload);
+    for (const step of destinations) await this.#sendToStep(step, payload, options, true);
+  }
+
+  /** Messages a send to `destination` makes: one to its queue, one to its topic. */
+  #messagesTo(destination: unknown): number {
+    const step = typeof destination === 'number' ? this.recipe.step(destination) : undefined;
+    return step === undefined ? 0 : (step.queue ? 1 : 0) + (step.topic ? 1 : 0);
+  }
+
+  /**
+   * Refuse a fan-out that the message's output budget cannot hold before sending any of it, having
+   * encoded one of its messages: each carries the whole recipe, so a 10,000-way fan-out of a 0.6 MB
+   * recipe is 6.5 GB. (Each send is counted again as it goes; this only looks ahead.)
+   */
+  #checkFanOut(destinations: readonly unknown[], payload: unknown): void {
+    const budget = this.#budget;
+    if (budget === undefined) return;
+    let count = 0;
+    let pointerBytes = 0;
+    let first: number | undefined;
+    for (const destination of destinations) {
+      const messages = this.#messagesTo(destination);
+      if (messages === 0) continue;
+      first ??= destination as number;
+      count += messages;
+      pointerBytes += messages * String(destination).length;
+    }
+    if (first === undefined || count < 2) return;
+    const what = `recipe step ${this.recipePointer}'s output to ${destinations.length} steps`;
+    budget.check(count, 0, what);
+    // The messages differ only in their recipe-pointer: one encoding gives the size of each.
+    const rest = Buffer.byteLength(encodeBody(this.envelope(first, payload))) - String(first).length;
+    budget.check(
+      count,
+      count * rest + pointerBytes,
+      `${what} (${count} messages of ${rest + String(first).length} bytes: each carries the whole recipe)`,
+    );
+  }
+
+  /** As #checkFanOut, for the start messages: each is bigger than the recipe it carries. */
+  #checkStart(): void {
+    const budget = this.#budget;
+    if (budget === undefined) return;
+    let count = 0;
+    for (const [step] of this.recipe.start) count += this.#messagesTo(step);
+    if (count < 2) return;
+    budget.check(count, 0, 'the start of the recipe');
+    this.#document ??= this.recipe.toJSON();
+    const recipe = Buffer.byteLength(encodeBody(this.#document));
+    budget.check(
+      count,
+      count * recipe,
+      `the start of the recipe (${count} messages of more than ${recipe} bytes: each carries the whole recipe)`,
+    );
   }
 
   async #sendToStep(

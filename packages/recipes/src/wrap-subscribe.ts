@@ -47,7 +47,7 @@ export type MixedCallback = (
 ) => void | Promise<void>;
 
 /** What wrapSubscribe adds to the transport's subscribe options. */
-export interface WrapOptions extends Omit<RecipeWrapperOptions, 'environment'> {
+export interface WrapOptions extends Omit<RecipeWrapperOptions, 'environment' | 'outputBudget'> {
   /** Pass messages without the recipe header to the callback (with `undefined` for the wrapper). */
   readonly allowNonRecipe?: boolean;
   /**

@@ -101,6 +101,45 @@ export class PermanentError extends ZocaloError {
   readonly code = PERMANENT_ERROR_CODE;
 }
 
+/** The output limit of one message that a send would pass: how many messages, or their bytes. */
+export type OutputLimit = 'outputs' | 'bytes';
+
+function amount(value: number, limit: OutputLimit): string {
+  if (limit === 'outputs') return `${value} messages`;
+  return value < 1024 * 1024 ? `${value} bytes` : `${value} bytes (${(value / 1024 / 1024).toFixed(1)} MiB)`;
+}
+
+/**
+ * What the handling of one message sends (counted across `msg.send`, `msg.broadcast`, `msg.transport`
+ * and the recipe wrappers built on them) would pass a limit of the service runtime: refused before
+ * the send that would pass it was encoded or sent. Permanent: the same message would ask for the same
+ * outputs on every delivery, so it is dead-lettered with this as the reason.
+ */
+export class OutputLimitError extends PermanentError {
+  constructor(
+    readonly limit: OutputLimit,
+    /** The most allowed (messages, or bytes of encoded bodies). */
+    readonly maximum: number,
+    /** The setting that raises it: `maxOutputsPerMessage` or `maxOutputBytesPerMessage`. */
+    readonly setting: string,
+    /** What the message's outputs would have come to with this send. */
+    readonly attempted: number,
+    /** What was being sent, e.g. `recipe step 1's output to 10000 steps`. */
+    readonly what = 'this send',
+  ) {
+    super(
+      `${setting} limits the outputs of one message to ${amount(maximum, limit)}; ${what} would ` +
+        `make them ${amount(attempted, limit)}, so it was refused before it was sent. Send less (one ` +
+        `message listing the items rather than a message per item, a file path rather than the data), ` +
+        `or raise the service runtime's ${setting} (zocalo service --${kebab(setting)})`,
+    );
+  }
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
 /**
  * Whether a message handler's error is one that no retry can cure, so the service runtime
  * dead-letters the message at once rather than releasing it for redelivery: an

@@ -39,6 +39,7 @@ export {
   DisconnectedError,
   InvalidArgumentError,
   MessageRefusedError,
+  OutputLimitError,
   PERMANENT_ERROR_CODE,
   PermanentError,
   TransportConfigError,
@@ -76,6 +77,12 @@ export type {
   TimerCallback,
 } from './services/service-context';
 export type { ServiceRuntimeOptions } from './services/service-runtime';
+export type { OutputBudget } from './services/output-budget';
+export type { OutputLimit } from './errors';
+export {
+  DEFAULT_MAX_OUTPUT_BYTES_PER_MESSAGE,
+  DEFAULT_MAX_OUTPUTS_PER_MESSAGE,
+} from './services/output-budget';
 export { ServiceRuntime, runService } from './services/service-runtime';
 export type { BackoffOptions, RestartOptions } from './services/restart';
 export { backoffDelay, runWithRestart } from './services/restart';

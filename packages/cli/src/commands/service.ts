@@ -5,7 +5,12 @@
  */
 import type { Command } from 'commander';
 import type { ServiceDefinition } from '@zocalo/workflows';
-import { ServiceRuntime, runWithRestart } from '@zocalo/workflows';
+import {
+  DEFAULT_MAX_OUTPUT_BYTES_PER_MESSAGE,
+  DEFAULT_MAX_OUTPUTS_PER_MESSAGE,
+  ServiceRuntime,
+  runWithRestart,
+} from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, oneLine } from '../cli-error';
 import type { EntryPointSearch } from '../entry-points';
 import { findEntryPoints, loadEntryPoint } from '../entry-points';
@@ -22,6 +27,8 @@ interface ServiceCommandOptions extends SiteOptions {
   readonly metricsPort?: string;
   readonly restart?: boolean;
   readonly concurrency?: string;
+  readonly maxOutputsPerMessage?: string;
+  readonly maxOutputBytesPerMessage?: string;
 }
 
 function whole(value: string | undefined, name: string, minimum: number): number | undefined {
@@ -69,6 +76,14 @@ export function registerService(program: Command, io: CliIo, search: () => Entry
       collect,
     )
     .option('--concurrency <n>', 'messages handled at once (default 1)')
+    .option(
+      '--max-outputs-per-message <n>',
+      `most messages the handling of one message may send; beyond, the message is dead-lettered (default ${DEFAULT_MAX_OUTPUTS_PER_MESSAGE})`,
+    )
+    .option(
+      '--max-output-bytes-per-message <bytes>',
+      `most bytes the handling of one message may send, in all (default ${DEFAULT_MAX_OUTPUT_BYTES_PER_MESSAGE}: 256 MiB)`,
+    )
     .option('--metrics-port <port>', 'serve Prometheus metrics at /metrics on this port')
     .option('--restart', 'restart the service with back-off when it fails');
   addSiteOptions(command);
@@ -87,6 +102,12 @@ export function registerService(program: Command, io: CliIo, search: () => Entry
     const overrides = parseParameters(options.storage ?? []);
     const concurrency = whole(options.concurrency, 'concurrency', 1);
     const metricsPort = whole(options.metricsPort, 'metrics-port', 0);
+    const maxOutputsPerMessage = whole(options.maxOutputsPerMessage, 'max-outputs-per-message', 1);
+    const maxOutputBytesPerMessage = whole(
+      options.maxOutputBytesPerMessage,
+      'max-output-bytes-per-message',
+      1,
+    );
     const source = findService(name, search());
     const site = loadSite(io, `zocalo.service`, options, 'info');
     const context = factoryContext(site, search(), overrides);
@@ -99,6 +120,8 @@ export function registerService(program: Command, io: CliIo, search: () => Entry
         signals: true,
         concurrency,
         metricsPort,
+        maxOutputsPerMessage,
+        maxOutputBytesPerMessage,
       });
       await runtime.run();
     };

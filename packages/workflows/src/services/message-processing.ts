@@ -12,6 +12,12 @@
  * the unacknowledged message goes back to the broker with the connection, to kill the next instance
  * too until the broker's poison protection takes it. Here a transient error releases the message (with
  * a back-off) and the service goes on; a permanent one dead-letters it on the first delivery.
+ *
+ * Every send the handling of one message makes — `msg.send`, `msg.broadcast`, and the sends of
+ * `msg.transport` (which recipe wrappers may be given) — passes one counter, {@link OutputBudget}:
+ * the send that would pass `maxOutputsPerMessage` or `maxOutputBytesPerMessage` is refused before it
+ * is sent, with an OutputLimitError, and the message fails with it (permanent: dead-lettered) even if
+ * the handler catches it, so that a transaction never commits a fan-out cut short.
  */
 import { performance } from 'node:perf_hooks';
 import { isPermanentError } from '../errors';
@@ -25,6 +31,7 @@ import type {
   Transport,
 } from '../transport';
 import { recipeIdOf } from './recipe-id';
+import { MessageOutputBudget } from './output-budget';
 import type { MessageContext, MessageHandler } from './service-context';
 import type { ServiceMetrics } from './service-metrics';
 
@@ -58,6 +65,10 @@ export interface ProcessingEnvironment {
   /** Counted into when the runtime keeps metrics. */
   readonly metrics?: ServiceMetrics;
   readonly backoff?: RedeliveryBackoff;
+  /** {@link ServiceRuntimeOptions.maxOutputsPerMessage}. */
+  readonly maxOutputs: number;
+  /** {@link ServiceRuntimeOptions.maxOutputBytesPerMessage}. */
+  readonly maxOutputBytes: number;
 }
 
 /** How a message ended: committed (acked or not), dead-lettered by the handler, or failed. */
@@ -79,13 +90,17 @@ export async function processMessage(
   let settled: 'ack' | 'reject' | undefined;
   let rejection: Rejection | undefined;
   let pendingOutputs = 0;
+  const budget = new MessageOutputBudget(env.maxOutputs, env.maxOutputBytes);
   metrics?.received();
 
-  const output = async (publish: Promise<void>): Promise<void> => {
-    await publish;
+  // The one way out for the message's sends: counted (and refused past a limit) before they are sent.
+  const output = async (body: unknown, publish: () => Promise<void>): Promise<void> => {
+    budget.spend(body, false);
+    await publish();
     if (transaction === undefined) metrics?.sent();
     else pendingOutputs++;
   };
+  const budgeted = countedTransport(transport, budget);
 
   // The one way a message is rejected: by the handler (`failure` undefined), or by the runtime for a
   // permanent failure. In a transaction the nack joins it (STOMP sends it after the COMMIT).
@@ -118,9 +133,11 @@ export async function processMessage(
       recipeId,
       destination: subscription.destination,
       logger,
-      transport,
-      send: (queue, body, options) => output(transport.send(queue, body, inTransaction(options))),
-      broadcast: (topic, body, options) => output(transport.broadcast(topic, body, inTransaction(options))),
+      transport: budgeted,
+      outputBudget: budget,
+      send: (queue, body, options) => output(body, () => transport.send(queue, body, inTransaction(options))),
+      broadcast: (topic, body, options) =>
+        output(body, () => transport.broadcast(topic, body, inTransaction(options))),
       ack: async () => {
         if (settled !== undefined || !acknowledgement) return;
         settled = 'ack';
@@ -129,6 +146,8 @@ export async function processMessage(
       reject: (reason) => reject(String(reason)),
     };
     await subscription.handler(context);
+    // A handler that caught the refusal still fails: its outputs must not go out cut short.
+    if (budget.refusal !== undefined) throw budget.refusal;
     if (settled === undefined && acknowledgement) {
       settled = 'ack';
       await transport.ack(header, { transaction });
@@ -201,6 +220,40 @@ export async function processMessage(
   } finally {
     metrics?.processed((performance.now() - started) / 1000);
   }
+}
+
+/**
+ * The transport as the handler sees it (`msg.transport`): its sends count against the message's
+ * budget (they do not join the transaction unless given it); everything else is the transport itself.
+ */
+function countedTransport(transport: Transport, budget: MessageOutputBudget): Transport {
+  const counted = {
+    send: async (queue: string, body: unknown, options?: SendOptions) => {
+      budget.spend(body, false);
+      return transport.send(queue, body, options);
+    },
+    broadcast: async (topic: string, body: unknown, options?: BroadcastOptions) => {
+      budget.spend(body, false);
+      return transport.broadcast(topic, body, options);
+    },
+    rawSend: async (queue: string, body: string | Buffer, options?: SendOptions) => {
+      budget.spend(body, true);
+      return transport.rawSend(queue, body, options);
+    },
+    rawBroadcast: async (topic: string, body: string | Buffer, options?: BroadcastOptions) => {
+      budget.spend(body, true);
+      return transport.rawBroadcast(topic, body, options);
+    },
+  };
+  return new Proxy(transport, {
+    get(target, property) {
+      if (typeof property === 'string' && Object.hasOwn(counted, property)) {
+        return counted[property as keyof typeof counted];
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /** Why a message was rejected; `failure` is the handler's permanent error, when it was that. */

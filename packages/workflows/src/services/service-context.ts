@@ -3,6 +3,7 @@
  * `inShutdown()`, and the {@link MessageContext} handed to a message handler for each message.
  */
 import type { Logger } from '../logger';
+import type { OutputBudget } from './output-budget';
 import type {
   BroadcastOptions,
   BroadcastSubscribeOptions,
@@ -34,9 +35,18 @@ export interface MessageContext<T = MessageBody> {
   readonly destination: string;
   /** The service's logger with `recipe_ID` bound when the message has one. */
   readonly logger: Logger;
-  /** The transport, for anything beyond this context (e.g. recipe wrappers). */
+  /**
+   * The transport, for anything beyond this context (e.g. recipe wrappers). Its sends do not join the
+   * transaction unless given `transaction`, but they count against {@link outputBudget}.
+   */
   readonly transport: Transport;
-  /** Send to a queue as part of this message's transaction. */
+  /**
+   * What the handling of this message may still send (the runtime's `maxOutputsPerMessage` and
+   * `maxOutputBytesPerMessage`) and has sent. Every send above counts; one that would pass a limit is
+   * refused with an OutputLimitError and the message is dead-lettered, even if the handler catches it.
+   */
+  readonly outputBudget: OutputBudget;
+  /** Send to a queue as part of this message's transaction (counted in {@link outputBudget}). */
   send(queue: string, message: unknown, options?: SendOptions): Promise<void>;
   /** Broadcast to a topic as part of this message's transaction. */
   broadcast(topic: string, message: unknown, options?: BroadcastOptions): Promise<void>;

@@ -28,6 +28,11 @@ import { sleep, systemClock } from './clock';
 import type { HandlerSubscription, RedeliveryBackoff } from './message-processing';
 import { processMessage } from './message-processing';
 import type { MetricsServer } from './metrics-server';
+import {
+  DEFAULT_MAX_OUTPUT_BYTES_PER_MESSAGE,
+  DEFAULT_MAX_OUTPUTS_PER_MESSAGE,
+  checkLimit,
+} from './output-budget';
 import { startMetricsServer } from './metrics-server';
 import { ProcessingGate } from './processing-gate';
 import type { ServiceDefinition } from './service';
@@ -85,6 +90,21 @@ export interface ServiceRuntimeOptions {
    * release at once.
    */
   readonly redeliveryBackoff?: BackoffOptions | false;
+  /**
+   * Most messages the handling of one message may send (`msg.send`, `msg.broadcast`, `msg.transport`,
+   * recipe wrappers on them). The send that would pass it is refused before it is sent (before its
+   * body is even encoded), with an OutputLimitError: the transaction is aborted (without one, the
+   * sends before it have gone out) and the message dead-lettered. Default
+   * {@link DEFAULT_MAX_OUTPUTS_PER_MESSAGE} (10,000); `Infinity` for none.
+   */
+  readonly maxOutputsPerMessage?: number;
+  /**
+   * Most bytes (encoded bodies, in all) the handling of one message may send, enforced as
+   * `maxOutputsPerMessage`. Default {@link DEFAULT_MAX_OUTPUT_BYTES_PER_MESSAGE} (256 MiB): a
+   * 10,000-way fan-out of a 0.6 MB recipe (6.5 GB, each output carries the whole recipe) is refused
+   * instead of exhausting the heap. Per message: with `concurrency` n, up to n times as much at once.
+   */
+  readonly maxOutputBytesPerMessage?: number;
   readonly clock?: Clock;
 }
 
@@ -140,6 +160,8 @@ export class ServiceRuntime {
   /** Aborted when the service stops taking work: cuts redelivery back-off waits short. */
   private readonly stopping = new AbortController();
   private readonly redeliveryBackoff: BackoffOptions | false;
+  private readonly maxOutputs: number;
+  private readonly maxOutputBytes: number;
 
   constructor(
     readonly service: ServiceDefinition,
@@ -154,6 +176,16 @@ export class ServiceRuntime {
     }
     this.concurrency = concurrency;
     this.redeliveryBackoff = checkBackoff(options.redeliveryBackoff);
+    this.maxOutputs = checkLimit(
+      'maxOutputsPerMessage',
+      options.maxOutputsPerMessage,
+      DEFAULT_MAX_OUTPUTS_PER_MESSAGE,
+    );
+    this.maxOutputBytes = checkLimit(
+      'maxOutputBytesPerMessage',
+      options.maxOutputBytesPerMessage,
+      DEFAULT_MAX_OUTPUT_BYTES_PER_MESSAGE,
+    );
     this.transport = options.transport;
     this.hostId = options.hostId ?? uniqueHostId();
     this.clock = options.clock ?? systemClock;
@@ -507,6 +539,8 @@ export class ServiceRuntime {
           logger: this.logger,
           metrics: this.metrics,
           backoff: subscription.backoff,
+          maxOutputs: this.maxOutputs,
+          maxOutputBytes: this.maxOutputBytes,
         },
         subscription,
         header,
