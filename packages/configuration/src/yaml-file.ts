@@ -2,9 +2,9 @@
  * One YAML file of a site configuration: its data, and where each key is in the text, so that every
  * error can name the file, the line and the key.
  */
-import { readFileSync } from 'node:fs';
 import type { Node, Pair } from 'yaml';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { NotARegularFileError, readRegularFile } from '@zocalo/workflows';
 import type { ConfigurationProblem } from './errors';
 import { ConfigurationError } from './errors';
 
@@ -128,14 +128,21 @@ export function parseYaml(text: string, file?: string): YamlFile {
   return { file, data: document.toJS({ maxAliasCount: 1000 }), locate, problem, warnings };
 }
 
-/** Read and parse a YAML file; a missing or unreadable file is a ConfigurationError naming it. */
+/**
+ * Read and parse a YAML file; a missing or unreadable file, or one that is not a regular file (a FIFO
+ * would block the read for good), is a ConfigurationError naming it.
+ */
 export function readYamlFile(file: string, what = 'configuration file'): YamlFile {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (error) {
     const reason =
-      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (error as Error).message;
+      error instanceof NotARegularFileError
+        ? error.description
+        : (error as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'not found'
+          : (error as Error).message;
     throw new ConfigurationError(
       { file, message: `cannot read Zocalo ${what}: ${reason}` },
       { cause: error },

@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +93,31 @@ describe('ConfigurationError', () => {
     const error = failure(load(file));
     expect(error).toMatchObject({ file, line: 3, key: 'include.0' });
     expect(error.message).toContain(join(directory, 'missing.yml'));
+  });
+
+  it('names an include that is a FIFO, a directory or a device at once, instead of waiting on it', () => {
+    const directory = temporaryDirectory();
+    const fifo = join(directory, 'pipe.yml');
+    execFileSync('mkfifo', [fifo]);
+    // Should the read block anyway, this writer ends it after 3 s, so the test fails instead of hanging.
+    const writer = spawn('sh', ['-c', 'sleep 3; printf "version: 1" > "$0"', fifo], { stdio: 'ignore' });
+    try {
+      const file = join(directory, 'site.yml');
+      writeFileSync(file, `version: 1\ninclude:\n  - pipe.yml\n`);
+      const error = failure(load(file));
+      expect(error).toMatchObject({ file, line: 3, key: 'include.0' });
+      expect(error.message).toBe(
+        `Zocalo configuration: ${file}:3:5: include.0: cannot read Zocalo included configuration file: ` +
+          `a FIFO (named pipe), not a regular file: ${fifo}`,
+      );
+      writeFileSync(file, `version: 1\ninclude: ${directory}\n`);
+      expect(failure(load(file)).message).toContain(`a directory, not a regular file: ${directory}`);
+      writeFileSync(file, 'version: 1\ninclude: /dev/null\n');
+      expect(failure(load(file)).message).toContain('a character device, not a regular file: /dev/null');
+      expect(failure(load(fifo)).message).toContain('cannot read Zocalo configuration file: a FIFO');
+    } finally {
+      writer.kill();
+    }
   });
 
   it('checks a block read from its own file when its environment is activated', () => {

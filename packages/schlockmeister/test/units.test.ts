@@ -1,8 +1,13 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DlqFile } from '../src';
 import { MemoryBroker, MemoryTransport } from '@zocalo/workflows';
 import {
   DlqFileError,
   createSchlockmeister,
+  dlqReinject,
   managementFromSite,
   storageBlock,
   StatisticsUnavailableError,
@@ -201,6 +206,29 @@ describe('DLQ message files', () => {
     expect(() => parseDlqFile('{"header":{},"body":"x"}')).toThrow(/originalQueue/);
     expect(() => parseDlqFile('{"header":{},"originalQueue":"q"}')).toThrow(/body/);
     expect(parseDlqFile('{"header":{},"originalQueue":"q","body":"x"}').originalQueue).toBe('q');
+  });
+
+  it('reinject: a FIFO is invalid at once and left in place, and the other files are sent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zocalo-reinject-'));
+    const broker = new MemoryBroker();
+    const transport = new MemoryTransport({ broker, logger: new RecordingLogger() });
+    try {
+      const fifo = join(dir, 'pipe.json');
+      execFileSync('mkfifo', [fifo]);
+      const good = join(dir, 'good.json');
+      writeFileSync(good, JSON.stringify({ header: {}, originalQueue: 'q', body: '{"n":1}' }));
+      await transport.connect();
+      const outcomes = await dlqReinject(transport, [fifo, good]);
+      expect(outcomes).toEqual([
+        { file: fifo, status: 'invalid', error: 'a FIFO (named pipe), not a regular file' },
+        { file: good, status: 'sent', queue: 'q' },
+      ]);
+      expect(existsSync(fifo)).toBe(true);
+      expect(broker.stats('q').depth).toBe(1);
+    } finally {
+      await transport.disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('sends application headers again, not the broker ones', () => {

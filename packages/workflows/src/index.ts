@@ -99,3 +99,4 @@ export { brokerAddresses } from './broker-addresses';
 export type { IniSections } from './ini';
 export { parseIni, readIniSection } from './ini';
 export { pickSettings, settingText } from './transport-settings';
+export { NotARegularFileError, readRegularFile, readRegularFileAsync } from './regular-file';
