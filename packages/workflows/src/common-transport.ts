@@ -295,6 +295,8 @@ export abstract class CommonTransport implements Transport {
     raw: boolean,
     options: SendOptions | undefined,
   ): Publication {
+    // Here, after the send middleware, which may have changed the destination.
+    this.checkDestination(kind, destination);
     const body = raw ? (message as string | Buffer) : encodeBody(message);
     if (options === undefined) {
       return {
@@ -418,6 +420,7 @@ export abstract class CommonTransport implements Transport {
   ): Promise<SubscriptionId> {
     if (!this.connected) throw new DisconnectedError('subscribe', this.name);
     checkName(kind === 'topic' ? 'topic' : 'queue', destination);
+    this.checkDestination(kind === 'topic' ? 'topic' : 'queue', destination);
     if (typeof callback !== 'function') throw new InvalidArgumentError('subscribe needs a callback function');
     if (options.prefetch !== undefined) {
       this.require('prefetch');
@@ -563,6 +566,14 @@ export abstract class CommonTransport implements Transport {
       );
     }
   }
+
+  /**
+   * Refuse a queue or topic name (already checked to be non-empty text) that this broker would read
+   * as something else, with an {@link InvalidArgumentError} saying why; ActiveMQ, for one, reads a
+   * comma as a list of destinations. Called for every send, broadcast and subscription, before
+   * anything goes to the broker. Accepts every name by default.
+   */
+  protected checkDestination(_kind: 'queue' | 'topic', _name: string): void {}
 
   /**
    * Called for a subscription without acknowledgement as each message is handed to its callback
