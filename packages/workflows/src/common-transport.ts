@@ -339,7 +339,21 @@ export abstract class CommonTransport implements Transport {
     if (headers === null || typeof headers !== 'object') {
       throw new InvalidArgumentError('headers must be an object of string, number or boolean values');
     }
+    // A header must arrive as an own property of the receiver's header object. A symbol key is not a
+    // name any wire carries, and `__proto__` is no ordinary property name: `headers[name] = value`, as
+    // the broker clients write and read headers, sets the prototype instead, so the header vanished.
+    if (Object.getOwnPropertySymbols(headers).length > 0) {
+      throw new InvalidArgumentError(
+        'header names must be strings; a symbol-keyed header cannot be sent, use a string name',
+      );
+    }
     for (const key of Object.keys(headers)) {
+      if (key === '__proto__') {
+        throw new InvalidArgumentError(
+          'header "__proto__" cannot be sent: JavaScript reads that name as the prototype of the ' +
+            'header object, so it would be dropped on the way; give the header another name',
+        );
+      }
       const value: unknown = headers[key];
       const type = typeof value;
       if (type !== 'string' && type !== 'number' && type !== 'boolean') {

@@ -52,7 +52,10 @@ export type MessageCallback<T = MessageBody> = (header: ReceivedHeaders, message
 
 /** Options shared by every send and broadcast. Times are in seconds; fractions are allowed. */
 export interface PublishOptions {
-  /** Application headers. Names are case-sensitive; values travel as text on STOMP. */
+  /**
+   * Application headers. Names are case-sensitive strings (not `__proto__`); values are text, finite
+   * numbers or booleans, and travel as text on STOMP. Anything else is an `InvalidArgumentError`.
+   */
   readonly headers?: MessageHeaders;
   /** Hold the message back for this many seconds before it can be delivered. Capability `delay`. */
   readonly delay?: number;
