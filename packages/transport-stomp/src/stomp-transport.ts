@@ -171,6 +171,20 @@ export class StompTransport extends CommonTransport {
     this.connectionFailed(error);
   }
 
+  /**
+   * ActiveMQ dead-letters a non-persistent message only when the queue's dead-letter strategy sets
+   * `processNonPersistent="true"` (scripts/brokers/activemq.xml does); by default a NACK drops it.
+   * ActiveMQ marks a persistent message `persistent:true` on delivery and leaves the header out
+   * otherwise.
+   */
+  rejectCaveat(header: ReceivedHeaders): string | undefined {
+    if (header.persistent === 'true' || header.persistent === true) return undefined;
+    return (
+      'ActiveMQ discards non-persistent messages instead of dead-lettering them, unless the ' +
+      'dead-letter strategy of the queue sets processNonPersistent="true"'
+    );
+  }
+
   // ---------------------------------------------------------------- sending
 
   /**

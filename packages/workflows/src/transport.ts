@@ -251,6 +251,13 @@ export interface Transport {
   ack(header: ReceivedHeaders, options?: AckOptions): Promise<void>;
   /** Reject a message: dead-letter it, or with `requeue: true` release it for redelivery. */
   nack(header: ReceivedHeaders, options?: NackOptions): Promise<void>;
+  /**
+   * Why a reject (`nack` without `requeue`) may not dead-letter this message, in words for a log line;
+   * `undefined` when it is dead-lettered. ActiveMQ, for one, discards a non-persistent message unless
+   * its dead-letter strategy says otherwise. Optional: without it every rejected message is taken to
+   * be dead-lettered.
+   */
+  rejectCaveat?(header: ReceivedHeaders): string | undefined;
 
   transactionBegin(options?: TransactionOptions): Promise<TransactionId>;
   /** Make the transaction's sends and acknowledgements take effect, together. */
