@@ -135,6 +135,13 @@ describe('bad input: a one-line message and a non-zero exit', () => {
       { ZOCALO_CONFIG: join(FIXTURES, 'broken-site.txt') },
     ],
     [
+      'a YAML alias bomb in the site file',
+      ['go', 'double'],
+      2,
+      /^zocalo go: Zocalo configuration: .*alias-bomb-site\.yml:9:10: storage\.e: not valid YAML: from \*d on, aliases expand to more than 1000 references/,
+      { ZOCALO_CONFIG: join(FIXTURES, 'alias-bomb-site.yml') },
+    ],
+    [
       'an environment the site does not define',
       ['go', 'double', '--test'],
       2,

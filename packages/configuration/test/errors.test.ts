@@ -38,6 +38,50 @@ describe('ConfigurationError', () => {
     expect(error.message).toContain(`${fixture('malformed-yaml.txt')}:6:3: stomp.host: not valid YAML`);
   });
 
+  it('names the file, line and key of a YAML alias bomb ("billion laughs"), refused at once', () => {
+    const directory = temporaryDirectory();
+    const file = join(directory, 'site.yml');
+    const levels = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+    writeFileSync(
+      file,
+      'version: 1\nstorage:\n  plugin: storage\n' +
+        levels
+          .map((name, index) => {
+            const item = index === 0 ? '"lol"' : `*${levels[index - 1]}`;
+            return `  ${name}: &${name} [${Array.from({ length: 9 }, () => item).join(', ')}]\n`;
+          })
+          .join(''),
+    );
+    const started = Date.now();
+    const error = failure(load(file));
+    expect(Date.now() - started).toBeLessThan(1000);
+    // From line 8 (e, aliasing d) on, the expansion passes 1000 references.
+    expect(error).toMatchObject({ file, line: 8, column: 10, key: 'storage.e' });
+    expect(error.message).toBe(
+      `Zocalo configuration: ${file}:8:10: storage.e: not valid YAML: from *d on, aliases expand to more ` +
+        'than 1000 references (anchors full of aliases, as in a "billion laughs" file); write the values ' +
+        'out, or use fewer aliases',
+    );
+  });
+
+  it('names the file and line of an alias without its anchor', () => {
+    const error = failure(() =>
+      loadConfiguration({
+        text: 'version: 1\nstorage:\n  plugin: storage\n  x: &x 1\n  other: *nope\n',
+        logger: new RecordingLogger(),
+      }),
+    );
+    expect(error).toMatchObject({ line: 5, column: 10, key: 'storage.other' });
+    expect(error.message).toContain('not valid YAML: alias *nope names no anchor (&nope) before it');
+    // Aliases in moderation still load.
+    expect(() =>
+      loadConfiguration({
+        text: 'version: 1\nstorage:\n  plugin: storage\n  x: &x [1, 2]\n  other: [*x, *x, *x]\n',
+        logger: new RecordingLogger(),
+      }),
+    ).not.toThrow();
+  });
+
   it('names the file, line and key that break the schema, with every problem', () => {
     const error = failure(load(fixture('schema-error.yml')));
     expect(error.problems).toHaveLength(2);
