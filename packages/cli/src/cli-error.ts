@@ -4,7 +4,7 @@
  * file that is not a recipe), {@link EXIT_FAILURE} for what went wrong running it (an unreachable
  * broker, a service that failed).
  */
-import { ZocaloError, redactCredentials } from '@zocalo/workflows';
+import { NotARegularFileError, ZocaloError, redactCredentials } from '@zocalo/workflows';
 
 /** Bad input: the command was not run. */
 export const EXIT_USAGE = 2;
@@ -19,6 +19,15 @@ export class CliError extends ZocaloError {
   ) {
     super(message, options);
   }
+}
+
+/**
+ * Why a file could not be read, for `cannot read <file>: <why>`: its errno code (ENOENT, EACCES), or
+ * what the path is when it is not a regular file (see `readRegularFile`).
+ */
+export function readProblem(error: unknown): string {
+  if (error instanceof NotARegularFileError) return error.description;
+  return (error as NodeJS.ErrnoException).code ?? oneLine(error);
 }
 
 /** An error's message on one line, with any credentials in it redacted (it goes to stderr). */

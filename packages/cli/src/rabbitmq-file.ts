@@ -4,11 +4,11 @@
  * (ajv) so that a typo is an error naming the file, line and key rather than a queue declared wrong;
  * unlike Python, unknown keys are refused. Read as YAML 1.1, as PyYAML reads it.
  */
-import { readFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import type { ErrorObject, JSONSchemaType } from 'ajv';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node } from 'yaml';
+import { NotARegularFileError, readRegularFile } from '@zocalo/workflows';
 import { CliError, EXIT_USAGE } from './cli-error';
 import type { BindingSpec, DesiredState, ExchangeSpec, PolicySpec, QueueSpec } from './rabbitmq-plan';
 
@@ -196,10 +196,18 @@ function fail(message: string): never {
 export function readRabbitmqFile(file: string): RabbitmqFile {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    fail(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    fail(
+      `cannot read ${file}: ${
+        error instanceof NotARegularFileError
+          ? error.description
+          : code === 'ENOENT'
+            ? 'no such file'
+            : (error as Error).message
+      }`,
+    );
   }
   return parseRabbitmqFile(text, file);
 }

@@ -2,6 +2,7 @@
  * The built `zocalo` bin, run as a child process: help on every command, exit codes, one-line
  * messages on bad input, and the commands that need no broker shared with another process.
  */
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FIXTURES, UUID, startZocalo, tempDirectory, zocalo } from './helpers';
 
@@ -134,6 +135,13 @@ describe('bad input: a one-line message and a non-zero exit', () => {
       { ZOCALO_CONFIG: join(FIXTURES, 'broken-site.txt') },
     ],
     [
+      'a YAML alias bomb in the site file',
+      ['go', 'double'],
+      2,
+      /^zocalo go: Zocalo configuration: .*alias-bomb-site\.yml:9:10: storage\.e: not valid YAML: from \*d on, aliases expand to more than 1000 references/,
+      { ZOCALO_CONFIG: join(FIXTURES, 'alias-bomb-site.yml') },
+    ],
+    [
       'an environment the site does not define',
       ['go', 'double', '--test'],
       2,
@@ -146,6 +154,70 @@ describe('bad input: a one-line message and a non-zero exit', () => {
     const line = oneLine(result.stderr);
     if (typeof message === 'string') expect(line).toBe(message);
     else expect(line).toMatch(message);
+  });
+});
+
+describe('files that are not regular files: refused at once, not waited on', () => {
+  it('a FIFO, a directory or a device named as a recipe, recipe wrapper, site include, INI or RabbitMQ file', async () => {
+    const dir = tempDirectory({ 'site.yml': 'version: 1\ninclude: pipe.json\n' });
+    const fifo = join(dir, 'pipe.json');
+    execFileSync('mkfifo', [fifo]);
+    const fifoIs = 'a FIFO (named pipe), not a regular file';
+    const cases: Array<[string[], string, Record<string, string>?]> = [
+      [['recipe', 'validate', fifo], `zocalo recipe validate: cannot read ${fifo}: ${fifoIs}`],
+      [
+        ['recipe', 'validate', dir],
+        `zocalo recipe validate: cannot read ${dir}: a directory, not a regular file`,
+      ],
+      [
+        ['recipe', 'graph', '/dev/null'],
+        'zocalo recipe graph: cannot read /dev/null: a character device, not a regular file',
+      ],
+      [['go', '-f', fifo, '-t', 'memory'], `zocalo go: cannot read recipe file ${fifo}: ${fifoIs}`],
+      [
+        ['go', 'pipe', '--recipe-dir', dir, '-t', 'memory'],
+        `zocalo go: cannot read recipe pipe (${fifo}): ${fifoIs}`,
+      ],
+      [
+        ['wrap', '--wrap', 'true', '--recipe-wrapper', fifo, '-t', 'memory'],
+        `zocalo wrap: cannot read recipe wrapper file ${fifo}: ${fifoIs}`,
+      ],
+      [['rabbitmq', 'configure', fifo], `zocalo rabbitmq configure: cannot read ${fifo}: ${fifoIs}`],
+      [
+        ['go', 'double', '-t', 'stomp', '--stomp-conf', fifo],
+        `zocalo go: Zocalo configuration: ${fifo}: --stomp-conf: cannot read configuration file ${fifo} (${fifoIs}); check the path`,
+      ],
+      [
+        ['go', 'double'],
+        `zocalo go: Zocalo configuration: ${join(dir, 'site.yml')}:2:1: include: cannot read Zocalo included configuration file: ${fifoIs}: ${fifo}`,
+        { ZOCALO_CONFIG: join(dir, 'site.yml') },
+      ],
+    ];
+    // At once: a read that waited on the FIFO would be killed after 10 s, and fail here.
+    const results = await Promise.all(cases.map(([args, , env]) => zocalo(args, { env, timeout: 10_000 })));
+    results.forEach((result, index) => {
+      expect({ args: cases[index][0], code: result.code, stderr: result.stderr.trim() }).toEqual({
+        args: cases[index][0],
+        code: 2,
+        stderr: cases[index][1],
+      });
+    });
+  });
+
+  it('zocalo pickup skips a FIFO in its directory with a warning and sends the rest', async () => {
+    const dir = tempDirectory({
+      'request.json': { headers: { 'zocalo.go.host': 'ws001' }, message: { recipes: ['double'] } },
+    });
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+    const result = await zocalo(['pickup', '--dir', dir, '--dry-run', '-t', 'memory'], { timeout: 10_000 });
+    expect(result).toMatchObject({
+      code: 0,
+      stderr: `zocalo pickup: skipping ${join(dir, 'pipe')}: it is a FIFO (named pipe), not a regular file\n`,
+      stdout:
+        'Found 2 files\n' +
+        `Would send ${join(dir, 'request.json')} from host ws001 with recipes double\n` +
+        'would send 1 request to processing_recipe; 1 not a regular file, skipped\n',
+    });
   });
 });
 

@@ -9,7 +9,7 @@
  * service processes it; a file edited by hand into invalid JSON is reported and left in place.
  */
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DlqFile } from '@zocalo/schlockmeister';
@@ -288,6 +288,19 @@ describe('the dead-letter and queue commands on ActiveMQ', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('/nonexistent/msg.json: invalid:');
     expect(missing.stdout).toMatch(/^would send 0 messages; 1 invalid file left in place$/m);
+    // Damaged base64 and a FIFO: each named with why, exit 1, and the good file still goes.
+    const dir = tempDirectory({
+      'damaged.json': { header: {}, originalQueue: 'q', bodyBase64: '/w==AA' },
+      'good.json': { header: {}, originalQueue: 'q', bodyBase64: '/w==' },
+    });
+    execFileSync('mkfifo', [join(dir, 'pipe.json')]);
+    const files = ['damaged.json', 'pipe.json', 'good.json'].map((name) => join(dir, name));
+    const bad = await zocalo(['dlq', 'reinject', ...files, '--dry-run', ...FLAGS.stomp], { timeout: 15_000 });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`${files[0]}: invalid: "bodyBase64" is not valid base64`);
+    expect(bad.stderr).toContain(`${files[1]}: invalid: a FIFO (named pipe), not a regular file`);
+    expect(bad.stdout).toContain(`${files[2]}: would send to q\n`);
+    expect(bad.stdout).toMatch(/^would send 1 message; 2 invalid files left in place$/m);
   });
 });
 

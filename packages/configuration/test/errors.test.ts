@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,50 @@ describe('ConfigurationError', () => {
     expect(error.line).toBe(6);
     expect(error.key).toBe('stomp.host');
     expect(error.message).toContain(`${fixture('malformed-yaml.txt')}:6:3: stomp.host: not valid YAML`);
+  });
+
+  it('names the file, line and key of a YAML alias bomb ("billion laughs"), refused at once', () => {
+    const directory = temporaryDirectory();
+    const file = join(directory, 'site.yml');
+    const levels = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+    writeFileSync(
+      file,
+      'version: 1\nstorage:\n  plugin: storage\n' +
+        levels
+          .map((name, index) => {
+            const item = index === 0 ? '"lol"' : `*${levels[index - 1]}`;
+            return `  ${name}: &${name} [${Array.from({ length: 9 }, () => item).join(', ')}]\n`;
+          })
+          .join(''),
+    );
+    const started = Date.now();
+    const error = failure(load(file));
+    expect(Date.now() - started).toBeLessThan(1000);
+    // From line 8 (e, aliasing d) on, the expansion passes 1000 references.
+    expect(error).toMatchObject({ file, line: 8, column: 10, key: 'storage.e' });
+    expect(error.message).toBe(
+      `Zocalo configuration: ${file}:8:10: storage.e: not valid YAML: from *d on, aliases expand to more ` +
+        'than 1000 references (anchors full of aliases, as in a "billion laughs" file); write the values ' +
+        'out, or use fewer aliases',
+    );
+  });
+
+  it('names the file and line of an alias without its anchor', () => {
+    const error = failure(() =>
+      loadConfiguration({
+        text: 'version: 1\nstorage:\n  plugin: storage\n  x: &x 1\n  other: *nope\n',
+        logger: new RecordingLogger(),
+      }),
+    );
+    expect(error).toMatchObject({ line: 5, column: 10, key: 'storage.other' });
+    expect(error.message).toContain('not valid YAML: alias *nope names no anchor (&nope) before it');
+    // Aliases in moderation still load.
+    expect(() =>
+      loadConfiguration({
+        text: 'version: 1\nstorage:\n  plugin: storage\n  x: &x [1, 2]\n  other: [*x, *x, *x]\n',
+        logger: new RecordingLogger(),
+      }),
+    ).not.toThrow();
   });
 
   it('names the file, line and key that break the schema, with every problem', () => {
@@ -92,6 +137,31 @@ describe('ConfigurationError', () => {
     const error = failure(load(file));
     expect(error).toMatchObject({ file, line: 3, key: 'include.0' });
     expect(error.message).toContain(join(directory, 'missing.yml'));
+  });
+
+  it('names an include that is a FIFO, a directory or a device at once, instead of waiting on it', () => {
+    const directory = temporaryDirectory();
+    const fifo = join(directory, 'pipe.yml');
+    execFileSync('mkfifo', [fifo]);
+    // Should the read block anyway, this writer ends it after 3 s, so the test fails instead of hanging.
+    const writer = spawn('sh', ['-c', 'sleep 3; printf "version: 1" > "$0"', fifo], { stdio: 'ignore' });
+    try {
+      const file = join(directory, 'site.yml');
+      writeFileSync(file, `version: 1\ninclude:\n  - pipe.yml\n`);
+      const error = failure(load(file));
+      expect(error).toMatchObject({ file, line: 3, key: 'include.0' });
+      expect(error.message).toBe(
+        `Zocalo configuration: ${file}:3:5: include.0: cannot read Zocalo included configuration file: ` +
+          `a FIFO (named pipe), not a regular file: ${fifo}`,
+      );
+      writeFileSync(file, `version: 1\ninclude: ${directory}\n`);
+      expect(failure(load(file)).message).toContain(`a directory, not a regular file: ${directory}`);
+      writeFileSync(file, 'version: 1\ninclude: /dev/null\n');
+      expect(failure(load(file)).message).toContain('a character device, not a regular file: /dev/null');
+      expect(failure(load(fifo)).message).toContain('cannot read Zocalo configuration file: a FIFO');
+    } finally {
+      writer.kill();
+    }
   });
 
   it('checks a block read from its own file when its environment is activated', () => {

@@ -5,11 +5,11 @@
  * site filters go before them (Python's entry points `zocalo.services.dispatcher.filters` do too).
  * A filter that throws gets the request rejected, with the filter's name and the error's message.
  */
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Recipe } from '@zocalo/recipes';
 import type { ValidateOptions } from '@zocalo/recipes';
 import type { Logger, ReceivedHeaders, Transport } from '@zocalo/workflows';
+import { NotARegularFileError, readRegularFileAsync } from '@zocalo/workflows';
 import { DispatchError } from './errors';
 
 /** What filters work on: copies of the request and its parameters, and the recipe being built. */
@@ -94,8 +94,14 @@ export async function loadRecipesFromFiles(state: FilterState, context: FilterCo
     const file = recipeFile(directory, name);
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      // A FIFO would hold a thread of libuv's pool (and the request) for good: refused unread.
+      text = await readRegularFileAsync(file);
     } catch (error) {
+      if (error instanceof NotARegularFileError) {
+        throw new DispatchError(`Message references recipe ${name}, but ${error.message}`, {
+          cause: error,
+        });
+      }
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new DispatchError(
           `Message references non-existing recipe ${name}. Recipe path is ${directory}`,

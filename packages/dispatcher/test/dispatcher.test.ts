@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -332,6 +333,21 @@ describe('Dispatcher: malformed requests are rejected to the DLQ with the reason
     expect(logged(`Message references non-existing recipe nope. Recipe path is ${recipeDirectory}`)).toBe(
       true,
     );
+  });
+
+  it('rejects at once a recipe that is a FIFO in the recipe directory, unread', async () => {
+    const directory = tempDirectory({});
+    execFileSync('mkfifo', [join(directory, 'pipe.json')]);
+    const dead = await collect('DLQ.processing_recipe');
+    await startDispatcher({ recipeDirectory: directory });
+    await client.send('processing_recipe', { recipes: ['pipe'] });
+    await until(() => dead.length === 1, 5000);
+    expect(
+      logged(
+        `Message references recipe pipe, but ${join(directory, 'pipe.json')} is a FIFO (named pipe), ` +
+          'not a regular file; give the path of a regular file',
+      ),
+    ).toBe(true);
   });
 
   it('rejects named recipes when no recipe directory is configured', async () => {

@@ -160,6 +160,15 @@ export function dlqFileFor(
   };
 }
 
+/**
+ * Whether text is base64 as we (and Python's `base64.b64encode`) write it. `Buffer.from(text, 'base64')`
+ * skips any character outside the alphabet and stops at the first `=`, so a damaged body would be sent
+ * as garbage: only text that the decoded bytes encode back to exactly passes (padded, canonical).
+ */
+function isBase64(text: string): boolean {
+  return Buffer.from(text, 'base64').toString('base64') === text;
+}
+
 /** Thrown by {@link parseDlqFile} for text that is not a DLQ message file; the message says why. */
 export class DlqFileError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -194,6 +203,12 @@ export function parseDlqFile(text: string): DlqFile {
   }
   if (record.bodyBase64 !== undefined && typeof record.bodyBase64 !== 'string') {
     throw new DlqFileError('"bodyBase64" is not a string');
+  }
+  if (typeof record.bodyBase64 === 'string' && !isBase64(record.bodyBase64)) {
+    throw new DlqFileError(
+      '"bodyBase64" is not valid base64 (the file was damaged or edited by hand); restore it from the ' +
+        'original file, or remove it',
+    );
   }
   if (typeof record.body === 'string' || typeof record.bodyBase64 === 'string') {
     if (typeof record.originalQueue !== 'string') throw new DlqFileError('no "originalQueue" string');

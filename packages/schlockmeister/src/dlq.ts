@@ -4,9 +4,10 @@
  * disk; and send saved messages back to their original queue, removing a file only after the broker
  * confirmed the send. Both work on any {@link Transport}.
  */
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HeaderValue, MessageBody, MessageHeaders, ReceivedHeaders, Transport } from '@zocalo/workflows';
+import { NotARegularFileError, readRegularFileAsync } from '@zocalo/workflows';
 import type { DlqFile } from './dlq-file';
 import { decodeBody, dlqFileFor, parseDlqFile, rawBody } from './dlq-file';
 
@@ -158,9 +159,9 @@ export interface ReinjectOutcome {
 
 /**
  * Sends saved messages back to their original queue (or `to`). A file is removed only after the broker
- * confirmed the send; a file that cannot be read or parsed (ours or python-zocalo's format) is reported
- * as `invalid` and left in place, a failed send as `failed` (file kept). Never throws for one file's
- * problem.
+ * confirmed the send; a file that cannot be read or parsed (ours or python-zocalo's format), or is not
+ * a regular file (a FIFO would wait forever), is reported as `invalid` and left in place, a failed
+ * send as `failed` (file kept). Never throws for one file's problem.
  */
 export async function dlqReinject(
   transport: Transport,
@@ -177,9 +178,15 @@ export async function dlqReinject(
   for (const file of files) {
     let saved: DlqFile;
     try {
-      saved = parseDlqFile(await readFile(file, 'utf8'));
+      saved = parseDlqFile(await readRegularFileAsync(file));
     } catch (error) {
-      report({ file, status: 'invalid', error: error instanceof Error ? error.message : String(error) });
+      const reason =
+        error instanceof NotARegularFileError
+          ? error.description
+          : error instanceof Error
+            ? error.message
+            : String(error);
+      report({ file, status: 'invalid', error: reason });
       continue;
     }
     const queue = options.to ?? saved.originalQueue;

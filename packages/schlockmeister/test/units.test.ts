@@ -1,8 +1,13 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DlqFile } from '../src';
 import { MemoryBroker, MemoryTransport } from '@zocalo/workflows';
 import {
   DlqFileError,
   createSchlockmeister,
+  dlqReinject,
   managementFromSite,
   storageBlock,
   StatisticsUnavailableError,
@@ -201,6 +206,71 @@ describe('DLQ message files', () => {
     expect(() => parseDlqFile('{"header":{},"body":"x"}')).toThrow(/originalQueue/);
     expect(() => parseDlqFile('{"header":{},"originalQueue":"q"}')).toThrow(/body/);
     expect(parseDlqFile('{"header":{},"originalQueue":"q","body":"x"}').originalQueue).toBe('q');
+  });
+
+  it('reinject: a FIFO is invalid at once and left in place, and the other files are sent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zocalo-reinject-'));
+    const broker = new MemoryBroker();
+    const transport = new MemoryTransport({ broker, logger: new RecordingLogger() });
+    try {
+      const fifo = join(dir, 'pipe.json');
+      execFileSync('mkfifo', [fifo]);
+      const good = join(dir, 'good.json');
+      writeFileSync(good, JSON.stringify({ header: {}, originalQueue: 'q', body: '{"n":1}' }));
+      await transport.connect();
+      const outcomes = await dlqReinject(transport, [fifo, good]);
+      expect(outcomes).toEqual([
+        { file: fifo, status: 'invalid', error: 'a FIFO (named pipe), not a regular file' },
+        { file: good, status: 'sent', queue: 'q' },
+      ]);
+      expect(existsSync(fifo)).toBe(true);
+      expect(broker.stats('q').depth).toBe(1);
+    } finally {
+      await transport.disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a body that is not strict base64, which Buffer would decode to garbage', () => {
+    const file = (bodyBase64: string): string =>
+      JSON.stringify({ header: {}, originalQueue: 'q', bodyBase64 });
+    for (const damaged of ['not base64!', '/w==AA', 'AP8', 'AP9=', 'AP8=\n', ' AP8=', 'AP-_']) {
+      expect(() => parseDlqFile(file(damaged))).toThrow(/"bodyBase64" is not valid base64/);
+    }
+    for (const [text, bytes] of [
+      ['', []],
+      ['AP8=', [0x00, 0xff]],
+      ['AP+A', [0x00, 0xff, 0x80]],
+      ['/w==', [0xff]],
+    ] as const) {
+      expect(decodeBody(parseDlqFile(file(text)))).toEqual(Buffer.from(bytes));
+    }
+  });
+
+  it('reinject: a file with damaged base64 is invalid and left in place, the others are sent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zocalo-reinject-'));
+    const broker = new MemoryBroker();
+    const transport = new MemoryTransport({ broker, logger: new RecordingLogger() });
+    try {
+      const damaged = join(dir, 'damaged.json');
+      writeFileSync(damaged, JSON.stringify({ header: {}, originalQueue: 'q', bodyBase64: '/w==AA' }));
+      const good = join(dir, 'good.json');
+      writeFileSync(good, JSON.stringify({ header: {}, originalQueue: 'q', bodyBase64: '/w==' }));
+      await transport.connect();
+      const got: unknown[] = [];
+      await transport.subscribe('q', (_header, message) => void got.push(message), { rawBytes: true });
+      const outcomes = await dlqReinject(transport, [damaged, good]);
+      expect(outcomes.map(({ file, status }) => [file, status])).toEqual([
+        [damaged, 'invalid'],
+        [good, 'sent'],
+      ]);
+      expect(outcomes[0].error).toMatch(/^"bodyBase64" is not valid base64/);
+      expect(existsSync(damaged)).toBe(true);
+      expect(got).toEqual([Buffer.from([0xff])]);
+    } finally {
+      await transport.disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('sends application headers again, not the broker ones', () => {

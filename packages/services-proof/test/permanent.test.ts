@@ -160,4 +160,38 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('errors no retry can cure on $label'
     const released = logger.records.filter((entry) => /released for redelivery/.test(entry.msg));
     expect(released.map((entry) => entry.fields.messageId)).toEqual([messageIds.get('transient')]);
   });
+
+  it('a rejected message: the log says dead-lettered only where the broker does dead-letter it', async () => {
+    const work = queues.name('test.proof.transient');
+    queues.track(site.broker === 'amqp' ? `dlq.${work}` : `DLQ.${work}`);
+    const client = await connect(site, opened);
+    const logger = new RecordingLogger();
+    const transport = await configurationOf(site).createTransport({ logger: new RecordingLogger() });
+    runtime = new ServiceRuntime(
+      defineService({
+        name: 'Picky',
+        initializing: async (ctx) => {
+          await ctx.subscribe<{ id: string }>(work, (msg) => msg.reject(`not wanted: ${msg.message.id}`));
+        },
+      }),
+      { transport, logger, hostId: uniqueName('uk.ac.diamond.proof'), commandTopic: false },
+    );
+    void runtime.run().catch(() => undefined);
+    await until(() => runtime?.state === ServiceState.IDLE, 15_000, 'the service to start');
+
+    await client.send(work, { id: 'persistent' });
+    await client.send(work, { id: 'transient' }, { persistent: false });
+    const rejected = (): string[] =>
+      logger.records.filter((entry) => /^message rejected/.test(entry.msg)).map((entry) => entry.msg);
+    await until(() => rejected().length === 2, 15_000, 'two rejections logged');
+    // ActiveMQ drops a rejected non-persistent message unless its dead-letter strategy sets
+    // processNonPersistent, which the runtime cannot see: it must not claim the message was dead-lettered.
+    expect(rejected()).toEqual([
+      'message rejected and dead-lettered: not wanted: persistent',
+      site.broker === 'stomp'
+        ? 'message rejected; ActiveMQ discards non-persistent messages instead of dead-lettering them, ' +
+          'unless the dead-letter strategy of the queue sets processNonPersistent="true": not wanted: transient'
+        : 'message rejected and dead-lettered: not wanted: transient',
+    ]);
+  });
 });

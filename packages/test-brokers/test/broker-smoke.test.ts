@@ -6,7 +6,7 @@ import { connect as amqpConnect } from 'amqplib';
 import type { ConsumeMessage } from 'amqplib';
 import { connect as stompConnect } from 'stompit';
 import type { Client } from 'stompit';
-import { BROKERS, rabbitManagement, requireBroker, uniqueName } from '../src';
+import { BROKERS, rabbitManagement, requireBroker, sleep, uniqueName } from '../src';
 
 describe('RabbitMQ over AMQP (amqplib)', () => {
   beforeAll(() => requireBroker('amqp'));
@@ -196,7 +196,6 @@ describe('ActiveMQ over STOMP (stompit)', () => {
   it('dead-letters a NACKed persistent message to DLQ.<queue> at once (individualDeadLetterStrategy)', async () => {
     const queue = uniqueName('test-brokers.nack');
     const subscription = subscribe(consumer, `/queue/${queue}`);
-    // persistent: ActiveMQ's dead-letter strategies drop non-persistent messages instead of dead-lettering them.
     await sendWithReceipt(
       producer,
       { destination: `/queue/${queue}`, persistent: 'true', 'zocalo-smoke': 'poison' },
@@ -208,6 +207,25 @@ describe('ActiveMQ over STOMP (stompit)', () => {
     expect(dead.body).toBe('bad');
     expect(dead.message.headers['zocalo-smoke']).toBe('poison');
     expect(dead.message.headers.destination).toBe(`/queue/DLQ.${queue}`);
+    await ackWithReceipt(consumer, dead.message);
+  });
+
+  it('dead-letters a NACKed non-persistent message too (processNonPersistent; ActiveMQ drops it by default)', async () => {
+    const queue = uniqueName('test-brokers.nack-transient');
+    const subscription = subscribe(consumer, `/queue/${queue}`);
+    await sendWithReceipt(producer, { destination: `/queue/${queue}`, persistent: 'false' }, 'fleeting');
+    const { message } = await subscription.next();
+    await nackWithReceipt(consumer, message);
+    const dead = await Promise.race([
+      subscribe(consumer, `/queue/DLQ.${queue}`).next(),
+      sleep(3000).then(() => {
+        throw new Error(
+          `nothing in DLQ.${queue}: this ActiveMQ runs an older activemq.xml (no processNonPersistent); ` +
+            'scripts/brokers.sh start restarts it with the current one',
+        );
+      }),
+    ]);
+    expect(dead.body).toBe('fleeting');
     await ackWithReceipt(consumer, dead.message);
   });
 

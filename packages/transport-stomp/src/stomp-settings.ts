@@ -264,6 +264,13 @@ export function resolveStompOptions(options: StompTransportOptions = {}): Resolv
     );
   }
   const prefix = frameSafe('prefix', pick('prefix'));
+  if (prefix.includes(',')) {
+    // ActiveMQ would read every prefixed name as a composite destination (see checkDestination).
+    throw new TransportConfigError(
+      `stomp transport: prefix ${JSON.stringify(prefix)} contains a comma, which ActiveMQ treats as a ` +
+        'composite destination (several queues at once); give a prefix without a comma',
+    );
+  }
   return {
     addresses: brokerAddresses(pick('host'), pick('port')).map((address) => ({
       host: frameSafe('host', address.host),

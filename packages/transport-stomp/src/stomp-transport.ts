@@ -171,7 +171,39 @@ export class StompTransport extends CommonTransport {
     this.connectionFailed(error);
   }
 
+  /**
+   * ActiveMQ dead-letters a non-persistent message only when the queue's dead-letter strategy sets
+   * `processNonPersistent="true"` (scripts/brokers/activemq.xml does); by default a NACK drops it.
+   * ActiveMQ marks a persistent message `persistent:true` on delivery and leaves the header out
+   * otherwise.
+   */
+  rejectCaveat(header: ReceivedHeaders): string | undefined {
+    if (header.persistent === 'true' || header.persistent === true) return undefined;
+    return (
+      'ActiveMQ discards non-persistent messages instead of dead-lettering them, unless the ' +
+      'dead-letter strategy of the queue sets processNonPersistent="true"'
+    );
+  }
+
   // ---------------------------------------------------------------- sending
+
+  /**
+   * ActiveMQ reads `/queue/a,b` as a composite destination: a send goes to both queues, a subscription
+   * takes from both, and `b` is outside the prefix. python-workflows passes such a name on as it is.
+   */
+  protected override checkDestination(kind: 'queue' | 'topic', name: string): void {
+    if (name.includes(',')) {
+      const parts = name.split(',').map((part) => JSON.stringify(part));
+      const prefix = this.options.prefix;
+      throw new InvalidArgumentError(
+        `stomp transport: ${kind} name ${JSON.stringify(name)} contains a comma. ActiveMQ treats a comma ` +
+          `as a composite destination: the name stands for ${parts.slice(0, -1).join(', ')} and ` +
+          `${parts.at(-1)} at once` +
+          (prefix === '' ? '' : `, all but the first outside the prefix ${JSON.stringify(prefix)}`) +
+          `; send to (or subscribe to) each ${kind} by its own name instead`,
+      );
+    }
+  }
 
   protected publish(publication: Publication): Promise<void> {
     const headers = sendHeaders(publication, this.options.prefix);

@@ -386,6 +386,37 @@ describe('typed errors', () => {
     await received.wait(3);
   });
 
+  it('refuses a destination with a comma (an ActiveMQ composite destination) and sends it nowhere', async () => {
+    const transport = await connected();
+    const first = uniqueName('zocalo.stomp.comma');
+    const second = uniqueName('zocalo.stomp.comma');
+    const received = collect();
+    await transport.subscribe(first, received.callback);
+    await transport.subscribe(second, received.callback);
+    // Also when a send middleware makes the name: the check runs after it.
+    const middle = await connected();
+    middle.use({ send: (outgoing, next) => next({ ...outgoing, destination: `${first},${second}` }) });
+    const attempts: Array<Promise<unknown>> = [
+      transport.send(`${first},${second}`, 1),
+      transport.rawSend(`${first},${second}`, '1'),
+      transport.broadcast(`${first},${second}`, 1),
+      transport.subscribe(`${first},${second}`, () => undefined),
+      transport.subscribeBroadcast(`${first},${second}`, () => undefined),
+      middle.send(first, 1),
+    ];
+    for (const outcome of await Promise.allSettled(attempts)) {
+      const reason = (outcome as PromiseRejectedResult).reason as Error;
+      expect(reason.name).toBe('InvalidArgumentError');
+      expect(reason.message).toMatch(
+        /^stomp transport: (queue|topic) name ".*" contains a comma\. ActiveMQ treats a comma as a composite destination: /,
+      );
+    }
+    await transport.send(first, 'after');
+    await received.wait(1);
+    await sleep(300);
+    expect(received.deliveries.map((delivery) => delivery.message)).toEqual(['after']);
+  });
+
   it('refuses at the sender what ActiveMQ would refuse, and the good sends beside it all arrive', async () => {
     const transport = await connected();
     const events: string[] = [];

@@ -130,6 +130,15 @@ describe('settings', () => {
     }
   });
 
+  it('refuses a prefix with a comma (ActiveMQ would read every name as several destinations)', () => {
+    expect(() => resolveStompOptions({ prefix: 'zocalo,other' })).toThrow(
+      expect.objectContaining({
+        name: 'TransportConfigError',
+        message: expect.stringContaining('ActiveMQ treats as a composite destination') as string,
+      }),
+    );
+  });
+
   it('registers itself as "stomp" with the transport registry', async () => {
     const transport = await createTransport('stomp', { host: 'broker', '--stomp-prfx': 'ns' });
     expect(transport).toBeInstanceOf(StompTransport);

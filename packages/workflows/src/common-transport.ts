@@ -295,6 +295,8 @@ export abstract class CommonTransport implements Transport {
     raw: boolean,
     options: SendOptions | undefined,
   ): Publication {
+    // Here, after the send middleware, which may have changed the destination.
+    this.checkDestination(kind, destination);
     const body = raw ? (message as string | Buffer) : encodeBody(message);
     // JSON escapes a lone surrogate (send keeps it); as raw text it would reach the broker as U+FFFD
     // on STOMP and AMQP, and unchanged in memory: refused on every transport, as Python refuses to
@@ -350,7 +352,21 @@ export abstract class CommonTransport implements Transport {
     if (headers === null || typeof headers !== 'object') {
       throw new InvalidArgumentError('headers must be an object of string, number or boolean values');
     }
+    // A header must arrive as an own property of the receiver's header object. A symbol key is not a
+    // name any wire carries, and `__proto__` is no ordinary property name: `headers[name] = value`, as
+    // the broker clients write and read headers, sets the prototype instead, so the header vanished.
+    if (Object.getOwnPropertySymbols(headers).length > 0) {
+      throw new InvalidArgumentError(
+        'header names must be strings; a symbol-keyed header cannot be sent, use a string name',
+      );
+    }
     for (const key of Object.keys(headers)) {
+      if (key === '__proto__') {
+        throw new InvalidArgumentError(
+          'header "__proto__" cannot be sent: JavaScript reads that name as the prototype of the ' +
+            'header object, so it would be dropped on the way; give the header another name',
+        );
+      }
       const value: unknown = headers[key];
       const type = typeof value;
       if (type !== 'string' && type !== 'number' && type !== 'boolean') {
@@ -431,6 +447,7 @@ export abstract class CommonTransport implements Transport {
   ): Promise<SubscriptionId> {
     if (!this.connected) throw new DisconnectedError('subscribe', this.name);
     checkName(kind === 'topic' ? 'topic' : 'queue', destination);
+    this.checkDestination(kind === 'topic' ? 'topic' : 'queue', destination);
     if (typeof callback !== 'function') throw new InvalidArgumentError('subscribe needs a callback function');
     if (options.prefetch !== undefined) {
       this.require('prefetch');
@@ -594,6 +611,14 @@ export abstract class CommonTransport implements Transport {
       );
     }
   }
+
+  /**
+   * Refuse a queue or topic name (already checked to be non-empty text) that this broker would read
+   * as something else, with an {@link InvalidArgumentError} saying why; ActiveMQ, for one, reads a
+   * comma as a list of destinations. Called for every send, broadcast and subscription, before
+   * anything goes to the broker. Accepts every name by default.
+   */
+  protected checkDestination(_kind: 'queue' | 'topic', _name: string): void {}
 
   /**
    * Called for a subscription without acknowledgement as each message is handed to its callback

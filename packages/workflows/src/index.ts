@@ -108,3 +108,4 @@ export { parseIni, readIniSection } from './ini';
 export { pickSettings, settingText } from './transport-settings';
 export type { UrlCredentials } from './redaction';
 export { REDACTED, isSecretKey, redact, redactCredentials, splitUrlCredentials } from './redaction';
+export { NotARegularFileError, readRegularFile, readRegularFileAsync } from './regular-file';

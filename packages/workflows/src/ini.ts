@@ -5,8 +5,8 @@
  * default), so that a file shared with Python services means the same here.
  */
 
-import { readFileSync } from 'node:fs';
 import { TransportConfigError } from './errors';
+import { NotARegularFileError, readRegularFile } from './regular-file';
 
 export type IniSections = Record<string, Record<string, string>>;
 
@@ -23,10 +23,11 @@ export function readIniSection(
 ): Record<string, string> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFile(path);
   } catch (error) {
+    const reason = error instanceof NotARegularFileError ? error.description : (error as Error).message;
     throw new TransportConfigError(
-      `${who}: cannot read configuration file ${path} (${(error as Error).message}); check the path`,
+      `${who}: cannot read configuration file ${path} (${reason}); check the path`,
       { cause: error },
     );
   }

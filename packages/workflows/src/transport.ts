@@ -53,7 +53,10 @@ export type MessageCallback<T = MessageBody> = (header: ReceivedHeaders, message
 
 /** Options shared by every send and broadcast. Times are in seconds; fractions are allowed. */
 export interface PublishOptions {
-  /** Application headers. Names are case-sensitive; values travel as text on STOMP. */
+  /**
+   * Application headers. Names are case-sensitive strings (not `__proto__`); values are text, finite
+   * numbers or booleans, and travel as text on STOMP. Anything else is an `InvalidArgumentError`.
+   */
   readonly headers?: MessageHeaders;
   /** Hold the message back for this many seconds before it can be delivered. Capability `delay`. */
   readonly delay?: number;
@@ -252,6 +255,13 @@ export interface Transport {
   ack(header: ReceivedHeaders, options?: AckOptions): Promise<void>;
   /** Reject a message: dead-letter it, or with `requeue: true` release it for redelivery. */
   nack(header: ReceivedHeaders, options?: NackOptions): Promise<void>;
+  /**
+   * Why a reject (`nack` without `requeue`) may not dead-letter this message, in words for a log line;
+   * `undefined` when it is dead-lettered. ActiveMQ, for one, discards a non-persistent message unless
+   * its dead-letter strategy says otherwise. Optional: without it every rejected message is taken to
+   * be dead-lettered.
+   */
+  rejectCaveat?(header: ReceivedHeaders): string | undefined;
 
   transactionBegin(options?: TransactionOptions): Promise<TransactionId>;
   /** Make the transaction's sends and acknowledgements take effect, together. */

@@ -4,7 +4,7 @@
  * the headers `zocalo.go.user` and `zocalo.go.host` — and its recipe ID (`parameters.guid`) is
  * decided here so that it can be printed; the Dispatcher keeps it.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -14,7 +14,8 @@ import { PROCESSING_QUEUE, processingRequest, recipeFile } from '@zocalo/dispatc
 import type { RecipeDocument } from '@zocalo/recipes';
 import { Recipe } from '@zocalo/recipes';
 import type { MessageHeaders, Transport } from '@zocalo/workflows';
-import { CliError, EXIT_FAILURE, oneLine } from '../cli-error';
+import { readRegularFile } from '@zocalo/workflows';
+import { CliError, EXIT_FAILURE, oneLine, readProblem } from '../cli-error';
 import type { CliIo } from '../io';
 import { collect, parseParameters } from '../parameters';
 import type { SiteOptions } from '../site';
@@ -95,11 +96,9 @@ interface GoCommandOptions extends SiteOptions {
 function readCustomRecipe(file: string): Recipe {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (error) {
-    throw new CliError(
-      `cannot read recipe file ${file}: ${(error as NodeJS.ErrnoException).code ?? oneLine(error)}`,
-    );
+    throw new CliError(`cannot read recipe file ${file}: ${readProblem(error)}`);
   }
   try {
     const recipe = new Recipe(text);
@@ -114,14 +113,17 @@ function readCustomRecipe(file: string): Recipe {
 function checkNamedRecipes(directory: string | undefined, names: readonly string[]): void {
   if (!directory) return;
   for (const name of names) {
+    const file = recipeFile(directory, name);
     let text: string;
     try {
-      text = readFileSync(recipeFile(directory, name), 'utf8');
+      text = readRegularFile(file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new CliError(`unknown recipe "${name}": there is no ${name}.json in ${directory}`);
       }
-      throw new CliError(oneLine(error), undefined, { cause: error });
+      throw new CliError(`cannot read recipe ${name} (${file}): ${readProblem(error)}`, undefined, {
+        cause: error,
+      });
     }
     try {
       new Recipe(text).validate();

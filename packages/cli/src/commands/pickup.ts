@@ -3,14 +3,15 @@
  * fallback location (`--drop`, or a send that failed) to the Dispatcher, oldest first. Python's
  * defaults (a 60 s pause after counting, 2 s between sends) and output are kept; unlike Python, a file
  * is removed only after the broker confirmed its send, a file that is not a stored request is reported
- * and left in place instead of stopping the run, and a failed send stops the run with the rest kept.
+ * and left in place instead of stopping the run, a FIFO, directory, socket or device is skipped with a
+ * warning (reading a FIFO would wait forever), and a failed send stops the run with the rest kept.
  */
-import { readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PROCESSING_QUEUE } from '@zocalo/dispatcher';
 import type { MessageHeaders, Transport } from '@zocalo/workflows';
-import { decodeBody } from '@zocalo/workflows';
+import { NotARegularFileError, decodeBody, readRegularFile } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, oneLine } from '../cli-error';
 import type { CliIo } from '../io';
 import type { SiteOptions } from '../site';
@@ -41,17 +42,22 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Read and check one stored request: JSON `{"headers": {...}, "message": {...}}`. */
+/**
+ * Read and check one stored request: JSON `{"headers": {...}, "message": {...}}`. A path that is not a
+ * regular file is a {@link NotARegularFileError} (to be skipped), anything else wrong a
+ * {@link StoredRequestError}.
+ */
 export function readStoredRequest(file: string): StoredRequest {
   let data: unknown;
   let mtime: number;
   try {
     mtime = statSync(file).mtimeMs;
-    const text = readFileSync(file, 'utf8');
+    const text = readRegularFile(file);
     // As a message body is read: Python's json also writes NaN and Infinity.
     data = decodeBody(text);
     if (typeof data === 'string' && data === text) throw new SyntaxError('not valid JSON');
   } catch (error) {
+    if (error instanceof NotARegularFileError) throw error;
     throw new StoredRequestError(file, error instanceof SyntaxError ? 'not valid JSON' : oneLine(error));
   }
   if (!isObject(data)) throw new StoredRequestError(file, 'not a JSON object');
@@ -112,7 +118,14 @@ export function registerPickup(program: Command, io: CliIo): void {
     if (names.length === 0) return;
 
     const invalid: StoredRequestError[] = [];
+    let skipped = 0;
     const reject = (error: unknown): void => {
+      if (error instanceof NotARegularFileError) {
+        // Not a request anybody stored (a FIFO, a directory): nothing to send, nothing to fix here.
+        skipped += 1;
+        io.stderr(`zocalo pickup: skipping ${error.path}: it is ${error.description}\n`);
+        return;
+      }
       if (!(error instanceof StoredRequestError)) throw error;
       invalid.push(error);
       io.stderr(`zocalo pickup: ${error.message}\n`);
@@ -171,7 +184,9 @@ export function registerPickup(program: Command, io: CliIo): void {
               reject(
                 error instanceof StoredRequestError
                   ? new StoredRequestError(listed.file, error.reason)
-                  : error,
+                  : error instanceof NotARegularFileError
+                    ? new NotARegularFileError(listed.file, statSync(listed.file))
+                    : error,
               );
               continue;
             }
@@ -208,6 +223,7 @@ export function registerPickup(program: Command, io: CliIo): void {
         (invalid.length > 0
           ? `; ${invalid.length} invalid file${invalid.length === 1 ? '' : 's'} left in place`
           : '') +
+        (skipped > 0 ? `; ${skipped} not a regular file, skipped` : '') +
         '\n',
     );
     if (failure !== undefined)

@@ -2,11 +2,11 @@
  * `zocalo recipe validate <files...>` checks recipe files (python-workflows' rules and messages, then
  * ours; `--python` for Python's only), and `zocalo recipe graph <file>` draws one as Mermaid or DOT.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { Recipe } from '@zocalo/recipes';
-import { CliError, EXIT_FAILURE, oneLine } from '../cli-error';
+import { readRegularFile } from '@zocalo/workflows';
+import { CliError, EXIT_FAILURE, oneLine, readProblem } from '../cli-error';
 import type { CliIo } from '../io';
 import { collect, parseParameters } from '../parameters';
 import { toDot, toMermaid } from '../recipe-graph';
@@ -14,9 +14,9 @@ import { toDot, toMermaid } from '../recipe-graph';
 function readRecipe(file: string): Recipe {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? oneLine(error)}`);
+    throw new CliError(`cannot read ${file}: ${readProblem(error)}`);
   }
   try {
     return new Recipe(text);

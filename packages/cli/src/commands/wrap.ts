@@ -3,10 +3,10 @@
  * step (python-zocalo's `zocalo.wrap`; see `wrap-step.ts` for what the program gets and where its
  * result goes). Exits with the program's exit code (1 if it could not start or was killed).
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RecipeWrapper } from '@zocalo/recipes';
-import { CliError, EXIT_FAILURE, oneLine } from '../cli-error';
+import { readRegularFile } from '@zocalo/workflows';
+import { CliError, EXIT_FAILURE, oneLine, readProblem } from '../cli-error';
 import type { CliIo } from '../io';
 import type { SiteOptions } from '../site';
 import { addSiteOptions, disconnectQuietly, loadSite } from '../site';
@@ -23,11 +23,9 @@ interface WrapOptions extends SiteOptions {
 function readEnvelope(file: string): unknown {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (error) {
-    throw new CliError(
-      `cannot read recipe wrapper file ${file}: ${(error as NodeJS.ErrnoException).code ?? oneLine(error)}`,
-    );
+    throw new CliError(`cannot read recipe wrapper file ${file}: ${readProblem(error)}`);
   }
   try {
     return JSON.parse(text) as unknown;

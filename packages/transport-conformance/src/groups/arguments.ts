@@ -35,6 +35,25 @@ export function argumentTests(options: ConformanceOptions): void {
         transport.send(queue, 1, { headers: { missing: null as unknown as HeaderValue } }),
         'InvalidArgumentError',
       );
+      // No broker carries a non-finite number as a header.
+      for (const number of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+        await expectError(transport.send(queue, 1, { headers: { number } }), 'InvalidArgumentError');
+      }
+      await harness().quiet();
+      expect(collector.deliveries).toHaveLength(0);
+    });
+
+    it('refuses a header that could not arrive as one: named __proto__ or keyed by a symbol', async () => {
+      const transport = await harness().connect();
+      const queue = harness().name('protoheader');
+      const collector = harness().collector();
+      await transport.subscribe(queue, collector.callback);
+      // JSON.parse makes `__proto__` an own property, as a header read from a file or a message would be.
+      const proto = JSON.parse('{"__proto__": "x", "kept": "y"}') as Record<string, HeaderValue>;
+      await expectError(transport.send(queue, 1, { headers: proto }), 'InvalidArgumentError');
+      await expectError(transport.broadcast(queue, 1, { headers: proto }), 'InvalidArgumentError');
+      const symbol = { [Symbol('name')]: 'x' } as unknown as Record<string, HeaderValue>;
+      await expectError(transport.send(queue, 1, { headers: symbol }), 'InvalidArgumentError');
       await harness().quiet();
       expect(collector.deliveries).toHaveLength(0);
     });

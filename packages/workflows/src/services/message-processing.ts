@@ -117,7 +117,7 @@ export async function processMessage(
     rejection = { reason, failure };
     await transport.nack(header, { transaction });
     // Logged once it has happened: now, or after the commit that carries the nack.
-    if (transaction === undefined) logRejected(logger, subscription, header, rejection);
+    if (transaction === undefined) logRejected(logger, transport, subscription, header, rejection);
   };
 
   try {
@@ -158,7 +158,7 @@ export async function processMessage(
       await transport.transactionCommit(committing);
       metrics?.sent(pendingOutputs);
       if (settled === 'reject' && rejection !== undefined) {
-        logRejected(logger, subscription, header, rejection);
+        logRejected(logger, transport, subscription, header, rejection);
       }
     }
     if (settled === 'reject') {
@@ -270,18 +270,22 @@ function failureReason(error: unknown): string {
 
 function logRejected(
   logger: Logger,
+  transport: Transport,
   subscription: HandlerSubscription,
   header: ReceivedHeaders,
   { reason, failure }: Rejection,
 ): void {
   const fields = { destination: subscription.destination, messageId: header['message-id'], reason };
+  // Say what the broker does with it: "dead-lettered" of a message ActiveMQ drops would be a lie.
+  const caveat = transport.rejectCaveat?.(header);
+  const outcome = caveat === undefined ? 'message rejected and dead-lettered' : `message rejected; ${caveat}`;
   if (failure === undefined) {
-    logger.warn(fields, `message rejected and dead-lettered: ${reason}`);
+    logger.warn(fields, `${outcome}: ${reason}`);
     return;
   }
   logger.error(
     { ...fields, err: failure },
-    `message handler failed with an error no retry can cure; message rejected and dead-lettered: ${reason}`,
+    `message handler failed with an error no retry can cure; ${outcome}: ${reason}`,
   );
 }
 
