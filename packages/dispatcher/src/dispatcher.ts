@@ -5,8 +5,8 @@
  *
  * 1. rejects it when it is not an object, its `parameters` are not an object, or it is nested too
  *    deep to be passed on;
- * 2. sets `parameters.guid` to a new UUID4 unless given — the recipe ID of everything that follows
- *    (a guid that is an object or a list is rejected);
+ * 2. sets `parameters.guid` to a new UUID4 unless given (or given as something Python reads as
+ *    false) — the recipe ID of everything that follows (a non-empty object or list is rejected);
  * 3. asks the readiness hooks, holding the request back while one says no (`readiness.ts`);
  * 4. runs the filters in order on copies of the request and parameters: site filters, then load the
  *    custom recipe, load the named recipes, apply the parameters (once, to the merged recipe);

@@ -106,14 +106,30 @@ export function readRequest(body: unknown): {
 }
 
 /**
- * The recipe ID of a request: `parameters.guid` when given (and not empty), else a new UUID4, which
- * is then set as `parameters.guid` (python-zocalo: `parameters.get("guid") or str(uuid.uuid4())`).
- * Throws {@link DispatchError} for a guid that is an object or a list. python-zocalo would take it as
+ * Whether Python reads a JSON value as false: `None`, `False`, `0`, `""`, `[]`, `{}` (NaN is true).
+ */
+function pythonFalsy(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === 0 || value === 0n) return true;
+  if (value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === 'object' && Object.keys(value).length === 0;
+}
+
+/**
+ * The recipe ID of a request: `parameters.guid` when given, else a new UUID4, which is then set as
+ * `parameters.guid` — python-zocalo's `parameters.get("guid") or str(uuid.uuid4())`, so a guid Python
+ * reads as false (`null`, `false`, `0`, `""`, `[]`, `{}`) gets a new one too. Throws
+ * {@link DispatchError} for a guid that is a non-empty object or list. python-zocalo would take it as
  * the recipe ID as it is; here the ID is text, and turning a list into text recurses through it (a
  * RangeError for a deep one) or throws outright (`{"toString": 1}`).
  */
 export function assignGuid(parameters: Record<string, unknown>, newId: () => string = randomUUID): string {
   const given = parameters.guid;
+  if (pythonFalsy(given)) {
+    const guid = newId();
+    parameters.guid = guid;
+    return guid;
+  }
   if (given !== null && typeof given === 'object') {
     throw new DispatchError(
       'Dispatcher rejected malformed message: parameters.guid (the recipe ID) must be a string or a number, ' +
@@ -121,8 +137,7 @@ export function assignGuid(parameters: Record<string, unknown>, newId: () => str
         'leave it out to have one generated',
     );
   }
-  const guid =
-    given === undefined || given === null || given === '' || given === false ? newId() : String(given);
+  const guid = String(given);
   parameters.guid = guid;
   return guid;
 }

@@ -562,6 +562,60 @@ describe('Dispatcher: hostile requests are dead-lettered with a reason, the requ
     expect(broker.stats('processing_recipe')).toMatchObject({ depth: 0, inFlight: 0 });
   });
 
+  it('a request naming a recipe 20,000 times and then a missing one: dead-lettered at once, the request behind it dispatched', async () => {
+    const dead = await collect('DLQ.processing_recipe');
+    const double = await collect('test.double');
+    await startDispatcher();
+    const started = performance.now();
+    // Merged one at a time (validating and copying all merged so far at each step) this took hours.
+    await client.send('processing_recipe', { recipes: [...Array<string>(20_000).fill('audit'), 'nope'] });
+    await client.send('processing_recipe', { recipes: ['double'], parameters: { guid: 'behind', value: 2 } });
+    await until(() => dead.length === 1 && double.length === 1, 10_000);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(logged('Message references non-existing recipe nope.')).toBe(true);
+    expect(double.map((entry) => envelopeOf(entry).environment.ID)).toEqual(['behind']);
+  });
+
+  it('a request naming a recipe 300 times starts it 300 times, merged as python-zocalo merges them', async () => {
+    const audit = await collect('test.audit');
+    await startDispatcher();
+    await client.send('processing_recipe', {
+      recipes: Array<string>(300).fill('audit'),
+      parameters: { value: 'v' },
+    });
+    await until(() => audit.length === 300, 10_000);
+    const envelope = envelopeOf(audit[0]);
+    expect(Object.keys(envelope.recipe).filter((key) => key !== 'start')).toHaveLength(300);
+    expect(audit.map((entry) => envelopeOf(entry)['recipe-pointer'])).toEqual(
+      Array.from({ length: 300 }, (_, index) => index + 1),
+    );
+    expect(audit.every((entry) => JSON.stringify(envelopeOf(entry).payload) === '{"audited":"v"}')).toBe(
+      true,
+    );
+  });
+
+  it('a guid Python reads as false gets a new one, as python-zocalo\'s `parameters.get("guid") or uuid4()`', async () => {
+    for (const guid of [undefined, null, false, 0, -0, '', [], {}]) {
+      const parameters: Record<string, unknown> = { guid };
+      expect(assignGuid(parameters, () => 'new')).toBe('new');
+      expect(parameters.guid).toBe('new');
+    }
+    expect(assignGuid({ guid: NaN }, () => 'new')).toBe('NaN'); // NaN is true in Python
+    expect(assignGuid({ guid: true }, () => 'new')).toBe('true');
+    expect(() => assignGuid({ guid: [0] })).toThrow('must be a string or a number, got a list');
+
+    const double = await collect('test.double');
+    await startDispatcher();
+    await client.send('processing_recipe', { recipes: ['double'], parameters: { guid: {}, value: 1 } });
+    await client.send('processing_recipe', { recipes: ['double'], parameters: { guid: 0, value: 2 } });
+    await until(() => double.length === 2);
+    for (const entry of double) {
+      expect(envelopeOf(entry).environment.ID).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+    }
+  });
+
   it('assignGuid and readRequest throw a DispatchError, a PermanentError, for these requests', () => {
     const deepParameters = { parameters: JSON.parse(`{"x": ${deep(10_000)}}`) as unknown };
     expect(() => readRequest(deepParameters)).toThrow(DispatchError);

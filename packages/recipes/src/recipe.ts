@@ -23,7 +23,7 @@ import {
   topLevelKeys,
 } from './json';
 import type { JsonObject } from './json';
-import { mergeNodes } from './merge';
+import { mergeAllNodes, mergeNodes } from './merge';
 import { applyParametersToNodes } from './parameters';
 import type { ApplyParametersOptions } from './parameters';
 import { pyInt } from './python-repr';
@@ -248,6 +248,31 @@ export class Recipe {
     this.validate(options);
     that.validate(options);
     return Recipe.#of(mergeNodes(this.#nodes, that.#nodes));
+  }
+
+  /**
+   * One recipe holding the steps of all of `recipes`, in order: what `a.merge(b).merge(c)...` gives,
+   * with the same validation errors, in time linear in their size. (Merging one at a time validates
+   * and copies the growing recipe at every step: for 2,000 recipes, over a minute.)
+   * Empty ones and `null` are skipped; when two or more are not empty, each distinct one is validated
+   * once, in order, as `merge` validates both sides.
+   */
+  static mergeAll(recipes: readonly RecipeInput[], options?: ValidateOptions): Recipe {
+    const parts: Recipe[] = [];
+    for (const recipe of recipes) {
+      if (recipe === null || recipe === undefined) continue;
+      const part = recipe instanceof Recipe ? recipe : new Recipe(recipe);
+      if (!part.isEmpty()) parts.push(part);
+    }
+    if (parts.length === 0) return new Recipe();
+    if (parts.length === 1) return parts[0].clone();
+    const validated = new Set<Recipe>();
+    for (const part of parts) {
+      if (validated.has(part)) continue;
+      part.validate(options);
+      validated.add(part);
+    }
+    return Recipe.#of(mergeAllNodes(parts.map((part) => part.#nodes)));
   }
 
   /** A deep copy. */

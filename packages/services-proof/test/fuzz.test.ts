@@ -4,7 +4,8 @@
  * bodies and headers (fast-check), plus raw STOMP frames written to ActiveMQ through a socket of our
  * own. For every input: the service stays up, and the message is processed, dead-lettered with a
  * reason, or refused at the sender with a typed error — never lost, never thrown — and the good
- * messages sent between the hostile ones are each processed exactly once.
+ * messages sent between the hostile ones are each processed exactly once. The fourth class, hostile
+ * processing requests to a running Dispatcher, is fuzz-dispatcher.test.ts.
  */
 import { connect as connectSocket } from 'node:net';
 import fc from 'fast-check';
@@ -20,6 +21,8 @@ import {
 import type { Received, Site } from './helpers';
 import {
   ACTIVEMQ,
+  FUZZ_RUNS,
+  FUZZ_SEED,
   MEMORY,
   QueueNames,
   RABBITMQ,
@@ -28,9 +31,6 @@ import {
   configurationOf,
   connect,
 } from './helpers';
-
-const SEED = Number(process.env.ZOCALO_FUZZ_SEED ?? 20261202);
-const RUNS = Number(process.env.ZOCALO_FUZZ_RUNS ?? 120);
 
 jest.setTimeout(180_000);
 
@@ -190,7 +190,7 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('hostile input on $label', (site: Si
         }
         await sendGood();
       }),
-      { seed: SEED, numRuns: RUNS },
+      { seed: FUZZ_SEED, numRuns: FUZZ_RUNS },
     );
     await fc.assert(
       fc.asyncProperty(hostileHeaders, async (headers) => {
@@ -198,7 +198,7 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('hostile input on $label', (site: Si
         if (await attempt(tally.headers, client.send(input, { kind: 'job', n }, { headers }))) jobs.push(n);
         await sendGood();
       }),
-      { seed: SEED, numRuns: RUNS },
+      { seed: FUZZ_SEED, numRuns: FUZZ_RUNS },
     );
 
     const expected = [...good, ...jobs].sort((a, b) => a - b);
@@ -209,7 +209,7 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('hostile input on $label', (site: Si
     );
     await sleep(1500);
     process.stdout.write(
-      `${site.label} fuzz (seed ${SEED}): bodies ${tally.bodies.sent} sent, ${tally.bodies.refused} refused at the sender ` +
+      `${site.label} fuzz (seed ${FUZZ_SEED}): bodies ${tally.bodies.sent} sent, ${tally.bodies.refused} refused at the sender ` +
         `(${[...tally.bodies.refusedBy].join(', ') || 'none'}), ${dead.length} dead-lettered with a reason; ` +
         `headers ${tally.headers.sent} sent, ${tally.headers.refused} refused (${[...tally.headers.refusedBy].join(', ') || 'none'}); ` +
         `${good.length} good messages, ${outputs.length} outputs\n`,
@@ -264,7 +264,7 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('hostile input on $label', (site: Si
             acceptedJobs.push(n);
           } else refused += 1;
         }),
-        { seed: SEED, numRuns: RUNS },
+        { seed: FUZZ_SEED, numRuns: FUZZ_RUNS },
       );
       await until(
         () => outputs.length >= acceptedJobs.length,
@@ -277,7 +277,7 @@ describe.each([MEMORY, ACTIVEMQ, RABBITMQ])('hostile input on $label', (site: Si
       });
       await sleep(1000);
       process.stdout.write(
-        `ActiveMQ raw frames (seed ${SEED}): ${accepted + refused} sent, ${accepted} accepted by the broker and processed, ` +
+        `ActiveMQ raw frames (seed ${FUZZ_SEED}): ${accepted + refused} sent, ${accepted} accepted by the broker and processed, ` +
           `${refused} refused by the broker\n`,
       );
       expect(runtime.state).not.toBe(ServiceState.ERROR);

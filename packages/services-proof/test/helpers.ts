@@ -27,6 +27,10 @@ export const MEMORY: Site = { label: 'memory', file: 'memory' };
 export const ACTIVEMQ: Site = { label: 'ActiveMQ', file: 'activemq', broker: 'stomp' };
 export const RABBITMQ: Site = { label: 'RabbitMQ', file: 'rabbitmq', broker: 'amqp' };
 
+/** The seed and the number of inputs per class of the fuzz tests (`fuzz*.test.ts`). */
+export const FUZZ_SEED = Number(process.env.ZOCALO_FUZZ_SEED ?? 20261202);
+export const FUZZ_RUNS = Number(process.env.ZOCALO_FUZZ_RUNS ?? 120);
+
 export function siteFile(site: Site): string {
   return join(__dirname, 'fixtures', 'site', `${site.file}.yaml`);
 }
@@ -79,9 +83,12 @@ export interface Received {
   readonly message: MessageBody;
 }
 
-/** Everything that arrives on a queue, acknowledged as it comes. */
-export async function collect(transport: Transport, queue: string): Promise<Received[]> {
-  const received: Received[] = [];
+/** Everything that arrives on a queue, acknowledged as it comes (into `received`, if given). */
+export async function collect(
+  transport: Transport,
+  queue: string,
+  received: Received[] = [],
+): Promise<Received[]> {
   await transport.subscribe(
     queue,
     async (header, message) => {
