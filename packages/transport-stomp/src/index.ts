@@ -41,7 +41,6 @@ export {
   subscribeHeaders,
   subscriptionPrefetch,
 } from './stomp-headers';
-export { backoffDelay } from './stomp-channel';
 export { escapeHeader11, escapeHeader12, headerEncoder } from './header-escaping';
 
 registerTransport(

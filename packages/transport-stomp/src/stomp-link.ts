@@ -17,11 +17,12 @@
  *   reconnects and retries what was not confirmed), so a refused frame is never taken as confirmed;
  * - a connection whose broker stops confirming frames is declared stalled, logged and dropped.
  */
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { connect as netConnect } from 'node:net';
 import StompitClient from 'stompit/lib/Client.js';
 import type { Logger } from '@zocalo/workflows';
-import { BrokerError, ConnectionError } from '@zocalo/workflows';
+import { BrokerError, ConnectionError, LoginRefusedError, watchLiveness } from '@zocalo/workflows';
 import { FrameWriter } from './frame-writer';
 import { useSafeHeaders } from './header-parser';
 import { useByteExactLines } from './line-reader';
@@ -139,6 +140,16 @@ function describe(address: BrokerAddress): string {
   return `ActiveMQ at ${address.host}:${address.port}`;
 }
 
+/**
+ * How often the broker promised to send something, in ms (0: never), from the CONNECTED frame's
+ * `heart-beat: sx,sy` and the interval we asked for: it sends every max(sx, ours) when both are set.
+ */
+export function incomingHeartbeat(header: string | undefined, requestedMs: number): number {
+  const sx = Number(header?.split(',')[0]);
+  if (!(requestedMs > 0) || !Number.isFinite(sx) || sx <= 0) return 0;
+  return Math.max(sx, requestedMs);
+}
+
 export class StompLink {
   /** Negotiated STOMP version, `1.1` or `1.2`. */
   readonly version: string;
@@ -158,11 +169,13 @@ export class StompLink {
   /** When the broker last showed progress while we were waiting for it. */
   private progressAt = Date.now();
   private readonly watchdog: NodeJS.Timeout;
+  private readonly stopLiveness: () => void;
 
   private constructor(
     private readonly client: StompitClient,
     readonly address: BrokerAddress,
     private readonly options: LinkOptions,
+    socket: Socket,
   ) {
     this.version = String((client as unknown as { headers: IncomingHeaders }).headers.version);
     client.setCommandHandler('MESSAGE', this.onMessage as never);
@@ -173,6 +186,20 @@ export class StompLink {
     const period = Math.max(50, Math.min(1000, options.stallTimeoutMs / 4));
     this.watchdog = setInterval(() => this.checkStall(), period);
     this.watchdog.unref();
+    // stompit checks the broker's heart-beats once per window (30 s and more); our own check drops a
+    // silent link within the documented three intervals. ActiveMQ may leave up to two intervals
+    // between beats after traffic stops (AMQ-4710), so three is the least that is safe.
+    const interval = incomingHeartbeat(this.headerOf('heart-beat'), options.heartbeatMs);
+    this.stopLiveness = watchLiveness(socket, {
+      silenceMs: 3 * interval,
+      describe: `stomp transport: the ${options.role} connection to ${describe(address)}`,
+      onSilent: (error) => this.lost(new ConnectionError(error.message)),
+    });
+  }
+
+  private headerOf(name: string): string | undefined {
+    const value = (this.client as unknown as { headers: IncomingHeaders }).headers[name];
+    return value === undefined ? undefined : String(value);
   }
 
   /** Connect to the first of the addresses that answers; the error names every address tried. */
@@ -266,7 +293,7 @@ export class StompLink {
             }
             const detail = stompitError.longMessage ? ` (${stompitError.longMessage.trim()})` : '';
             fail(
-              new ConnectionError(
+              new LoginRefusedError(
                 `stomp transport: ${describe(address)} refused the login as "${options.username}": ` +
                   `${error.message}${detail}; check --stomp-user and --stomp-pass`,
                 { cause: error },
@@ -288,7 +315,7 @@ export class StompLink {
           }
           settled = true;
           clearTimeout(timer);
-          resolve(new StompLink(connecting, address, options));
+          resolve(new StompLink(connecting, address, options, socket));
         });
       });
     });
@@ -528,6 +555,7 @@ export class StompLink {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.watchdog);
+    this.stopLiveness();
     this.handlers.clear();
     this.client.on('error', () => undefined);
     (this.client as unknown as { destroy(): void }).destroy();

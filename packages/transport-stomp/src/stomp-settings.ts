@@ -3,23 +3,23 @@
  * `[stomp]` INI file of `--stomp-conf`, host lists, and the transport's own tuning knobs with their
  * defaults. Times are in seconds, as everywhere in the Zocalo API.
  */
-import type { BrokerAddress, CommonTransportOptions, TransportSettings } from '@zocalo/workflows';
+import type {
+  BrokerAddress,
+  CommonTransportOptions,
+  ReconnectOptions,
+  ReconnectPolicy,
+  TransportSettings,
+} from '@zocalo/workflows';
 import {
   brokerAddresses as pairAddresses,
   readIniSection,
   pickSettings,
+  RECONNECT_DEFAULTS,
+  resolveReconnect,
   TransportConfigError,
 } from '@zocalo/workflows';
 
-/** Reconnection with exponential backoff. Times in seconds. */
-export interface ReconnectOptions {
-  /** Wait before the first attempt. Default 0.1. */
-  readonly initialDelay?: number;
-  /** Longest wait between attempts. Default 10. */
-  readonly maxDelay?: number;
-  /** Attempts before giving up (the transport then reports `disconnected`). Default 30. */
-  readonly attempts?: number;
-}
+export type { ReconnectOptions } from '@zocalo/workflows';
 
 /**
  * When a send asks the broker for a receipt. Either way a send resolves only once a receipt proves
@@ -98,8 +98,7 @@ export interface ResolvedStompOptions {
   readonly prefix: string;
   readonly heartbeatMs: number;
   readonly connectTimeoutMs: number;
-  readonly reconnect:
-    { readonly initialDelayMs: number; readonly maxDelayMs: number; readonly attempts: number } | false;
+  readonly reconnect: ReconnectPolicy | false;
   readonly receipts: ReceiptMode;
   readonly sendTimeoutMs: number;
   readonly stallTimeoutMs: number;
@@ -120,7 +119,7 @@ export const STOMP_DEFAULTS = {
   prefix: '',
   heartbeat: 10,
   connectTimeout: 10,
-  reconnect: { initialDelay: 0.1, maxDelay: 10, attempts: 30 },
+  reconnect: RECONNECT_DEFAULTS,
   receipts: 'batched',
   sendTimeout: 60,
   stallTimeout: 30,
@@ -235,28 +234,7 @@ export function resolveStompOptions(options: StompTransportOptions = {}): Resolv
   const fromFile = options.conf ? readStompConf(options.conf) : {};
   const pick = <K extends 'host' | 'port' | 'username' | 'password' | 'prefix'>(key: K) =>
     options[key] ?? fromFile[key] ?? STOMP_DEFAULTS[key];
-  const reconnect =
-    options.reconnect === false
-      ? false
-      : {
-          initialDelayMs:
-            1000 *
-            number(
-              'reconnect.initialDelay',
-              options.reconnect?.initialDelay ?? STOMP_DEFAULTS.reconnect.initialDelay,
-              { allowZero: true },
-            ),
-          maxDelayMs:
-            1000 *
-            number('reconnect.maxDelay', options.reconnect?.maxDelay ?? STOMP_DEFAULTS.reconnect.maxDelay),
-          attempts: number(
-            'reconnect.attempts',
-            options.reconnect?.attempts ?? STOMP_DEFAULTS.reconnect.attempts,
-            {
-              integer: true,
-            },
-          ),
-        };
+  const reconnect = resolveReconnect(options.reconnect, 'stomp');
   const receipts = options.receipts ?? STOMP_DEFAULTS.receipts;
   if (receipts !== 'batched' && receipts !== 'every') {
     throw new TransportConfigError(

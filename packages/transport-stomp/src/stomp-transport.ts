@@ -24,7 +24,7 @@ import type {
   TransactionOptions,
   TransportCapabilities,
 } from '@zocalo/workflows';
-import { CommonTransport, ConnectionError, InvalidArgumentError } from '@zocalo/workflows';
+import { CommonTransport, ConnectionError, InvalidArgumentError, ReconnectEvents } from '@zocalo/workflows';
 import type { RetryableFrame } from './stomp-channel';
 import { StompChannel } from './stomp-channel';
 import {
@@ -94,8 +94,8 @@ export class StompTransport extends CommonTransport {
   readonly options: ResolvedStompOptions;
   private publisher: StompChannel | undefined;
   private readonly open = new Map<TransactionId, StompTransaction>();
-  /** Channels currently reconnecting. */
-  private readonly down = new Set<StompChannel>();
+  /** One stream of reconnection events for all the transport's connections. */
+  private readonly reconnectEvents = new ReconnectEvents((event) => this.emit(event));
 
   constructor(options: StompTransportOptions = {}) {
     super(options);
@@ -114,40 +114,30 @@ export class StompTransport extends CommonTransport {
   }
 
   protected async disconnectBroker(): Promise<void> {
+    // Closing ends any outage without a `reconnected`: the base class reports `disconnected`.
+    this.reconnectEvents.clear();
     const closing: Array<Promise<void>> = [];
     for (const record of this.subscriptions.values()) closing.push(this.state(record).channel.close());
     if (this.publisher) closing.push(this.publisher.close());
     this.publisher = undefined;
     this.open.clear();
-    this.down.clear();
     await Promise.all(closing);
   }
 
-  /** A channel whose reconnection events reach the transport's listeners. */
+  /** A channel whose reconnection events join the transport's one stream. */
   private channel(
     role: string,
     hooks: { linkUp(link: StompLink): Promise<void>; linkLost(link: StompLink, error: Error): void },
     ackWindow?: number,
   ): StompChannel {
-    const channel: StompChannel = new StompChannel(
+    return new StompChannel(
       role,
       this.options,
       this.logger,
-      {
-        ...hooks,
-        reconnecting: (attempt, error) => {
-          this.down.add(channel);
-          this.emit({ type: 'reconnecting', attempt, error });
-        },
-        reconnected: () => {
-          this.down.delete(channel);
-          if (this.down.size === 0) this.emit({ type: 'reconnected' });
-        },
-        failed: (error) => this.giveUp(error),
-      },
+      { ...hooks, failed: (error) => this.giveUp(error) },
+      this.reconnectEvents,
       ackWindow,
     );
-    return channel;
   }
 
   /**
@@ -166,8 +156,8 @@ export class StompTransport extends CommonTransport {
     if (this.publisher) channels.push(this.publisher);
     this.publisher = undefined;
     this.open.clear();
-    this.down.clear();
-    for (const channel of channels) void channel.close();
+    this.reconnectEvents.clear();
+    for (const channel of channels) void channel.close(error);
     this.connectionFailed(error);
   }
 

@@ -171,6 +171,12 @@ export class BrokerError extends ZocaloError {}
 export class ConnectionError extends ZocaloError {}
 
 /**
+ * The broker refused the credentials (or the vhost): trying again cannot help, so a reconnection
+ * stops at once. Check the user name and password settings.
+ */
+export class LoginRefusedError extends ConnectionError {}
+
+/**
  * A send was refused at once because too many sends (or bytes) already wait for a connection that
  * is being re-established. Memory stays bounded however fast a caller sends while the broker is away.
  * It is a {@link ConnectionError}: the message was not sent.

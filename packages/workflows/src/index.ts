@@ -38,6 +38,7 @@ export {
   DestinationNotFoundError,
   DisconnectedError,
   InvalidArgumentError,
+  LoginRefusedError,
   MessageRefusedError,
   OutputLimitError,
   PERMANENT_ERROR_CODE,
@@ -109,3 +110,27 @@ export { pickSettings, settingText } from './transport-settings';
 export type { UrlCredentials } from './redaction';
 export { REDACTED, isSecretKey, redact, redactCredentials, splitUrlCredentials } from './redaction';
 export { NotARegularFileError, readRegularFile, readRegularFileAsync } from './regular-file';
+
+// Connection resilience for transports (src/connection/): reconnect once, the same way everywhere.
+export type {
+  ConnectionErrorKind,
+  LivenessOptions,
+  ReconnectOptions,
+  ReconnectPolicy,
+  ReconnectingConnectionOptions,
+  SessionHooks,
+  WaitingSendsOptions,
+} from './connection';
+export {
+  MAX_WAITING_BYTES,
+  MAX_WAITING_SENDS,
+  RECONNECT_DEFAULTS,
+  RECONNECT_JITTER,
+  ReconnectEvents,
+  ReconnectingConnection,
+  WaitingSends,
+  reconnectDelay,
+  resolveReconnect,
+  sendTimeoutError,
+  watchLiveness,
+} from './connection';
