@@ -4,7 +4,7 @@
  */
 import type { ChannelModel } from 'amqplib';
 import { connect } from 'amqplib';
-import { ConnectionError } from '@zocalo/workflows';
+import { ConnectionError, LoginRefusedError } from '@zocalo/workflows';
 import type { BrokerAddress, ResolvedAmqpOptions } from './amqp-settings';
 import { guardContentHeaders } from './frame-guard';
 import { batchWrites } from './write-batching';
@@ -85,7 +85,9 @@ export async function openConnection(
       failures.push(explainConnectFailure(error, address, options));
     }
   }
-  throw new ConnectionError(`amqp transport: could not connect (${role}): ${failures.join('; ')}`, {
+  // Refused credentials are worth no more attempts: a reconnection stops at once on them.
+  const Failure = isLoginFailure(lastError) ? LoginRefusedError : ConnectionError;
+  throw new Failure(`amqp transport: could not connect (${role}): ${failures.join('; ')}`, {
     cause: lastError,
   });
 }

@@ -2,11 +2,19 @@
  * Options of the AMQP transport: the spec's `--rabbit-*` settings (wire-format.md, "AMQP 0-9-1"), the
  * `[rabbit]` INI file, host and port lists, and the transport's own tuning knobs with their defaults.
  */
-import type { BrokerAddress, CommonTransportOptions, TransportSettings } from '@zocalo/workflows';
+import type {
+  BrokerAddress,
+  CommonTransportOptions,
+  ReconnectOptions,
+  ReconnectPolicy,
+  TransportSettings,
+} from '@zocalo/workflows';
 import {
   brokerAddresses as pairAddresses,
   readIniSection,
   pickSettings,
+  RECONNECT_DEFAULTS,
+  resolveReconnect,
   TransportConfigError,
   uniqueHostId,
 } from '@zocalo/workflows';
@@ -17,15 +25,7 @@ export type DelayMode = 'auto' | 'plugin' | 'queues';
 /** How `nack(..., {requeue: false})` dead-letters a message of an existing queue (see dead-letter.ts). */
 export type DeadLetterMode = 'self' | 'broker';
 
-/** Reconnection with exponential backoff. Times in seconds. */
-export interface ReconnectOptions {
-  /** Wait before the first attempt. Default 0.1. */
-  readonly initialDelay?: number;
-  /** Longest wait between attempts. Default 10. */
-  readonly maxDelay?: number;
-  /** Attempts before giving up (then the transport reports `disconnected`). Default 30. */
-  readonly attempts?: number;
-}
+export type { ReconnectOptions } from '@zocalo/workflows';
 
 export interface AmqpTransportOptions extends CommonTransportOptions {
   /** Broker host, or several: a list or a comma-separated string. Default `localhost`. */
@@ -40,7 +40,12 @@ export interface AmqpTransportOptions extends CommonTransportOptions {
   readonly vhost?: string;
   /** An INI file with section `[rabbit]` (host, port, username, password, vhost), read once here. */
   readonly conf?: string;
-  /** AMQP heartbeat in seconds; 0 disables. Default 60 (RabbitMQ's own default). */
+  /**
+   * AMQP heart-beat in seconds (the broker may lower it); 0 disables. A link that reads nothing for
+   * two intervals (RabbitMQ beats every half interval) is dropped and reconnected. Default 20, so a
+   * silent link is found within 40 s, inside the default `sendTimeout` (RabbitMQ's own default of
+   * 60 would take two minutes).
+   */
   readonly heartbeat?: number;
   /** Give up a connection attempt after this many seconds. Default 10. */
   readonly connectTimeout?: number;
@@ -102,7 +107,7 @@ export interface ResolvedAmqpOptions {
   readonly deliveryLimit: number;
   readonly delayMode: DelayMode;
   readonly deadLetter: DeadLetterMode;
-  readonly reconnect: Required<ReconnectOptions> | false;
+  readonly reconnect: ReconnectPolicy | false;
   /** {@link AmqpTransportOptions.sendTimeout} in milliseconds. */
   readonly sendTimeoutMs: number;
   readonly connectionName: string;
@@ -114,11 +119,11 @@ export const AMQP_DEFAULTS = {
   username: 'guest',
   password: 'guest',
   vhost: '/',
-  heartbeat: 60,
+  heartbeat: 20,
   connectTimeout: 10,
   defaultPrefetch: 1,
   deliveryLimit: 20,
-  reconnect: { initialDelay: 0.1, maxDelay: 10, attempts: 30 },
+  reconnect: RECONNECT_DEFAULTS,
   sendTimeout: 60,
 } as const;
 
@@ -212,27 +217,7 @@ export function resolveAmqpOptions(options: AmqpTransportOptions = {}): Resolved
   const fromFile = options.conf ? readRabbitConf(options.conf) : {};
   const pick = <K extends 'host' | 'port' | 'username' | 'password' | 'vhost'>(key: K) =>
     options[key] ?? fromFile[key] ?? AMQP_DEFAULTS[key];
-  const reconnect =
-    options.reconnect === false
-      ? false
-      : {
-          initialDelay: positive(
-            'reconnect.initialDelay',
-            options.reconnect?.initialDelay ?? AMQP_DEFAULTS.reconnect.initialDelay,
-            false,
-            true,
-          ),
-          maxDelay: positive(
-            'reconnect.maxDelay',
-            options.reconnect?.maxDelay ?? AMQP_DEFAULTS.reconnect.maxDelay,
-            false,
-          ),
-          attempts: positive(
-            'reconnect.attempts',
-            options.reconnect?.attempts ?? AMQP_DEFAULTS.reconnect.attempts,
-            true,
-          ),
-        };
+  const reconnect = resolveReconnect(options.reconnect, 'amqp');
   return {
     addresses: brokerAddresses(pick('host'), pick('port')),
     username: String(pick('username')),

@@ -4,11 +4,13 @@
  * Connections: one for publishing and one for consuming (RabbitMQ blocks publishing connections under
  * memory pressure; acks on a separate connection keep consumers draining). Publishing uses one confirm
  * channel with `mandatory`; each subscription has a channel of its own (its prefetch, its acks, and
- * the transactions bound to it). A dropped connection closes both and reconnects with backoff
- * (reconnect.ts), re-creating every subscription; sends in flight are published again.
+ * the transactions bound to it). A dropped connection closes both; @zocalo/workflows'
+ * ReconnectingConnection opens a new session (this file supplies the hooks: open, close, classify,
+ * restore every subscription), and sends in flight are published again.
  */
 import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import type {
+  ConnectionErrorKind,
   Publication,
   ReceivedHeaders,
   SubscriptionRecord,
@@ -21,8 +23,10 @@ import {
   CommonTransport,
   ConnectionError,
   DestinationNotFoundError,
-  DisconnectedError,
-  SendBacklogFullError,
+  LoginRefusedError,
+  ReconnectEvents,
+  ReconnectingConnection,
+  TransportConfigError,
 } from '@zocalo/workflows';
 import { isLoginFailure } from './amqp-connection';
 import type { AmqpTransportOptions, ResolvedAmqpOptions } from './amqp-settings';
@@ -30,7 +34,6 @@ import { resolveAmqpOptions } from './amqp-settings';
 import { ChannelLostError } from './confirm-publisher';
 import { deadLetterOptions } from './dead-letter';
 import { undecodableReason } from './frame-guard';
-import { backoffDelay, Sleeper } from './reconnect';
 import { receivedHeaders } from './received-headers';
 import type { Route } from './routing';
 import { bodyBuffer, checkAmqpLimits, publishOptions, Router } from './routing';
@@ -54,12 +57,6 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
   exchange: true,
 });
 
-/**
- * Most sends, and bytes of their bodies, that may wait for a reconnection; more are refused at once
- * with {@link SendBacklogFullError} (they are never dropped silently, and memory stays bounded).
- */
-export const MAX_WAITING_SENDS = 10_000;
-export const MAX_WAITING_BYTES = 64 * 1024 * 1024;
 /** A send is published again after a lost channel at most this many times. */
 const PUBLISH_ATTEMPTS = 5;
 /** On disconnect, wait this long at most for sends in flight to be confirmed. */
@@ -116,15 +113,12 @@ export class AmqpTransport extends CommonTransport {
   readonly capabilities = CAPABILITIES;
   readonly options: ResolvedAmqpOptions;
 
-  private session: Session | undefined;
-  private reconnecting: Promise<Session> | undefined;
+  /** The session (both connections), kept up by the shared reconnection of @zocalo/workflows. */
+  private readonly connection: ReconnectingConnection<Session>;
+  private readonly reconnectEvents = new ReconnectEvents((event) => this.emit(event));
   private closing = false;
-  private readonly sleeper = new Sleeper();
   private readonly router: Router;
   private readonly openTransactions = new TransactionBook();
-  /** Sends waiting for a reconnection, and the bytes of their bodies. */
-  private waitingSends = 0;
-  private waitingBytes = 0;
   /** The broker address that answered last: reconnection tries it first. */
   private addressIndex = 0;
 
@@ -132,14 +126,35 @@ export class AmqpTransport extends CommonTransport {
     super(options);
     this.options = resolveAmqpOptions(options);
     this.router = new Router(this.name);
+    this.connection = new ReconnectingConnection<Session>(
+      {
+        open: () => this.newSession(),
+        close: closeSession,
+        classify: classifyAmqpError,
+        restore: (session) => this.resubscribeAll(session),
+      },
+      {
+        transport: this.name,
+        role: 'the connection to RabbitMQ',
+        policy: this.options.reconnect,
+        logger: this.logger,
+        events: this.reconnectEvents,
+        sendTimeoutMs: this.options.sendTimeoutMs,
+        onGiveUp: (error) => this.giveUp(error),
+      },
+    );
+  }
+
+  /** The current session while it is up. */
+  private get session(): Session | undefined {
+    return this.connection.session;
   }
 
   // ---------------------------------------------------------------- connection
 
   protected async connectBroker(): Promise<void> {
     this.closing = false;
-    const session = await this.newSession();
-    this.session = session;
+    await this.connection.open();
   }
 
   private async newSession(): Promise<Session> {
@@ -157,16 +172,13 @@ export class AmqpTransport extends CommonTransport {
 
   protected async disconnectBroker(): Promise<void> {
     this.closing = true;
-    this.sleeper.cancel();
+    this.reconnectEvents.clear();
     const session = this.session;
-    this.session = undefined;
     this.openTransactions.clear();
-    // A reconnection in progress ends (and closes what it opened) before disconnect returns.
-    await this.reconnecting?.catch(() => undefined);
-    if (!session) return;
-    session.lost = true;
-    const publisher = session.publisher;
-    if (publisher && publisher.pending > 0) {
+    const publisher = session?.publisher;
+    if (session && publisher && publisher.pending > 0) {
+      // Closing: a connection that drops now is not reconnected.
+      session.lost = true;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         publisher.settled(),
@@ -179,14 +191,13 @@ export class AmqpTransport extends CommonTransport {
       state.channel = undefined;
       this.cancelRetry(state);
     }
-    await closeSession(session);
+    // A reconnection in progress ends (and closes what it opened) before disconnect returns.
+    await this.connection.close();
   }
 
   /** Called once when either connection of a session closes without being asked to. */
   private connectionLost(session: Session, error: Error | undefined): void {
     if (this.session !== session || this.closing) return;
-    this.session = undefined;
-    this.logger.warn({ err: error }, 'amqp transport: connection to RabbitMQ lost');
     for (const record of this.subscriptions.values()) {
       const state = this.stateOf(record);
       state.channel = undefined;
@@ -196,67 +207,8 @@ export class AmqpTransport extends CommonTransport {
       // acknowledgement not yet handed to the callback); acks of the old deliveries are dropped.
       this.forgetDeliveries(record, true);
     }
-    void closeSession(session);
     this.router.clear();
-    const reconnect = this.options.reconnect;
-    if (reconnect === false) {
-      this.giveUp(
-        new ConnectionError(
-          `amqp transport: lost the connection to RabbitMQ${error ? ` (${error.message})` : ''} and reconnect is off; ` +
-            'connect() again, or set the reconnect option to ride out broker restarts',
-          { cause: error },
-        ),
-      );
-      return;
-    }
-    this.reconnecting = this.reconnectLoop(error, reconnect);
-    this.reconnecting.catch(() => undefined);
-  }
-
-  private async reconnectLoop(
-    firstError: Error | undefined,
-    options: Exclude<ResolvedAmqpOptions['reconnect'], false>,
-  ): Promise<Session> {
-    let error: unknown = firstError;
-    for (let attempt = 1; attempt <= options.attempts; attempt++) {
-      this.emit({ type: 'reconnecting', attempt, error: error instanceof Error ? error : undefined });
-      await this.sleeper.sleep(backoffDelay(attempt, options));
-      if (this.closing) break;
-      let session: Session | undefined;
-      try {
-        session = await this.newSession();
-        if (this.closing) {
-          await closeSession(session);
-          break;
-        }
-        await this.resubscribeAll(session);
-        if (this.closing) {
-          await closeSession(session);
-          break;
-        }
-        this.session = session;
-        this.reconnecting = undefined;
-        this.logger.info({ attempt }, 'amqp transport: reconnected to RabbitMQ');
-        this.emit({ type: 'reconnected' });
-        return session;
-      } catch (failure) {
-        error = failure;
-        this.logger.warn({ err: failure, attempt }, 'amqp transport: reconnection attempt failed');
-        if (session) {
-          session.lost = true;
-          await closeSession(session);
-        }
-        if (isLoginFailure(failure)) break;
-      }
-    }
-    const finalError = new ConnectionError(
-      `amqp transport: gave up reconnecting to RabbitMQ${error instanceof Error ? ` (${error.message})` : ''}; ` +
-        'the transport is disconnected: check the broker, then connect() and subscribe again ' +
-        '(raise reconnect.attempts or reconnect.maxDelay to wait longer)',
-      { cause: error },
-    );
-    if (!this.closing) this.giveUp(finalError);
-    throw this.closing ? new DisconnectedError('send', this.name) : finalError;
+    this.connection.lost(session, error);
   }
 
   /**
@@ -282,10 +234,7 @@ export class AmqpTransport extends CommonTransport {
   }
 
   /** Reconnection gave up (or is off): clear every timer and channel, then end as disconnected. */
-  private giveUp(error: Error): void {
-    this.reconnecting = undefined;
-    this.session = undefined;
-    this.sleeper.cancel();
+  private giveUp(error: ConnectionError): void {
     this.openTransactions.clear();
     this.router.clear();
     for (const record of this.subscriptions.values()) {
@@ -296,15 +245,12 @@ export class AmqpTransport extends CommonTransport {
       state.tx = undefined;
       state.messages.clear();
     }
-    this.logger.error({ err: error }, 'amqp transport: disconnected from RabbitMQ');
     this.connectionFailed(error);
   }
 
   /** The current session, waiting for a reconnection in progress. */
   private readySession(): Promise<Session> {
-    if (this.session && !this.session.lost) return Promise.resolve(this.session);
-    if (this.reconnecting) return this.reconnecting;
-    return Promise.reject(new DisconnectedError('reach the broker', this.name));
+    return this.connection.ready();
   }
 
   // ---------------------------------------------------------------- sending
@@ -317,6 +263,8 @@ export class AmqpTransport extends CommonTransport {
     }
     if (publication.transaction !== undefined) return this.publishInTransaction(publication);
     const session = this.session;
+    // Every send is bounded by sendTimeout from now: waiting for a reconnection, and unconfirmed.
+    const deadline = Date.now() + this.options.sendTimeoutMs;
     // Fast path: an ordinary send or a broadcast to a known exchange needs no preparation.
     if (
       session &&
@@ -336,11 +284,12 @@ export class AmqpTransport extends CommonTransport {
           bodyBuffer(publication),
           publishOptions(publication),
           // Published again after a lost channel, it still has sendTimeout from now, not from then.
-          { publication, deadline: Date.now() + this.options.sendTimeoutMs } satisfies PendingSend,
+          { publication, deadline } satisfies PendingSend,
+          deadline,
         );
       }
     }
-    return this.publishWithRetry(publication, 1, Date.now() + this.options.sendTimeoutMs);
+    return this.publishWithRetry(publication, 1, deadline);
   }
 
   /** Check what a lost publishing channel means for this publication; throws if it cannot be sent. */
@@ -370,46 +319,11 @@ export class AmqpTransport extends CommonTransport {
    * The session to publish on, waiting (within bounds: count, bytes, and time until `deadline`) for a
    * reconnection in progress.
    */
-  private async publishingSession(publication: Publication, deadline: number): Promise<Session> {
-    if ((this.session && !this.session.lost) || !this.reconnecting) return this.readySession();
+  private publishingSession(publication: Publication, deadline: number): Promise<Session> {
     const body = publication.body;
-    const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-    if (
-      this.waitingSends >= MAX_WAITING_SENDS ||
-      (this.waitingSends > 0 && this.waitingBytes + bytes > MAX_WAITING_BYTES)
-    ) {
-      throw new SendBacklogFullError(
-        'amqp transport: the connection to RabbitMQ',
-        this.waitingSends,
-        this.waitingBytes,
-      );
-    }
-    this.waitingSends++;
-    this.waitingBytes += bytes;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        this.readySession(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(this.sendTimedOut(publication)),
-            Math.max(0, deadline - Date.now()),
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-      this.waitingSends--;
-      this.waitingBytes -= bytes;
-    }
-  }
-
-  private sendTimedOut(publication: Publication): ConnectionError {
-    return new ConnectionError(
-      `amqp transport: a ${publication.kind === 'queue' ? 'send to' : 'broadcast to'} "${publication.destination}" ` +
-        `waited ${this.options.sendTimeoutMs / 1000} s for the broker (the connection to RabbitMQ is down and being ` +
-        'reconnected) and was given up; the message may not have arrived. Send it again once the transport ' +
-        "reports 'reconnected', or raise sendTimeout to wait longer",
+    return this.connection.forSend(
+      typeof body === 'string' ? Buffer.byteLength(body) : body.length,
+      deadline,
     );
   }
 
@@ -420,7 +334,14 @@ export class AmqpTransport extends CommonTransport {
       const route = await this.router.route(session, publication);
       try {
         const publisher = await publisherOf(session);
-        await publisher.publish(route.exchange, route.routingKey, route.content, route.options);
+        await publisher.publish(
+          route.exchange,
+          route.routingKey,
+          route.content,
+          route.options,
+          undefined,
+          deadline,
+        );
         return;
       } catch (error) {
         if (!(error instanceof ChannelLostError)) throw error;
@@ -684,7 +605,7 @@ export class AmqpTransport extends CommonTransport {
           { subscription: record.id },
           'amqp transport: no connection to subscribe again on yet',
         );
-        if (this.reconnecting) this.scheduleRetry(record, standby);
+        if (this.connection.reconnecting) this.scheduleRetry(record, standby);
         return;
       }
       this.startConsumer(session, record).then(
@@ -965,6 +886,16 @@ export class AmqpTransport extends CommonTransport {
     // Nothing reached the broker: operations are written only at commit.
     this.openTransactions.drop(transaction);
   }
+}
+
+/** What an error of amqplib (or of this transport) means for the connection. */
+export function classifyAmqpError(error: unknown): ConnectionErrorKind {
+  if (error instanceof LoginRefusedError || isLoginFailure(error)) return 'login';
+  // A setting the broker cannot satisfy (delayMode "plugin" without the plugin): attempts cannot help.
+  if (error instanceof TransportConfigError) return 'fatal';
+  if (isExclusiveUse(error)) return 'exclusive';
+  if (error instanceof ChannelLostError) return 'channel';
+  return 'connection';
 }
 
 /** RabbitMQ refuses a consumer while another holds the queue exclusively (403 "in exclusive use"). */

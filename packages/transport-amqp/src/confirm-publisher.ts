@@ -6,7 +6,10 @@
  */
 import type { ConfirmChannel, Message, Options } from 'amqplib';
 import type { Logger } from '@zocalo/workflows';
-import { BrokerError, DestinationNotFoundError } from '@zocalo/workflows';
+import { BrokerError, DestinationNotFoundError, sendTimeoutError } from '@zocalo/workflows';
+
+/** How often unconfirmed publishes are checked against their deadlines. */
+const SWEEP_MS = 250;
 
 /** The channel closed before the broker confirmed the message: it may or may not have arrived. */
 export class ChannelLostError extends Error {
@@ -22,9 +25,13 @@ interface InFlight {
   readonly content: Buffer;
   readonly options: Options.Publish;
   readonly token: unknown;
+  /** Rejected as timed out at this time (ms since the epoch), confirmed or not. */
+  readonly deadline: number | undefined;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
   returned: boolean;
+  /** Timed out: a confirm or loss that comes later is ignored. */
+  abandoned: boolean;
 }
 
 /**
@@ -39,6 +46,7 @@ export class ConfirmPublisher {
   private queued: InFlight[] | undefined;
   private idleWaiters: Array<() => void> = [];
   private closeReason = 'closed';
+  private sweeper: NodeJS.Timeout | undefined;
   closed = false;
 
   constructor(
@@ -46,6 +54,8 @@ export class ConfirmPublisher {
     private readonly transportName: string,
     private readonly logger: Logger,
     private readonly onLost?: LostPublishHandler,
+    /** The transport's `sendTimeout`, in ms, named in the error of a publish past its deadline. */
+    private readonly sendTimeoutMs = 60_000,
   ) {
     channel.on('return', (message: Message) => this.onReturn(message));
     channel.on('drain', () => this.onDrain());
@@ -54,6 +64,7 @@ export class ConfirmPublisher {
     });
     channel.on('close', () => {
       this.closed = true;
+      this.stopSweeper();
       this.onDrain();
       this.checkIdle();
     });
@@ -61,7 +72,9 @@ export class ConfirmPublisher {
 
   /**
    * Publish one message; see the file comment for how the promise settles. With a `token`, a publish
-   * whose channel is lost goes to the {@link LostPublishHandler} instead of rejecting.
+   * whose channel is lost goes to the {@link LostPublishHandler} instead of rejecting. With a
+   * `deadline`, a publish the broker has not confirmed by then (a silent link, a connection blocked
+   * by a resource alarm) rejects with a send-timeout error: it may still arrive.
    */
   publish(
     exchange: string,
@@ -69,6 +82,7 @@ export class ConfirmPublisher {
     content: Buffer,
     options: Options.Publish,
     token?: unknown,
+    deadline?: number,
   ): Promise<void> {
     return new Promise((resolve, reject) => {
       const entry: InFlight = {
@@ -77,10 +91,13 @@ export class ConfirmPublisher {
         content,
         options,
         token,
+        deadline,
         resolve,
         reject,
         returned: false,
+        abandoned: false,
       };
+      if (deadline !== undefined) this.startSweeper();
       if (this.queued) this.queued.push(entry);
       else this.write(entry);
     });
@@ -129,6 +146,10 @@ export class ConfirmPublisher {
 
   private confirmed(entry: InFlight, error: Error | null | undefined): void {
     this.inFlight.delete(entry);
+    if (entry.abandoned) {
+      if (this.inFlight.size === 0) this.checkIdle();
+      return;
+    }
     if (entry.returned) entry.reject(new DestinationNotFoundError(entry.routingKey, this.transportName));
     else if (error === null || error === undefined) entry.resolve();
     else if (/channel closed/i.test(error.message)) this.lost(entry, this.closeReason);
@@ -141,6 +162,7 @@ export class ConfirmPublisher {
   }
 
   private lost(entry: InFlight, reason: string): void {
+    if (entry.abandoned) return;
     const error = new ChannelLostError(reason);
     if (entry.token !== undefined && this.onLost)
       this.onLost(entry.token, error).then(entry.resolve, entry.reject);
@@ -181,6 +203,45 @@ export class ConfirmPublisher {
       { exchange, routingKey },
       'amqp transport: returned message matches no publish in flight',
     );
+  }
+
+  private startSweeper(): void {
+    if (this.sweeper || this.closed) return;
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  private stopSweeper(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
+  /** Reject the publishes whose deadline has passed, in flight or waiting for the buffer to drain. */
+  private sweep(): void {
+    if (this.pending === 0) {
+      this.stopSweeper();
+      return;
+    }
+    const now = Date.now();
+    const expired = (entry: InFlight): boolean => entry.deadline !== undefined && entry.deadline <= now;
+    const timedOut: InFlight[] = [];
+    for (const entry of this.inFlight) {
+      if (expired(entry)) {
+        this.inFlight.delete(entry);
+        timedOut.push(entry);
+      }
+    }
+    if (this.queued?.some(expired)) {
+      timedOut.push(...this.queued.filter(expired));
+      this.queued = this.queued.filter((entry) => !expired(entry));
+    }
+    for (const entry of timedOut) {
+      entry.abandoned = true;
+      entry.reject(
+        sendTimeoutError(`${this.transportName} transport: the publishing connection`, this.sendTimeoutMs),
+      );
+    }
+    if (timedOut.length > 0) this.checkIdle();
   }
 
   private checkIdle(): void {

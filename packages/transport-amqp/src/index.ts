@@ -8,7 +8,8 @@ import { registerTransport } from '@zocalo/workflows';
 import { amqpOptionsFromSettings } from './amqp-settings';
 import { AmqpTransport } from './amqp-transport';
 
-export { AmqpTransport, MAX_WAITING_BYTES, MAX_WAITING_SENDS, NO_ACK_PREFETCH } from './amqp-transport';
+export { AmqpTransport, NO_ACK_PREFETCH, classifyAmqpError } from './amqp-transport';
+export { MAX_WAITING_BYTES, MAX_WAITING_SENDS } from '@zocalo/workflows';
 export { SendBacklogFullError } from '@zocalo/workflows';
 export type {
   AmqpTransportOptions,
@@ -29,7 +30,6 @@ export type { DelayTarget } from './delayed-delivery';
 export { DELAYED_EXCHANGE, holdingQueueArguments, holdingQueueName } from './delayed-delivery';
 export { deadLetterHeaders } from './dead-letter';
 export { deadLetterQueueName } from './topology';
-export { backoffDelay } from './reconnect';
 
 /** The registry factory: settings of a `pika`/`amqp` configuration block or `--rabbit-*` flags. */
 export function createAmqpTransport(settings: TransportSettings = {}): AmqpTransport {

@@ -3,9 +3,10 @@
  * the topology helper, and what was learnt about the broker. A session that loses either connection is
  * over; the transport opens a new one (reconnect.ts).
  */
+import type { Socket } from 'node:net';
 import type { ChannelModel } from 'amqplib';
 import type { Logger } from '@zocalo/workflows';
-import { TransportConfigError } from '@zocalo/workflows';
+import { TransportConfigError, watchLiveness } from '@zocalo/workflows';
 import { openConnection } from './amqp-connection';
 import type { ResolvedAmqpOptions } from './amqp-settings';
 import type { LostPublishHandler } from './confirm-publisher';
@@ -36,12 +37,17 @@ export interface Session {
   onPublishLost: LostPublishHandler;
   readonly transportName: string;
   readonly logger: Logger;
+  readonly sendTimeoutMs: number;
 }
 
 async function newPublisher(session: Session): Promise<ConfirmPublisher> {
   const channel = await session.publishModel.createConfirmChannel();
-  return new ConfirmPublisher(channel, session.transportName, session.logger, (token, error) =>
-    session.onPublishLost(token, error),
+  return new ConfirmPublisher(
+    channel,
+    session.transportName,
+    session.logger,
+    (token, error) => session.onPublishLost(token, error),
+    session.sendTimeoutMs,
   );
 }
 
@@ -107,9 +113,23 @@ export async function openSession(
     onPublishLost: (_token, error) => Promise.reject(error),
     transportName,
     logger,
+    sendTimeoutMs: options.sendTimeoutMs,
   };
   const errors = new Map<ChannelModel, Error>();
-  for (const model of [publishing.model, consuming.model]) {
+  for (const [model, role] of [
+    [publishing.model, 'publish'],
+    [consuming.model, 'consume'],
+  ] as const) {
+    // amqplib notices a silent link only after two to three heart-beat intervals, checked in coarse
+    // steps; RabbitMQ sends a heart-beat every half interval, so two intervals of silence is death.
+    const connection = model.connection as unknown as { heartbeat?: number; stream?: Socket };
+    if (connection.stream && connection.heartbeat) {
+      watchLiveness(connection.stream, {
+        silenceMs: 2000 * connection.heartbeat,
+        describe: `amqp transport: the ${role} connection to ${publishing.address.host}:${publishing.address.port}`,
+        onSilent: (error) => errors.set(model, error),
+      });
+    }
     model.on('error', (error: Error) => errors.set(model, error));
     model.on('close', (error?: Error) => {
       if (session.lost) return;
@@ -151,11 +171,28 @@ function atLeast(version: [number, number], major: number, minor: number): boole
   return version[0] > major || (version[0] === major && version[1] >= minor);
 }
 
+/** A broker that has not answered connection.close by then is not waited for any longer. */
+const CLOSE_TIMEOUT_MS = 5000;
+
+/**
+ * Close one connection, within {@link CLOSE_TIMEOUT_MS}: amqplib waits for the broker's close-ok
+ * for ever, and a silent link (or one dropping while it closes) never sends it.
+ */
+async function closeModel(model: ChannelModel): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    model.close().then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS))),
+  ]);
+  clearTimeout(timer);
+  if (!closed) (model.connection as unknown as { stream?: Socket }).stream?.destroy();
+}
+
 /** Close both connections (unacknowledged messages go back to their queues). */
 export async function closeSession(session: Session): Promise<void> {
   session.lost = true;
-  await Promise.all([
-    session.consumeModel.close().catch(() => undefined),
-    session.publishModel.close().catch(() => undefined),
-  ]);
+  await Promise.all([closeModel(session.consumeModel), closeModel(session.publishModel)]);
 }

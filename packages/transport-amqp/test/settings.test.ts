@@ -5,7 +5,6 @@ import { parseIni, TransportConfigError } from '@zocalo/workflows';
 import {
   AMQP_DEFAULTS,
   amqpOptionsFromSettings,
-  backoffDelay,
   brokerAddresses,
   deadLetterHeaders,
   holdingQueueArguments,
@@ -78,12 +77,11 @@ describe('amqp settings', () => {
     expect(() => resolveAmqpOptions({ reconnect: { attempts: 1.5 } })).toThrow(/reconnect.attempts/);
   });
 
-  it('backs off exponentially with jitter, capped', () => {
-    const options = { initialDelay: 0.1, maxDelay: 2, attempts: 10 };
-    expect(backoffDelay(1, options, () => 0.5)).toBe(100);
-    expect(backoffDelay(3, options, () => 0.5)).toBe(400);
-    expect(backoffDelay(10, options, () => 1)).toBe(2000);
-    expect(backoffDelay(2, options, () => 0)).toBe(160);
+  it('resolves the reconnect option with the shared policy, in milliseconds', () => {
+    const { reconnect } = resolveAmqpOptions({ reconnect: { initialDelay: 0.1, maxDelay: 2, attempts: 10 } });
+    expect(reconnect).toEqual({ initialDelayMs: 100, maxDelayMs: 2000, attempts: 10 });
+    expect(resolveAmqpOptions({ reconnect: false }).reconnect).toBe(false);
+    expect(resolveAmqpOptions().heartbeat).toBe(20);
   });
 });
 
