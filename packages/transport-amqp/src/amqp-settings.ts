@@ -79,8 +79,9 @@ export interface AmqpTransportOptions extends CommonTransportOptions {
   /** Reconnect after a dropped connection (default on), or `false` to report `disconnected` at once. */
   readonly reconnect?: ReconnectOptions | false;
   /**
-   * A send still waiting for the broker (a reconnection) this many seconds after it was made is
-   * rejected with a `ConnectionError` saying so. Default 60, as the STOMP transport.
+   * A send the broker has not confirmed this many seconds after it was made (waiting for a
+   * reconnection, or unconfirmed on a link that stays up) is rejected with a `ConnectionError`
+   * saying so; it may still arrive. Default 60, as the STOMP transport.
    */
   readonly sendTimeout?: number;
   /**

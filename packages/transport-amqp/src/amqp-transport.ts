@@ -12,6 +12,7 @@ import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import type {
   ConnectionErrorKind,
   Publication,
+  ReconnectPolicy,
   ReceivedHeaders,
   SubscriptionRecord,
   TransactionId,
@@ -26,6 +27,7 @@ import {
   LoginRefusedError,
   ReconnectEvents,
   ReconnectingConnection,
+  reconnectDelay,
   TransportConfigError,
 } from '@zocalo/workflows';
 import { isLoginFailure } from './amqp-connection';
@@ -62,8 +64,7 @@ const PUBLISH_ATTEMPTS = 5;
 /** On disconnect, wait this long at most for sends in flight to be confirmed. */
 const DISCONNECT_CONFIRM_WAIT_MS = 5000;
 /** Backoff of attempts to open a subscription's consumer again (standby or restart), in ms. */
-const RETRY_FIRST_MS = 200;
-const RETRY_MAX_MS = 2000;
+const RESUBSCRIBE_BACKOFF: ReconnectPolicy = { initialDelayMs: 200, maxDelayMs: 2000, attempts: Infinity };
 /**
  * After the broker cancelled a consumer because its queue was deleted, wait this long before declaring
  * it again, so that the broker has finished removing the old queue. (Even so, RabbitMQ 3.10 sometimes
@@ -594,7 +595,7 @@ export class AmqpTransport extends CommonTransport {
     if (state.retryTimer) return;
     state.retryAttempt++;
     const attempt = state.retryAttempt;
-    const delay = Math.max(minimumDelay, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1)));
+    const delay = Math.max(minimumDelay, reconnectDelay(attempt, RESUBSCRIBE_BACKOFF));
     state.retryTimer = setTimeout(() => {
       state.retryTimer = undefined;
       const session = this.session;

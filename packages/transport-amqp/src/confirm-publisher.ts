@@ -6,7 +6,7 @@
  */
 import type { ConfirmChannel, Message, Options } from 'amqplib';
 import type { Logger } from '@zocalo/workflows';
-import { BrokerError, DestinationNotFoundError, sendTimeoutError } from '@zocalo/workflows';
+import { BrokerError, DestinationNotFoundError, PeriodicCheck, sendTimeoutError } from '@zocalo/workflows';
 
 /** How often unconfirmed publishes are checked against their deadlines. */
 const SWEEP_MS = 250;
@@ -46,7 +46,7 @@ export class ConfirmPublisher {
   private queued: InFlight[] | undefined;
   private idleWaiters: Array<() => void> = [];
   private closeReason = 'closed';
-  private sweeper: NodeJS.Timeout | undefined;
+  private readonly sweeper = new PeriodicCheck(SWEEP_MS, () => this.sweep());
   closed = false;
 
   constructor(
@@ -64,7 +64,7 @@ export class ConfirmPublisher {
     });
     channel.on('close', () => {
       this.closed = true;
-      this.stopSweeper();
+      this.sweeper.stop();
       this.onDrain();
       this.checkIdle();
     });
@@ -97,7 +97,7 @@ export class ConfirmPublisher {
         returned: false,
         abandoned: false,
       };
-      if (deadline !== undefined) this.startSweeper();
+      if (deadline !== undefined && !this.closed) this.sweeper.start();
       if (this.queued) this.queued.push(entry);
       else this.write(entry);
     });
@@ -205,21 +205,10 @@ export class ConfirmPublisher {
     );
   }
 
-  private startSweeper(): void {
-    if (this.sweeper || this.closed) return;
-    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
-    this.sweeper.unref();
-  }
-
-  private stopSweeper(): void {
-    if (this.sweeper) clearInterval(this.sweeper);
-    this.sweeper = undefined;
-  }
-
   /** Reject the publishes whose deadline has passed, in flight or waiting for the buffer to drain. */
   private sweep(): void {
     if (this.pending === 0) {
-      this.stopSweeper();
+      this.sweeper.stop();
       return;
     }
     const now = Date.now();

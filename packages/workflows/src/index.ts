@@ -124,6 +124,7 @@ export type {
 export {
   MAX_WAITING_BYTES,
   MAX_WAITING_SENDS,
+  PeriodicCheck,
   RECONNECT_DEFAULTS,
   RECONNECT_JITTER,
   ReconnectEvents,

@@ -1,6 +1,7 @@
 /** Connection resilience, written once for every transport (see reconnecting-connection.ts). */
 export type { LivenessOptions } from './liveness';
 export { watchLiveness } from './liveness';
+export { PeriodicCheck } from './periodic-check';
 export { ReconnectEvents } from './reconnect-events';
 export type { ReconnectOptions, ReconnectPolicy } from './reconnect-policy';
 export { RECONNECT_DEFAULTS, RECONNECT_JITTER, reconnectDelay, resolveReconnect } from './reconnect-policy';

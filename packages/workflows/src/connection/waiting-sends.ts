@@ -5,6 +5,7 @@
  * for ever.
  */
 import { ConnectionError, SendBacklogFullError } from '../errors';
+import { PeriodicCheck } from './periodic-check';
 
 /** Most sends, and bytes of their bodies, that may wait for a reconnection on one connection. */
 export const MAX_WAITING_SENDS = 10_000;
@@ -43,7 +44,7 @@ export function sendTimeoutError(what: string, sendTimeoutMs: number): Connectio
 export class WaitingSends {
   private waiters: Waiter[] = [];
   private waitingBytes = 0;
-  private sweeper: NodeJS.Timeout | undefined;
+  private readonly sweeper = new PeriodicCheck(SWEEP_MS, () => this.sweep());
   private readonly maxSends: number;
   private readonly maxBytes: number;
 
@@ -78,7 +79,7 @@ export class WaitingSends {
     return new Promise((resolve, reject) => {
       this.waiters.push({ bytes, deadline, resolve, reject });
       this.waitingBytes += bytes;
-      this.startSweeper();
+      this.sweeper.start();
     });
   }
 
@@ -96,19 +97,8 @@ export class WaitingSends {
     const waiters = this.waiters;
     this.waiters = [];
     this.waitingBytes = 0;
-    this.stopSweeper();
+    this.sweeper.stop();
     return waiters;
-  }
-
-  private startSweeper(): void {
-    if (this.sweeper) return;
-    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
-    this.sweeper.unref();
-  }
-
-  private stopSweeper(): void {
-    if (this.sweeper) clearInterval(this.sweeper);
-    this.sweeper = undefined;
   }
 
   private sweep(): void {
@@ -119,7 +109,7 @@ export class WaitingSends {
     for (const waiter of this.waiters) (waiter.deadline <= now ? expired : kept).push(waiter);
     this.waiters = kept;
     this.waitingBytes = kept.reduce((sum, waiter) => sum + waiter.bytes, 0);
-    if (kept.length === 0) this.stopSweeper();
+    if (kept.length === 0) this.sweeper.stop();
     for (const waiter of expired)
       waiter.reject(sendTimeoutError(this.options.what, this.options.sendTimeoutMs));
   }
