@@ -289,14 +289,13 @@ export class StompTransport extends CommonTransport {
    * dropped, or it was reopened): acks of them are dropped with a warning (by the base class, which no
    * longer finds them outstanding), and those still waiting for the callback are dropped, as the broker
    * redelivers them (also those of a subscription without acknowledgement: they are acked only as they
-   * are handed to the callback). Unlike `forgetDeliveries`, a callback still running keeps its
-   * subscription busy, so callbacks never overlap.
+   * are handed to the callback). A callback still running keeps its subscription busy, so callbacks
+   * never overlap.
    */
   private release(state: StompSubscription): void {
     state.unacked.clear();
     state.releasing.clear();
-    state.record.outstanding.clear();
-    state.record.backlog.length = 0;
+    this.forgetDeliveries(state.record, true);
   }
 
   /**
