@@ -4,7 +4,7 @@
  */
 import type { BrokerAddress, CommonTransportOptions, TransportSettings } from '@zocalo/workflows';
 import {
-  brokerAddresses as pairAddresses,
+  pairBrokerAddresses,
   readIniSection,
   pickSettings,
   TransportConfigError,
@@ -166,12 +166,12 @@ export function readRabbitConf(path: string): AmqpTransportOptions {
  * Pair hosts with ports as python-workflows does: one port serves all hosts, otherwise one port per
  * host. The order is shuffled once, to spread clients over the brokers.
  */
-export function brokerAddresses(
+export function shuffledBrokerAddresses(
   host: string | readonly string[],
   port: number | string | readonly number[],
   random: () => number = Math.random,
 ): BrokerAddress[] {
-  const addresses = pairAddresses(host, port, {
+  const addresses = pairBrokerAddresses(host, port, {
     transport: 'amqp',
     hostFlag: '--rabbit-host',
     portFlag: '--rabbit-port',
@@ -182,6 +182,9 @@ export function brokerAddresses(
   }
   return addresses;
 }
+
+/** @deprecated Use {@link shuffledBrokerAddresses} (`pairBrokerAddresses` in @zocalo/workflows keeps the order). */
+export const brokerAddresses = shuffledBrokerAddresses;
 
 function positive(name: string, value: unknown, integer: boolean, allowZero = false): number {
   const number = typeof value === 'string' ? Number(value) : value;
@@ -234,7 +237,7 @@ export function resolveAmqpOptions(options: AmqpTransportOptions = {}): Resolved
           ),
         };
   return {
-    addresses: brokerAddresses(pick('host'), pick('port')),
+    addresses: shuffledBrokerAddresses(pick('host'), pick('port')),
     username: String(pick('username')),
     password: String(pick('password')),
     vhost: String(pick('vhost')),

@@ -4,12 +4,7 @@
  * defaults. Times are in seconds, as everywhere in the Zocalo API.
  */
 import type { BrokerAddress, CommonTransportOptions, TransportSettings } from '@zocalo/workflows';
-import {
-  brokerAddresses as pairAddresses,
-  readIniSection,
-  pickSettings,
-  TransportConfigError,
-} from '@zocalo/workflows';
+import { pairBrokerAddresses, readIniSection, pickSettings, TransportConfigError } from '@zocalo/workflows';
 
 /** Reconnection with exponential backoff. Times in seconds. */
 export interface ReconnectOptions {
@@ -190,19 +185,19 @@ export function readStompConf(path: string): StompTransportOptions {
   return readIniSection(path, 'stomp', ['host', 'port', 'username', 'password', 'prefix'], 'stomp transport');
 }
 
-/**
- * Pair hosts with ports: one port serves all hosts, otherwise one port per host. The order is kept:
- * the first host is the preferred broker, the others are tried in turn when it does not answer.
- */
+/** The option names {@link pairBrokerAddresses} quotes in STOMP's errors. */
+const STOMP_ADDRESS_NAMES = {
+  transport: 'stomp',
+  hostFlag: '--stomp-host',
+  portFlag: '--stomp-port',
+} as const;
+
+/** @deprecated Use `pairBrokerAddresses` from @zocalo/workflows (this is it, with STOMP's flag names). */
 export function brokerAddresses(
   host: string | readonly string[],
   port: number | string | readonly number[],
 ): BrokerAddress[] {
-  return pairAddresses(host, port, {
-    transport: 'stomp',
-    hostFlag: '--stomp-host',
-    portFlag: '--stomp-port',
-  });
+  return pairBrokerAddresses(host, port, STOMP_ADDRESS_NAMES);
 }
 
 function number(name: string, value: unknown, { integer = false, allowZero = false } = {}): number {
@@ -272,7 +267,8 @@ export function resolveStompOptions(options: StompTransportOptions = {}): Resolv
     );
   }
   return {
-    addresses: brokerAddresses(pick('host'), pick('port')).map((address) => ({
+    // The order is kept: the first host is the preferred broker, the others are tried in turn.
+    addresses: pairBrokerAddresses(pick('host'), pick('port'), STOMP_ADDRESS_NAMES).map((address) => ({
       host: frameSafe('host', address.host),
       port: address.port,
     })),
