@@ -13,7 +13,8 @@ import type { CommandLineFlags } from './flags';
 import { mergeTransportFlags, transportFromFlags } from './flags';
 import type { LoggingSettings } from './logging-plugin';
 import { levelFor } from './logging-plugin';
-import type { GraylogSettings, PluginBlock } from './plugins';
+import type { GraylogSettings } from './graylog-settings';
+import type { PluginBlock } from './plugins';
 import { canonicalTransportName } from './plugins';
 import { redact } from './redact';
 

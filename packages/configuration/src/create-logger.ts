@@ -11,7 +11,7 @@ import { ConfigurationError } from './errors';
 import type { GelfDestination } from './gelf-destination';
 import { createGelfDestination } from './gelf-destination';
 import { toPinoLevel } from './levels';
-import type { GraylogSettings } from './plugins';
+import type { GraylogSettings } from './graylog-settings';
 import { REDACTED, REDACT_PATHS, redact, redactCredentials } from './redact';
 
 export interface CreateLoggerOptions {

@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { GELF_MAX_CHUNK_SIZE, gelfChunks, gelfFromRecord } from './gelf';
-import type { GraylogSettings } from './plugins';
+import type { GraylogSettings } from './graylog-settings';
 
 /** Default datagram size: graypy's WAN chunk size, safe below a 1500-byte MTU. */
 export const DEFAULT_CHUNK_SIZE = 1420;

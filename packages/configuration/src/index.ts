@@ -26,7 +26,8 @@ export {
   normaliseFlags,
   transportFromFlags,
 } from './flags';
-export type { ConfigurationPlugin, GraylogSettings, PluginBlock, PluginState } from './plugins';
+export type { GraylogSettings } from './graylog-settings';
+export type { ConfigurationPlugin, PluginBlock, PluginState } from './plugins';
 export {
   canonicalTransportName,
   configurationPlugin,

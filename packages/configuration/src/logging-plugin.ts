@@ -8,7 +8,7 @@
 import type { SchemaObject } from 'ajv';
 import type { PinoLevel } from './levels';
 import { toPinoLevel } from './levels';
-import type { GraylogSettings } from './plugins';
+import type { GraylogSettings } from './graylog-settings';
 
 const NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 const PYTHON = ['NOTSET', 'DEBUG', 'INFO', 'NOTICE', 'WARN', 'WARNING', 'ERROR', 'CRITICAL', 'FATAL'];

@@ -7,6 +7,7 @@
  */
 import type { SchemaObject } from 'ajv';
 import type { TransportSettings } from '@zocalo/workflows';
+import type { GraylogSettings } from './graylog-settings';
 import type { LoggingSettings } from './logging-plugin';
 import { LEVEL_SCHEMA, loggingFromBlock, mergeLogging } from './logging-plugin';
 
@@ -14,20 +15,6 @@ import { LEVEL_SCHEMA, loggingFromBlock, mergeLogging } from './logging-plugin';
 export interface PluginBlock {
   readonly plugin: string;
   readonly [key: string]: unknown;
-}
-
-/** Where log records also go: a Graylog server speaking GELF (python-zocalo's `graylog` plugin). */
-export interface GraylogSettings {
-  /** `UDP` or `TCP`, as in python-zocalo. */
-  readonly protocol: 'UDP' | 'TCP';
-  readonly host: string;
-  readonly port: number;
-  /** Lowest level sent to Graylog (pino or Python name). Default: the logger's own level. */
-  readonly level?: string;
-  /** UDP: gzip each message (default true; graypy compresses too). TCP messages are never compressed. */
-  readonly compress?: boolean;
-  /** UDP: largest datagram in bytes, chunked above it (default 1420 as graypy; at most 8192). */
-  readonly chunkSize?: number;
 }
 
 /** What the activated blocks contribute, built up in activation order (later blocks win). */

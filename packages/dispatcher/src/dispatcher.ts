@@ -222,7 +222,8 @@ export class Dispatcher extends Service {
         environment: hops > 0 ? { ID: guid, [HOPS_KEY]: hops } : { ID: guid },
         logger,
         validate: this.validation,
-        retry: msg.transaction === undefined ? undefined : NO_RETRY,
+        // A lost connection is the transport's to ride out; the runtime releases the request if not.
+        retry: NO_RETRY,
         outputBudget: msg.outputBudget,
       });
     } catch (error) {

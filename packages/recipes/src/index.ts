@@ -43,7 +43,7 @@ export { isRecipeMessage, wrapSubscribe, wrapSubscribeBroadcast } from './wrap-s
 export type { MixedMessageHandler, RecipeHandlerOptions, RecipeMessageHandler } from './recipe-handler';
 export { messageTransport, recipeHandler } from './recipe-handler';
 export type { RetrySchedule } from './retry';
-export { DEFAULT_RETRY_SCHEDULE, NO_RETRY, isConnectionFailure } from './retry';
+export { DEFAULT_RETRY_SCHEDULE, NO_RETRY, isConnectionFailure, isDisconnectedFailure } from './retry';
 export type { RecipeRule } from './errors';
 export {
   RecipeError,

@@ -14,8 +14,11 @@
  *   rejected with `msg.reject(reason)`: dead-lettered, with the reason logged, never acked away and
  *   never released for redelivery (it would only fail again). With `allowNonRecipe: true` a plain
  *   message reaches the callback with `undefined` for the wrapper, as python-workflows passes `None`.
- * - Inside a transaction a send is not retried after a lost connection (the transaction ends with
- *   the connection; the runtime releases the message for another try instead).
+ * - The wrapper does not retry sends (unless `retry` says so): a lost connection is the transport's
+ *   to ride out (within `sendTimeout`), and a send that still fails fails the handler, so the runtime
+ *   releases the message for another delivery. The transport holds the service's subscriptions,
+ *   which a reconnect by the wrapper would not restore (python-workflows' `is_reconnectable` is false
+ *   then too), and a transaction ends with the connection.
  */
 import type { MessageContext, MessageHandler, Transport } from '@zocalo/workflows';
 import { RecipeWrapper } from './recipe-wrapper';
@@ -93,7 +96,7 @@ export function recipeHandler(
       wrapper = RecipeWrapper.fromMessage(msg.message, messageTransport(msg), {
         ...wrapperOptions,
         logger: wrapperOptions.logger ?? msg.logger,
-        retry: wrapperOptions.retry ?? (msg.transaction === undefined ? undefined : NO_RETRY),
+        retry: wrapperOptions.retry ?? NO_RETRY,
         outputBudget: msg.outputBudget,
       });
     } catch (error) {

@@ -44,7 +44,12 @@ export interface RecipeSendOptions {
 export interface RecipeWrapperOptions {
   /** Default: the process-wide logger of @zocalo/workflows. */
   readonly logger?: Logger;
-  /** When to retry a send after a lost connection. Default {@link DEFAULT_RETRY_SCHEDULE}. */
+  /**
+   * When to retry a send the transport refused for want of a connection (a DisconnectedError: it did
+   * not try). Default {@link DEFAULT_RETRY_SCHEDULE}; `wrapSubscribe` and
+   * `recipeHandler` default to {@link NO_RETRY}. A ConnectionError is never retried here: the
+   * transport has already retried for `sendTimeout`.
+   */
   readonly retry?: RetrySchedule;
   /**
    * Validate the recipe: `full` (default), `python` (python-workflows' rules only) or `false`.
@@ -393,7 +398,7 @@ export class RecipeWrapper {
     }
   }
 
-  /** Retry after a lost connection; not inside a transaction, which ends with the connection. */
+  /** Retry a send the transport did not try (retry.ts); not inside a transaction, which ends with the connection. */
   #withRetry(transaction: TransactionId | undefined, operation: () => Promise<void>): Promise<void> {
     if (transaction !== undefined) return operation();
     return withReconnect(this.#requireTransport(), operation, this.#retry, this.#logger);

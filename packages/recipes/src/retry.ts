@@ -1,13 +1,21 @@
 /**
- * Retrying a recipe send after a lost connection, as python-workflows' `RecipeWrapper._retry_transport`:
- * when a send fails because the connection is gone, wait 3·n² seconds, reconnect and try again, up
- * to 12 retries (3 + 12 + 27 + ... + 432 s, about 32.5 minutes in all), then raise the first error.
- * Any other failure (a bad argument, a missing capability, a broker refusal) is raised at once.
+ * Retrying a recipe send after a lost connection, as python-workflows' `RecipeWrapper._retry_transport`,
+ * in the one case no transport has retried already (docs/architecture.md, "Who retries a send"):
+ *
+ * - The transport owns "try again" for a lost connection: a broker transport with `reconnect` on keeps
+ *   a send waiting for the new connection, and sends it again there, until `sendTimeout` after the
+ *   call. A `ConnectionError` from a send means it has done all the trying there is (the time is up,
+ *   its backlog is full, it gave up reconnecting, or reconnect is off): raised at once, not retried.
+ * - A `DisconnectedError` means the transport refused the send without trying it, for it was not
+ *   connected. That send alone is retried here: wait 3·n² seconds, connect, send again, up to 12
+ *   retries (3 + 12 + 27 + ... + 432 s, about 32.5 minutes in all), then raise the first error. A
+ *   reconnect that fails with a connection error counts as a failed retry.
+ * - Any other failure (a bad argument, a missing capability, a broker refusal) is raised at once.
  */
 import { ConnectionError, DisconnectedError } from '@zocalo/workflows';
 import type { Logger, Transport } from '@zocalo/workflows';
 
-/** When to retry a send that failed for want of a connection. */
+/** When to retry a send that the transport refused for want of a connection (a DisconnectedError). */
 export interface RetrySchedule {
   /** Retries after the first failure before giving up. python-workflows: 12. */
   readonly attempts: number;
@@ -41,11 +49,23 @@ export function isConnectionFailure(error: unknown): boolean {
   );
 }
 
+/**
+ * Whether the transport refused an operation without trying it, for it was not connected: a
+ * {@link DisconnectedError} (by name too, as {@link isConnectionFailure}). The only send failure the
+ * recipe layer retries: a `ConnectionError` comes after the transport's own retrying.
+ */
+export function isDisconnectedFailure(error: unknown): boolean {
+  return error instanceof DisconnectedError || (error instanceof Error && error.name === 'DisconnectedError');
+}
+
 function timer(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }
 
-/** Run `operation`; on a connection failure reconnect and retry by `schedule`. */
+/**
+ * Run `operation`; when the transport refuses it for want of a connection, reconnect and retry by
+ * `schedule` (see the top of this file for what is retried and why).
+ */
 export async function withReconnect(
   transport: Transport,
   operation: () => Promise<void>,
@@ -54,31 +74,41 @@ export async function withReconnect(
 ): Promise<void> {
   let attempt = 0;
   let firstFailure: { error: unknown } | undefined;
+  const failed = async (error: unknown): Promise<void> => {
+    attempt++;
+    firstFailure ??= { error };
+    if (attempt > schedule.attempts) {
+      logger.error({ err: error, attempts: attempt }, 'Transport connection failure');
+      throw firstFailure.error;
+    }
+    const seconds = schedule.delaySeconds(attempt);
+    logger.warn(
+      { err: error, attempt, delay: seconds },
+      `Connection failure detected during send attempt. Retrying in ${seconds} seconds`,
+    );
+    await (schedule.sleep ?? timer)(seconds * 1000);
+  };
   for (;;) {
-    try {
-      if (firstFailure) {
-        logger.info(
-          { attempt, limit: schedule.attempts },
-          `Reconnection attempt ${attempt} of ${schedule.attempts}`,
-        );
+    if (firstFailure) {
+      logger.info(
+        { attempt, limit: schedule.attempts },
+        `Reconnection attempt ${attempt} of ${schedule.attempts}`,
+      );
+      try {
         if (!transport.isConnected()) await transport.connect();
+      } catch (error) {
+        // Our own reconnect, which no transport retries: a broker still away is a failed retry.
+        if (!isConnectionFailure(error)) throw error;
+        await failed(error);
+        continue;
       }
+    }
+    try {
       await operation();
       return;
     } catch (error) {
-      if (!isConnectionFailure(error)) throw error;
-      attempt++;
-      firstFailure ??= { error };
-      if (attempt > schedule.attempts) {
-        logger.error({ err: error, attempts: attempt }, 'Transport connection failure');
-        throw firstFailure.error;
-      }
-      const seconds = schedule.delaySeconds(attempt);
-      logger.warn(
-        { err: error, attempt, delay: seconds },
-        `Connection failure detected during send attempt. Retrying in ${seconds} seconds`,
-      );
-      await (schedule.sleep ?? timer)(seconds * 1000);
+      if (!isDisconnectedFailure(error)) throw error;
+      await failed(error);
     }
   }
 }

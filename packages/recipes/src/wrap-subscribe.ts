@@ -12,6 +12,10 @@
  * - Rejecting needs a subscription with `acknowledgement: true`. Without it the broker has already
  *   forgotten the message: the problem is logged as an error saying so.
  *
+ * - The wrappers do not retry sends (unless `retry` says so): the transport holds this subscription,
+ *   which a reconnect by the wrapper would not restore (python-workflows' `is_reconnectable` is false
+ *   then too). A lost connection is the transport's to ride out, within `sendTimeout`.
+ *
  * Unlike python-workflows on RabbitMQ (whose nack requeues by default), the rejection is the
  * contract's `nack`, which dead-letters at once on every transport.
  */
@@ -28,6 +32,7 @@ import type {
 import { ownValue } from './json';
 import { RECIPE_HEADER, RecipeWrapper } from './recipe-wrapper';
 import type { RecipeWrapperOptions } from './recipe-wrapper';
+import { NO_RETRY } from './retry';
 
 /** Called with each recipe message: the wrapper, the received headers, and the payload. */
 export type RecipeCallback = (
@@ -114,7 +119,10 @@ function unwrapping(
     if (isRecipeMessage(header)) {
       let wrapper: RecipeWrapper;
       try {
-        wrapper = RecipeWrapper.fromMessage(message, transport, options);
+        wrapper = RecipeWrapper.fromMessage(message, transport, {
+          ...options,
+          retry: options.retry ?? NO_RETRY,
+        });
       } catch (error) {
         return reject(header, `Unable to process incoming recipe message: ${describe(error)}`, error);
       }

@@ -1,5 +1,5 @@
 import type { Transport } from '@zocalo/workflows';
-import { MemoryBroker, MemoryTransport, RecordingLogger } from '@zocalo/workflows';
+import { DisconnectedError, MemoryBroker, MemoryTransport, RecordingLogger } from '@zocalo/workflows';
 import type { RetrySchedule } from '../src';
 
 /** A connected memory transport on its own broker (or a shared one). */
@@ -52,6 +52,44 @@ export function faultyTransport(
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   }) as Transport & { calls: { send: number; connect: number } };
+}
+
+/**
+ * A transport that owns "try again" as the broker transports do, over `inner`: a send while
+ * disconnected is refused untried (DisconnectedError); a send while connected is tried `failures`
+ * times in vain (a connection lost and re-established under it), then rejected with `final()` (its
+ * sendTimeout passed, say) or, without `final`, sent. `calls.attempts` counts the transport's own tries.
+ */
+export function reconnectingTransport(
+  inner: Transport,
+  behaviour: { readonly failures: number; readonly final?: () => Error },
+): Transport & { calls: { send: number; attempts: number; connect: number } } {
+  const calls = { send: 0, attempts: 0, connect: 0 };
+  const send = async (method: 'send' | 'broadcast', args: unknown[]): Promise<void> => {
+    calls.send++;
+    if (!inner.isConnected()) throw new DisconnectedError(method, inner.name);
+    for (let attempt = 1; attempt <= behaviour.failures; attempt++) calls.attempts++;
+    if (behaviour.final) throw behaviour.final();
+    calls.attempts++;
+    const forward = inner[method] as (...a: unknown[]) => Promise<void>;
+    await forward.apply(inner, args);
+  };
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property === 'calls') return calls;
+      if (property === 'send' || property === 'broadcast') {
+        return (...args: unknown[]) => send(property, args);
+      }
+      if (property === 'connect') {
+        return () => {
+          calls.connect++;
+          return target.connect();
+        };
+      }
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as Transport & { calls: { send: number; attempts: number; connect: number } };
 }
 
 export interface RecordedSend {

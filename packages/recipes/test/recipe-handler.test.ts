@@ -1,4 +1,5 @@
 import {
+  DisconnectedError,
   MemoryBroker,
   MemoryTransport,
   RecordingLogger,
@@ -158,6 +159,36 @@ describe('recipeHandler', () => {
     await client.send('mixed', { plain: true });
     await until(() => seen.length === 1);
     expect(seen).toEqual([[true, { plain: true }]]);
+  });
+});
+
+describe('recipeHandler and a lost connection', () => {
+  it('does not retry a send, even outside a transaction: the transport and the runtime own that', async () => {
+    let sends = 0;
+    const transport = new MemoryTransport({ broker, logger });
+    const msg = {
+      header: { 'message-id': '1', subscription: 1, 'workflows-recipe': true },
+      message: {
+        recipe: document,
+        'recipe-pointer': 1,
+        'recipe-path': [],
+        environment: { ID: 'r' },
+        payload: 1,
+      },
+      transport,
+      transaction: undefined,
+      outputBudget: undefined,
+      logger,
+      send: () => {
+        sends++;
+        return Promise.reject(new DisconnectedError('send', 'memory'));
+      },
+      broadcast: () => Promise.reject(new DisconnectedError('broadcast', 'memory')),
+    } as unknown as Parameters<ReturnType<typeof recipeHandler>>[0];
+    const handler = recipeHandler((rw) => rw.send({ value: 42 }));
+    await expect(handler(msg)).rejects.toBeInstanceOf(DisconnectedError);
+    expect(sends).toBe(1);
+    expect(transport.isConnected()).toBe(false);
   });
 });
 

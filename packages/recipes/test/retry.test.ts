@@ -1,14 +1,24 @@
 import {
+  BrokerError,
   ConnectionError,
   DisconnectedError,
   InvalidArgumentError,
   MemoryBroker,
+  PermanentError,
   RecordingLogger,
+  SendBacklogFullError,
 } from '@zocalo/workflows';
 import type { ReceivedHeaders } from '@zocalo/workflows';
 import { until } from '@zocalo/test-brokers';
-import { DEFAULT_RETRY_SCHEDULE, NO_RETRY, RecipeWrapper, isConnectionFailure } from '../src';
-import { faultyTransport, instantSchedule, memoryTransport } from './helpers';
+import {
+  DEFAULT_RETRY_SCHEDULE,
+  NO_RETRY,
+  RecipeWrapper,
+  isConnectionFailure,
+  isDisconnectedFailure,
+  wrapSubscribe,
+} from '../src';
+import { faultyTransport, instantSchedule, memoryTransport, reconnectingTransport } from './helpers';
 
 const document = { '1': { queue: 'in', output: 2 }, '2': { queue: 'out' }, start: [[1, { go: true }]] };
 const message = {
@@ -54,7 +64,7 @@ describe('retry after a lost connection', () => {
     let failures = 0;
     const first = new DisconnectedError('send', 'memory');
     const transport = faultyTransport(inner, {
-      send: () => (failures++ === 0 ? first : new ConnectionError(`still down (${failures})`)),
+      send: () => (failures++ === 0 ? first : new DisconnectedError(`send (${failures})`, 'memory')),
     });
     const schedule = instantSchedule();
     const logger = new RecordingLogger();
@@ -85,9 +95,12 @@ describe('retry after a lost connection', () => {
     expect(schedule.waits).toEqual([3000, 12000, 27000]);
   });
 
-  it('does not retry other failures (a bad argument, say)', async () => {
+  it.each([
+    ['a bad argument', new InvalidArgumentError('delay must be a number of seconds >= 0')],
+    ['a permanent error', new PermanentError('the payload names a missing file')],
+    ['a broker refusal', new BrokerError('no exchange "x" on the broker; the message was not sent')],
+  ])('does not retry %s at all: one call, no wait', async (_what, bad) => {
     const inner = await memoryTransport();
-    const bad = new InvalidArgumentError('delay must be a number of seconds >= 0');
     const transport = faultyTransport(inner, { send: () => bad });
     const schedule = instantSchedule();
     const wrapper = RecipeWrapper.fromMessage(message, transport, {
@@ -97,6 +110,90 @@ describe('retry after a lost connection', () => {
     await expect(wrapper.send('x')).rejects.toBe(bad);
     expect(transport.calls.send).toBe(1);
     expect(schedule.waits).toEqual([]);
+    await inner.disconnect();
+  });
+
+  it.each([
+    ['its sendTimeout passed', () => new ConnectionError('a send to "out" waited 60 s for the broker')],
+    ['it gave up reconnecting', () => new ConnectionError('gave up reconnecting to RabbitMQ')],
+    ['its backlog is full', () => new SendBacklogFullError('the connection', 100, 1024)],
+  ])(
+    'a lost connection is retried by the transport alone: a ConnectionError after %s is not retried again',
+    async (_what, final) => {
+      const inner = await memoryTransport();
+      // The transport's own layer: it tries three times across a reconnection, then gives up.
+      const transport = reconnectingTransport(inner, { failures: 3, final });
+      const schedule = instantSchedule();
+      const wrapper = RecipeWrapper.fromMessage(message, transport, {
+        retry: schedule,
+        logger: new RecordingLogger(),
+      });
+      const error = await wrapper.send('x').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConnectionError);
+      expect(transport.calls).toEqual({ send: 1, attempts: 3, connect: 0 });
+      expect(schedule.waits).toEqual([]);
+      await inner.disconnect();
+    },
+  );
+
+  it('a send that the transport resends after its reconnection succeeds with no retry here', async () => {
+    const inner = await memoryTransport();
+    const transport = reconnectingTransport(inner, { failures: 2 });
+    const schedule = instantSchedule();
+    await RecipeWrapper.fromMessage(message, transport, {
+      retry: schedule,
+      logger: new RecordingLogger(),
+    }).send('x');
+    expect(transport.calls).toEqual({ send: 1, attempts: 3, connect: 0 });
+    expect(schedule.waits).toEqual([]);
+    await inner.disconnect();
+  });
+
+  it('a send the transport refused untried (disconnected) is retried here alone: each call tried once', async () => {
+    const inner = await memoryTransport();
+    await inner.disconnect();
+    const transport = reconnectingTransport(inner, { failures: 0 });
+    const schedule = instantSchedule();
+    await RecipeWrapper.fromMessage(message, transport, {
+      retry: schedule,
+      logger: new RecordingLogger(),
+    }).send('x');
+    // The first call was refused before the transport tried; the second, after our connect, went out.
+    expect(transport.calls).toEqual({ send: 2, attempts: 1, connect: 1 });
+    expect(schedule.waits).toEqual([3000]);
+    await inner.disconnect();
+  });
+
+  it('a reconnect that works, then a send the transport gives up on: raised, not retried again', async () => {
+    const inner = await memoryTransport();
+    await inner.disconnect();
+    const gaveUp = new ConnectionError('a send to "out" waited 60 s for the broker');
+    const transport = reconnectingTransport(inner, { failures: 3, final: () => gaveUp });
+    const schedule = instantSchedule();
+    const wrapper = RecipeWrapper.fromMessage(message, transport, {
+      retry: schedule,
+      logger: new RecordingLogger(),
+    });
+    await expect(wrapper.send('x')).rejects.toBe(gaveUp);
+    expect(transport.calls).toEqual({ send: 2, attempts: 3, connect: 1 });
+    expect(schedule.waits).toEqual([3000]);
+    await inner.disconnect();
+  });
+
+  it('wrappers of delivered messages do not retry: the transport holds the subscription', async () => {
+    const broker = new MemoryBroker();
+    const inner = await memoryTransport(broker);
+    const transport = faultyTransport(inner, { send: () => new DisconnectedError('send', 'memory') });
+    const failures: unknown[] = [];
+    await wrapSubscribe(transport, 'in', (rw) =>
+      rw.send('x').catch((error: unknown) => void failures.push(error)),
+    );
+    const producer = await memoryTransport(broker);
+    await producer.send('in', message, { headers: { 'workflows-recipe': true } });
+    await until(() => failures.length === 1);
+    expect(failures[0]).toBeInstanceOf(DisconnectedError);
+    expect(transport.calls).toEqual({ send: 1, connect: 0 });
+    await producer.disconnect();
     await inner.disconnect();
   });
 
@@ -123,6 +220,16 @@ describe('retry after a lost connection', () => {
     });
     await expect(wrapper.send('x')).rejects.toBeInstanceOf(DisconnectedError);
     expect(inner.isConnected()).toBe(false);
+  });
+
+  it('tells a send the transport did not try (disconnected) from one it did', () => {
+    expect(isDisconnectedFailure(new DisconnectedError('send', 'x'))).toBe(true);
+    expect(isDisconnectedFailure(new ConnectionError('down'))).toBe(false);
+    expect(isDisconnectedFailure(new SendBacklogFullError('the connection', 1, 1))).toBe(false);
+    const foreign = new Error('from another copy of the library');
+    foreign.name = 'DisconnectedError';
+    expect(isDisconnectedFailure(foreign)).toBe(true);
+    expect(isDisconnectedFailure('text')).toBe(false);
   });
 
   it('recognises connection failures by class and by name', () => {

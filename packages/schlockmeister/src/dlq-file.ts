@@ -47,8 +47,8 @@ export function rawBody(message: unknown): string | Buffer {
   return JSON.stringify(message) ?? '';
 }
 
-/** `body` when the bytes are valid UTF-8, `bodyBase64` otherwise. */
-export function encodeBody(body: string | Buffer): { body: string } | { bodyBase64: string } {
+/** A DLQ file's body fields: `body` when the bytes are valid UTF-8, `bodyBase64` otherwise. */
+export function encodeDlqBody(body: string | Buffer): { body: string } | { bodyBase64: string } {
   if (typeof body === 'string') return { body };
   try {
     return { body: utf8.decode(body) };
@@ -58,10 +58,16 @@ export function encodeBody(body: string | Buffer): { body: string } | { bodyBase
 }
 
 /** The body bytes (or text) of a saved message. */
-export function decodeBody(file: DlqFile): string | Buffer {
+export function decodeDlqBody(file: DlqFile): string | Buffer {
   if (file.bodyBase64 !== undefined) return Buffer.from(file.bodyBase64, 'base64');
   return file.body ?? '';
 }
+
+// Deprecated names: @zocalo/workflows' encodeBody/decodeBody are the JSON of a message body.
+/** @deprecated Use {@link encodeDlqBody}. */
+export const encodeBody = encodeDlqBody;
+/** @deprecated Use {@link decodeDlqBody}. */
+export const decodeBody = decodeDlqBody;
 
 function stripQueuePrefix(destination: string): string {
   return destination.startsWith('/queue/') ? destination.slice('/queue/'.length) : destination;
@@ -147,7 +153,7 @@ export function dlqFileFor(
   if (death.length > 0 && saved.headers === undefined) {
     saved.headers = { 'x-death': JSON.parse(JSON.stringify(death)) as SavedHeaderValue[] };
   }
-  const encoded = encodeBody(body);
+  const encoded = encodeDlqBody(body);
   return {
     version: DLQ_FILE_VERSION,
     dlq,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { HeaderValue, MessageBody, MessageHeaders, ReceivedHeaders, Transport } from '@zocalo/workflows';
 import { NotARegularFileError, readRegularFileAsync } from '@zocalo/workflows';
 import type { DlqFile } from './dlq-file';
-import { decodeBody, dlqFileFor, parseDlqFile, rawBody } from './dlq-file';
+import { decodeDlqBody, dlqFileFor, parseDlqFile, rawBody } from './dlq-file';
 
 export interface DlqPurgeOptions {
   /** Stop once no message has arrived for this many seconds. Default 2. */
@@ -197,7 +197,7 @@ export async function dlqReinject(
     if (sent > 0 && waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     sent += 1;
     try {
-      await transport.rawSend(queue, decodeBody(saved), { headers: reinjectHeaders(saved.header) });
+      await transport.rawSend(queue, decodeDlqBody(saved), { headers: reinjectHeaders(saved.header) });
     } catch (error) {
       report({
         file,

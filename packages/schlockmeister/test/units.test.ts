@@ -14,8 +14,10 @@ import {
   activemqDlqCheck,
   advisoryQueue,
   decodeBody,
+  decodeDlqBody,
   dlqFileFor,
   encodeBody,
+  encodeDlqBody,
   isQuarantineSelector,
   parseAdvisory,
   parseStatistics,
@@ -130,10 +132,10 @@ describe('statistics plugin replies', () => {
 
 describe('DLQ message files', () => {
   it('stores UTF-8 bodies as text and other bytes as base64, losslessly', () => {
-    expect(encodeBody('{"a":1}')).toEqual({ body: '{"a":1}' });
-    expect(encodeBody(Buffer.from('héllo', 'utf8'))).toEqual({ body: 'héllo' });
+    expect(encodeDlqBody('{"a":1}')).toEqual({ body: '{"a":1}' });
+    expect(encodeDlqBody(Buffer.from('héllo', 'utf8'))).toEqual({ body: 'héllo' });
     const bytes = Buffer.from([0xff, 0x00, 0xfe, 0x80]);
-    const encoded = encodeBody(bytes);
+    const encoded = encodeDlqBody(bytes);
     expect(encoded).toEqual({ bodyBase64: bytes.toString('base64') });
     const file: DlqFile = {
       version: 1,
@@ -143,7 +145,10 @@ describe('DLQ message files', () => {
       header: {},
       ...encoded,
     };
-    expect(decodeBody(file)).toEqual(bytes);
+    expect(decodeDlqBody(file)).toEqual(bytes);
+    // The old names stay as deprecated aliases.
+    expect(encodeBody).toBe(encodeDlqBody);
+    expect(decodeBody).toBe(decodeDlqBody);
   });
 
   it('finds the original queue on ActiveMQ and RabbitMQ messages', () => {
@@ -243,7 +248,7 @@ describe('DLQ message files', () => {
       ['AP+A', [0x00, 0xff, 0x80]],
       ['/w==', [0xff]],
     ] as const) {
-      expect(decodeBody(parseDlqFile(file(text)))).toEqual(Buffer.from(bytes));
+      expect(decodeDlqBody(parseDlqFile(file(text)))).toEqual(Buffer.from(bytes));
     }
   });
 

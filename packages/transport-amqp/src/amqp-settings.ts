@@ -10,7 +10,7 @@ import type {
   TransportSettings,
 } from '@zocalo/workflows';
 import {
-  brokerAddresses as pairAddresses,
+  pairBrokerAddresses,
   readIniSection,
   pickSettings,
   RECONNECT_DEFAULTS,
@@ -172,12 +172,12 @@ export function readRabbitConf(path: string): AmqpTransportOptions {
  * Pair hosts with ports as python-workflows does: one port serves all hosts, otherwise one port per
  * host. The order is shuffled once, to spread clients over the brokers.
  */
-export function brokerAddresses(
+export function shuffledBrokerAddresses(
   host: string | readonly string[],
   port: number | string | readonly number[],
   random: () => number = Math.random,
 ): BrokerAddress[] {
-  const addresses = pairAddresses(host, port, {
+  const addresses = pairBrokerAddresses(host, port, {
     transport: 'amqp',
     hostFlag: '--rabbit-host',
     portFlag: '--rabbit-port',
@@ -188,6 +188,9 @@ export function brokerAddresses(
   }
   return addresses;
 }
+
+/** @deprecated Use {@link shuffledBrokerAddresses} (`pairBrokerAddresses` in @zocalo/workflows keeps the order). */
+export const brokerAddresses = shuffledBrokerAddresses;
 
 function positive(name: string, value: unknown, integer: boolean, allowZero = false): number {
   const number = typeof value === 'string' ? Number(value) : value;
@@ -220,7 +223,7 @@ export function resolveAmqpOptions(options: AmqpTransportOptions = {}): Resolved
     options[key] ?? fromFile[key] ?? AMQP_DEFAULTS[key];
   const reconnect = resolveReconnect(options.reconnect, 'amqp');
   return {
-    addresses: brokerAddresses(pick('host'), pick('port')),
+    addresses: shuffledBrokerAddresses(pick('host'), pick('port')),
     username: String(pick('username')),
     password: String(pick('password')),
     vhost: String(pick('vhost')),

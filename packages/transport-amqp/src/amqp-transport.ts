@@ -36,7 +36,7 @@ import { resolveAmqpOptions } from './amqp-settings';
 import { ChannelLostError } from './confirm-publisher';
 import { deadLetterOptions } from './dead-letter';
 import { undecodableReason } from './frame-guard';
-import { receivedHeaders } from './received-headers';
+import { amqpReceivedHeaders } from './received-headers';
 import type { Route } from './routing';
 import { bodyBuffer, checkAmqpLimits, publishOptions, Router } from './routing';
 import type { Session } from './session';
@@ -495,7 +495,7 @@ export class AmqpTransport extends CommonTransport {
     let problem = undecodableReason(message.properties);
     if (problem === undefined) {
       try {
-        header = receivedHeaders(message, record.id, state.consumerTag);
+        header = amqpReceivedHeaders(message, record.id, state.consumerTag);
       } catch (error) {
         problem = `its headers cannot be read (${error instanceof Error ? error.message : String(error)})`;
       }
@@ -536,7 +536,7 @@ export class AmqpTransport extends CommonTransport {
     }
     // What is left of it: the body and the delivery, with no properties.
     const bare: ConsumeMessage = { ...message, properties: { ...message.properties, headers: {} } };
-    const header = receivedHeaders(bare, record.id, state.consumerTag);
+    const header = amqpReceivedHeaders(bare, record.id, state.consumerTag);
     if (state.deadLetter === 'self') state.messages.set(message.fields.deliveryTag, bare);
     this.nackMessage(record, header, false, undefined).then(
       () =>

@@ -24,6 +24,7 @@ export {
   amqpOptionsFromSettings,
   brokerAddresses,
   readRabbitConf,
+  shuffledBrokerAddresses,
   resolveAmqpOptions,
 } from './amqp-settings';
 export type { DelayTarget } from './delayed-delivery';

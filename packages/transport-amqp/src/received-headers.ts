@@ -51,7 +51,8 @@ export function headerValue(value: unknown): HeaderValue | undefined {
   }
 }
 
-export function receivedHeaders(
+/** The header object of one AMQP delivery on `subscription`, as a subscriber receives it. */
+export function amqpReceivedHeaders(
   message: ConsumeMessage,
   subscription: SubscriptionId,
   consumerTag: string,

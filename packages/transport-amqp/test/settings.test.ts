@@ -10,6 +10,7 @@ import {
   holdingQueueArguments,
   holdingQueueName,
   resolveAmqpOptions,
+  shuffledBrokerAddresses,
 } from '../src';
 import type { ChannelModel, ConsumeMessage } from 'amqplib';
 import { brokerVersion } from '../src/session';
@@ -24,21 +25,22 @@ describe('amqp settings', () => {
 
   it('pairs a host list with one port, or one port per host, and shuffles once', () => {
     const fixed = () => 0.99; // no swaps
-    expect(brokerAddresses('a,b,c', 5672, fixed)).toEqual([
+    expect(shuffledBrokerAddresses('a,b,c', 5672, fixed)).toEqual([
       { host: 'a', port: 5672 },
       { host: 'b', port: 5672 },
       { host: 'c', port: 5672 },
     ]);
-    expect(brokerAddresses('a, b', '1,2', fixed)).toEqual([
+    expect(shuffledBrokerAddresses('a, b', '1,2', fixed)).toEqual([
       { host: 'a', port: 1 },
       { host: 'b', port: 2 },
     ]);
-    expect(brokerAddresses(['a', 'b'], [1, 2], () => 0)).toEqual([
+    expect(shuffledBrokerAddresses(['a', 'b'], [1, 2], () => 0)).toEqual([
       { host: 'b', port: 2 },
       { host: 'a', port: 1 },
     ]);
-    expect(() => brokerAddresses('a,b', '1,2,3')).toThrow(TransportConfigError);
-    expect(() => brokerAddresses('a', 'http')).toThrow(/invalid port "http"/);
+    expect(() => shuffledBrokerAddresses('a,b', '1,2,3')).toThrow(TransportConfigError);
+    expect(() => shuffledBrokerAddresses('a', 'http')).toThrow(/invalid port "http"/);
+    expect(brokerAddresses).toBe(shuffledBrokerAddresses); // the deprecated name
   });
 
   it('reads --rabbit-* flags, plain names and the [rabbit] INI file (explicit settings win)', () => {

@@ -38,6 +38,7 @@ export {
   NO_ACK_PREFETCH,
   receivedHeaders,
   sendHeaders,
+  stompReceivedHeaders,
   subscribeHeaders,
   subscriptionPrefetch,
 } from './stomp-headers';

@@ -140,7 +140,7 @@ export function subscribeHeaders(
  * `subscription` (our numeric subscription id — ActiveMQ echoes the STOMP id we chose, which is the
  * same number) and `redelivered` (a boolean).
  */
-export function receivedHeaders(headers: IncomingHeaders, subscription: number): ReceivedHeaders {
+export function stompReceivedHeaders(headers: IncomingHeaders, subscription: number): ReceivedHeaders {
   const result: Record<string, HeaderValue> = {};
   for (const name in headers) {
     const value = headers[name];
@@ -175,3 +175,6 @@ export function ackHeaders(
   if (transaction !== undefined) headers.transaction = transaction;
   return headers;
 }
+
+/** @deprecated Use {@link stompReceivedHeaders}. */
+export const receivedHeaders = stompReceivedHeaders;

@@ -11,7 +11,7 @@ import type {
   TransportSettings,
 } from '@zocalo/workflows';
 import {
-  brokerAddresses as pairAddresses,
+  pairBrokerAddresses,
   readIniSection,
   pickSettings,
   RECONNECT_DEFAULTS,
@@ -189,19 +189,19 @@ export function readStompConf(path: string): StompTransportOptions {
   return readIniSection(path, 'stomp', ['host', 'port', 'username', 'password', 'prefix'], 'stomp transport');
 }
 
-/**
- * Pair hosts with ports: one port serves all hosts, otherwise one port per host. The order is kept:
- * the first host is the preferred broker, the others are tried in turn when it does not answer.
- */
+/** The option names {@link pairBrokerAddresses} quotes in STOMP's errors. */
+const STOMP_ADDRESS_NAMES = {
+  transport: 'stomp',
+  hostFlag: '--stomp-host',
+  portFlag: '--stomp-port',
+} as const;
+
+/** @deprecated Use `pairBrokerAddresses` from @zocalo/workflows (this is it, with STOMP's flag names). */
 export function brokerAddresses(
   host: string | readonly string[],
   port: number | string | readonly number[],
 ): BrokerAddress[] {
-  return pairAddresses(host, port, {
-    transport: 'stomp',
-    hostFlag: '--stomp-host',
-    portFlag: '--stomp-port',
-  });
+  return pairBrokerAddresses(host, port, STOMP_ADDRESS_NAMES);
 }
 
 function number(name: string, value: unknown, { integer = false, allowZero = false } = {}): number {
@@ -250,7 +250,8 @@ export function resolveStompOptions(options: StompTransportOptions = {}): Resolv
     );
   }
   return {
-    addresses: brokerAddresses(pick('host'), pick('port')).map((address) => ({
+    // The order is kept: the first host is the preferred broker, the others are tried in turn.
+    addresses: pairBrokerAddresses(pick('host'), pick('port'), STOMP_ADDRESS_NAMES).map((address) => ({
       host: frameSafe('host', address.host),
       port: address.port,
     })),

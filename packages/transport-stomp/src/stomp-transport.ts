@@ -30,7 +30,7 @@ import { StompChannel } from './stomp-channel';
 import {
   ackHeaders,
   checkFrameLimits,
-  receivedHeaders,
+  stompReceivedHeaders,
   sendHeaders,
   subscribeHeaders,
   subscriptionPrefetch,
@@ -275,7 +275,7 @@ export class StompTransport extends CommonTransport {
   private onMessage(state: StompSubscription, incoming: IncomingHeaders, body: Buffer): void {
     if (!state.accepting) return;
     const record = state.record;
-    const header = receivedHeaders(incoming, record.id);
+    const header = stompReceivedHeaders(incoming, record.id);
     // Every subscription is client-individual: those without acknowledgement are acked in handedOver.
     const messageId = header['message-id'];
     state.unacked.set(messageId, String(incoming.ack ?? messageId));

@@ -6,7 +6,7 @@
 import IncomingFrameStream from 'stompit/lib/IncomingFrameStream.js';
 import { useSafeHeaders } from '../src/header-parser';
 import { useByteExactLines } from '../src/line-reader';
-import { receivedHeaders } from '../src/stomp-headers';
+import { stompReceivedHeaders } from '../src/stomp-headers';
 
 interface Frame {
   readonly command: string;
@@ -62,7 +62,7 @@ describe('safe header parsing', () => {
     expect(good.headers['message-id']).toBe('ID:2');
     expect(good.body).toBe('ok');
     // And so in the header object a subscriber gets.
-    const header = receivedHeaders(hostile.headers, 1);
+    const header = stompReceivedHeaders(hostile.headers, 1);
     expect(Object.getOwnPropertyDescriptor(header, name)?.value).toBe('evil');
     expect(header['message-id']).toBe('ID:1');
     expect(Object.getPrototypeOf(header)).toBe(Object.prototype);

@@ -1,6 +1,13 @@
 /** The frames of wire-format.md, "STOMP" (no broker needed). */
 import type { Publication, SubscriptionRecord } from '@zocalo/workflows';
-import { ackHeaders, destinationOf, receivedHeaders, sendHeaders, subscribeHeaders } from '../src';
+import {
+  ackHeaders,
+  destinationOf,
+  receivedHeaders,
+  sendHeaders,
+  stompReceivedHeaders,
+  subscribeHeaders,
+} from '../src';
 
 function publication(extra: Partial<Publication> = {}): Publication {
   return {
@@ -131,7 +138,7 @@ describe('STOMP frames', () => {
   });
 
   it('hands subscribers the broker’s headers as text, with our subscription id and a boolean redelivered', () => {
-    const header = receivedHeaders(
+    const header = stompReceivedHeaders(
       {
         destination: '/queue/q',
         'message-id': 'ID:x-1',
@@ -150,7 +157,9 @@ describe('STOMP frames', () => {
       'content-length': '10',
       'workflows-recipe': 'True',
     });
-    expect(receivedHeaders({ 'message-id': 'm' }, 1).redelivered).toBe(false);
+    expect(stompReceivedHeaders({ 'message-id': 'm' }, 1).redelivered).toBe(false);
+    // The old name stays as a deprecated alias.
+    expect(receivedHeaders).toBe(stompReceivedHeaders);
   });
 
   it('names the delivery in ACK/NACK by STOMP version', () => {

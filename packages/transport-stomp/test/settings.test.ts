@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTransport, parseIni } from '@zocalo/workflows';
+import { createTransport, pairBrokerAddresses, parseIni } from '@zocalo/workflows';
 import {
   STOMP_DEFAULTS,
   StompTransport,
@@ -115,6 +115,15 @@ describe('settings', () => {
     ]);
     expect(() => brokerAddresses('a,b,c', '1,2')).toThrow(/one port per host/);
     expect(() => brokerAddresses('a', 'http')).toThrow(/invalid port/);
+    // The deprecated export is the shared pairing with STOMP's flag names; options keep the order.
+    const names = { transport: 'stomp', hostFlag: '--stomp-host', portFlag: '--stomp-port' };
+    expect(brokerAddresses('x,y', '1,2')).toEqual(pairBrokerAddresses('x,y', '1,2', names));
+    expect(() => brokerAddresses('', 1)).toThrow('stomp transport: --stomp-host is empty');
+    expect(resolveStompOptions({ host: 'c,b,a', port: 1 }).addresses.map((address) => address.host)).toEqual([
+      'c',
+      'b',
+      'a',
+    ]);
   });
 
   it('rejects bad tuning values with TransportConfigError', () => {

@@ -22,7 +22,7 @@ function list(value: string | number | readonly (string | number)[]): string[] {
  * Pair hosts with ports as python-workflows does: comma-separated lists (or arrays); one port serves
  * all hosts, otherwise one port per host. The order is kept; a transport may shuffle it.
  */
-export function brokerAddresses(
+export function pairBrokerAddresses(
   host: string | readonly string[],
   port: number | string | readonly number[],
   names: BrokerAddressNames,
@@ -49,3 +49,6 @@ export function brokerAddresses(
   }
   return hosts.map((name, index) => ({ host: name, port: ports.length === 1 ? ports[0] : ports[index] }));
 }
+
+/** @deprecated Use {@link pairBrokerAddresses}; the transports' own `brokerAddresses` differ (AMQP shuffles). */
+export const brokerAddresses = pairBrokerAddresses;

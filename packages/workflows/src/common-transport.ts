@@ -19,7 +19,6 @@ import type {
   AckOptions,
   BroadcastOptions,
   BroadcastSubscribeOptions,
-  HeaderValue,
   IncomingMessage,
   MessageBody,
   MessageCallback,
@@ -778,13 +777,4 @@ export abstract class CommonTransport implements Transport {
   protected abstract beginTransaction(transaction: TransactionId, options: TransactionOptions): Promise<void>;
   protected abstract commitTransaction(transaction: TransactionId): Promise<void>;
   protected abstract abortTransaction(transaction: TransactionId): Promise<void>;
-}
-
-/** Helper for broker transports: turn received header values into {@link ReceivedHeaders}. */
-export function receivedHeaders(
-  values: Record<string, HeaderValue | undefined>,
-  messageId: string,
-  subscription: SubscriptionId,
-): ReceivedHeaders {
-  return { ...values, 'message-id': messageId, subscription };
 }

@@ -51,7 +51,7 @@ export {
   isPermanentError,
 } from './errors';
 export type { CommonTransportOptions, Publication, SubscriptionRecord } from './common-transport';
-export { CommonTransport, STATUS_EXPIRATION, STATUS_TOPIC, receivedHeaders } from './common-transport';
+export { CommonTransport, STATUS_EXPIRATION, STATUS_TOPIC } from './common-transport';
 export { MAX_BODY_DEPTH, bodyText, decodeBody, encodeBody, jsonDepth } from './body';
 export { temporaryQueueName, uniqueHostId } from './host-id';
 export type { Logger } from './logger';
@@ -103,7 +103,7 @@ export { stateText } from './services/service-state';
 export { recipeIdOf } from './services/recipe-id';
 export { WORKFLOWS_VERSION } from './services/version';
 export type { BrokerAddress, BrokerAddressNames } from './broker-addresses';
-export { brokerAddresses } from './broker-addresses';
+export { brokerAddresses, pairBrokerAddresses } from './broker-addresses';
 export type { IniSections } from './ini';
 export { parseIni, readIniSection } from './ini';
 export { pickSettings, settingText } from './transport-settings';
