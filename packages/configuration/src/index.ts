@@ -24,8 +24,10 @@ export {
   environmentsFromFlags,
   mergeTransportFlags,
   normaliseFlags,
+  transportFlagSettings,
   transportFromFlags,
 } from './flags';
+export { knownTransport, knownTransports } from './transports';
 export type { ConfigurationPlugin, GraylogSettings, PluginBlock, PluginState } from './plugins';
 export {
   canonicalTransportName,
