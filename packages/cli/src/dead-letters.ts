@@ -1,9 +1,10 @@
 /**
  * What the dead-letter commands need to know about the configured broker, beyond the Transport contract:
  * how a queue's dead-letter queue is named (the transport descriptor's `deadLetterPrefix`: `DLQ.<queue>`
- * on ActiveMQ, `dlq.<queue>` on RabbitMQ), and, by the descriptor's `broker`, how to count messages without taking them (ActiveMQ: the statistics plugin, over the same STOMP transport;
- * RabbitMQ: the management HTTP API, from a `rabbitmqapi` block of the site configuration, the
- * `--rabbit-api*` flags, or the AMQP host and credentials on port 15672).
+ * on ActiveMQ, `dlq.<queue>` on RabbitMQ) and, by the descriptor's `broker`, how to count messages
+ * without taking them (ActiveMQ: the statistics plugin, over the same STOMP transport; RabbitMQ: the
+ * management HTTP API, from a `rabbitmqapi` block of the site configuration, the `--rabbit-api*`
+ * flags, or the AMQP host and credentials on port 15672).
  */
 import type { Command } from 'commander';
 import type { DlqCount } from '@zocalo/schlockmeister';
@@ -122,37 +123,39 @@ export function deadLetterBroker(
   const name = site.transportName;
   const descriptor = knownTransport(name);
   const prefix = descriptor?.deadLetterPrefix;
-  const dlqName = (queue: string): string =>
-    queue.startsWith(prefix ?? '') ? queue : `${prefix ?? ''}${naming.brokerName(queue)}`;
-  if (prefix !== undefined && descriptor?.broker === 'activemq') {
-    const own = dlqName('');
-    return {
-      kind: 'activemq',
-      dlqName,
-      async counts(queues) {
-        const counts = await activemqDlqCheck(transport, queues?.map(dlqName));
-        // Without names: the DLQs under this site's prefix only.
-        return queues !== undefined && queues.length > 0
-          ? counts
-          : counts.filter((count) => count.queue.startsWith(own));
-      },
-      async depth(queue) {
-        const [reply] = await activemqStatistics(transport, naming.brokerName(queue), { wait: 1 });
-        return reply?.size;
-      },
-    };
-  }
-  if (prefix !== undefined && descriptor?.broker === 'rabbitmq') {
-    const management = managementFor(site, options);
-    return {
-      kind: 'rabbitmq',
-      dlqName,
-      counts: (queues) => managed(management, () => rabbitDlqCheck(management, queues)),
-      async depth(queue) {
-        const all = await managed(management, () => management.queues());
-        return all.find((entry) => entry.name === queue)?.messages;
-      },
-    };
+  if (prefix !== undefined) {
+    const dlqName = (queue: string): string =>
+      queue.startsWith(prefix) ? queue : `${prefix}${naming.brokerName(queue)}`;
+    if (descriptor?.broker === 'activemq') {
+      const own = dlqName('');
+      return {
+        kind: 'activemq',
+        dlqName,
+        async counts(queues) {
+          const counts = await activemqDlqCheck(transport, queues?.map(dlqName));
+          // Without names: the DLQs under this site's prefix only.
+          return queues !== undefined && queues.length > 0
+            ? counts
+            : counts.filter((count) => count.queue.startsWith(own));
+        },
+        async depth(queue) {
+          const [reply] = await activemqStatistics(transport, naming.brokerName(queue), { wait: 1 });
+          return reply?.size;
+        },
+      };
+    }
+    if (descriptor?.broker === 'rabbitmq') {
+      const management = managementFor(site, options);
+      return {
+        kind: 'rabbitmq',
+        dlqName,
+        counts: (queues) => managed(management, () => rabbitDlqCheck(management, queues)),
+        async depth(queue) {
+          const all = await managed(management, () => management.queues());
+          return all.find((entry) => entry.name === queue)?.messages;
+        },
+      };
+    }
   }
   const choices = knownTransports()
     .filter(hasDeadLetterTools)

@@ -2,9 +2,9 @@
  * Command-line flags over the site configuration: `--transport` picks the transport, and each
  * transport's flags, from its descriptor (`--stomp-*` and `--rabbit-*`, wire-format.md), override the
  * settings of the file's blocks, with its INI file (`--stomp-conf` / `--rabbit-conf`) read in between
- * (file < INI < explicit flags, as in python-workflows). `-e`/`--environment`, `--live` and `--test` choose environments. Flags are a
- * plain object as any argument parser produces: keys with or without leading dashes, kebab-case or
- * camelCase (`'--stomp-host'`, `'stomp-host'`, `stompHost`).
+ * (file < INI < explicit flags, as in python-workflows). `-e`/`--environment`, `--live` and `--test`
+ * choose environments. Flags are a plain object as any argument parser produces: keys with or without
+ * leading dashes, kebab-case or camelCase (`'--stomp-host'`, `'stomp-host'`, `stompHost`).
  */
 import type { TransportSettings } from '@zocalo/workflows';
 import { readIniSection } from './ini';

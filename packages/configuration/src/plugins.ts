@@ -74,7 +74,7 @@ export function canonicalTransportName(name: string): string {
 }
 
 /** Turn a numeric string into a number; leave anything else as it is. */
-export function numeric(value: unknown): unknown {
+function numeric(value: unknown): unknown {
   return typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
 }
 

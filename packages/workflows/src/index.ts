@@ -77,7 +77,7 @@ export type {
   TransportSettingType,
   TransportSettings,
 } from './transport-descriptor';
-export { deadLetterQueueOf, transportFlags } from './transport-descriptor';
+export { deadLetterQueueOf } from './transport-descriptor';
 export { memoryDescriptor } from './memory/memory-descriptor';
 export type { BrokerConsumer, MemoryBrokerOptions, QueueStats, StoredMessage } from './memory/memory-broker';
 export { MemoryBroker, MemoryQueue, defaultMemoryBroker } from './memory/memory-broker';

@@ -10,6 +10,7 @@
  * an entry point (`"zocalo": { "workflows.transport": { "<name>": "./dist/descriptor.js:descriptor" } }`
  * in its package.json), which the `zocalo` command loads.
  */
+import { InvalidArgumentError } from './errors';
 import type { Transport } from './transport';
 
 /** Options a transport factory receives: the settings of its configuration block and flags. */
@@ -124,13 +125,7 @@ export interface TransportDescriptor {
 export function deadLetterQueueOf(descriptor: TransportDescriptor, queue: string): string {
   const prefix = descriptor.deadLetterPrefix;
   if (prefix === undefined) {
-    throw new TypeError(`the ${descriptor.name} transport has no dead-letter queues`);
+    throw new InvalidArgumentError(`the ${descriptor.name} transport has no dead-letter queues`);
   }
   return queue.startsWith(prefix) ? queue : `${prefix}${queue}`;
-}
-
-/** The `--<flag>`s of a descriptor: each setting's, then its INI file's. */
-export function transportFlags(descriptor: TransportDescriptor): string[] {
-  const flags = (descriptor.settings ?? []).flatMap((setting) => (setting.flag ? [setting.flag] : []));
-  return descriptor.iniFile ? [...flags, descriptor.iniFile.flag] : flags;
 }

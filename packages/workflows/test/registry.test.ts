@@ -13,7 +13,6 @@ import {
   TransportConfigError,
   transportDescriptor,
   transportDescriptors,
-  transportFlags,
 } from '../src';
 
 describe('transport registry', () => {
@@ -92,7 +91,7 @@ describe('transport descriptors', () => {
     );
   });
 
-  it('describes the memory transport, and names dead-letter queues and flags', () => {
+  it('describes the memory transport, and names dead-letter queues', () => {
     expect(transportDescriptor('memory')).toBe(memoryDescriptor);
     expect(transportDescriptor('MemoryTransport')).toBe(memoryDescriptor);
     expect(deadLetterQueueOf(memoryDescriptor, 'q')).toBe('DLQ.q');
@@ -101,7 +100,6 @@ describe('transport descriptors', () => {
     expect(() => deadLetterQueueOf({ name: 'x', create: () => new MemoryTransport() }, 'q')).toThrow(
       /no dead-letter queues/,
     );
-    expect(transportFlags(pigeon)).toEqual(['pigeon-host', 'pigeon-conf']);
   });
 
   it('the short form registers a descriptor with the name only', () => {
