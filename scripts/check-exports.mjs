@@ -7,6 +7,31 @@ import { pathToFileURL } from 'node:url';
 
 const root = new URL('..', import.meta.url).pathname;
 let failures = 0;
+
+// First, before anything loads a client: a transport's descriptor subpath is the same in both
+// formats, and light (loading it loads no broker client).
+for (const dir of readdirSync(join(root, 'packages'))) {
+  const base = join(root, 'packages', dir);
+  const pkg = JSON.parse(readFileSync(join(base, 'package.json'), 'utf8'));
+  const entry = pkg.exports?.['./descriptor'];
+  if (pkg.private || !entry) continue;
+  try {
+    const require = createRequire(import.meta.url);
+    const clients = () => Object.keys(require.cache).filter((file) => /\/(amqplib|stompit)\//.test(file));
+    const esm = await import(pathToFileURL(join(base, entry.import.default)).href);
+    const cjs = require(join(base, entry.require.default));
+    if (esm.descriptor?.name !== cjs.descriptor?.name || typeof esm.descriptor?.create !== 'function') {
+      throw new Error('ESM and CJS builds do not export the same descriptor');
+    }
+    if (clients().length > 0) throw new Error(`loading it loaded ${clients().join(', ')}`);
+    for (const types of [entry.import.types, entry.require.types]) readFileSync(join(base, types));
+    console.log(`descriptor ok: ${pkg.name}/descriptor (${esm.descriptor.name}, ESM + CJS + types)`);
+  } catch (error) {
+    console.error(`descriptor BROKEN: ${pkg.name}/descriptor: ${error.message}`);
+    process.exitCode = 1;
+  }
+}
+
 for (const dir of readdirSync(join(root, 'packages'))) {
   const base = join(root, 'packages', dir);
   const pkg = JSON.parse(readFileSync(join(base, 'package.json'), 'utf8'));
@@ -41,11 +66,16 @@ try {
   const { createTransport } = await import(
     pathToFileURL(join(root, 'packages/workflows/dist/index.js')).href
   );
-  for (const name of ['memory', 'stomp', 'amqp']) {
+  for (const [name, made] of [
+    ['memory', 'memory'],
+    ['stomp', 'stomp'],
+    ['amqp', 'amqp'],
+    ['PikaTransport', 'amqp'],
+  ]) {
     const transport = await createTransport(name, {});
-    if (transport.name !== name) throw new Error(`createTransport("${name}") made "${transport.name}"`);
+    if (transport.name !== made) throw new Error(`createTransport("${name}") made "${transport.name}"`);
   }
-  console.log('registry ok: memory, stomp and amqp by name from the built packages');
+  console.log('registry ok: memory, stomp, amqp and pika by name from the built packages');
 } catch (error) {
   console.error(`registry BROKEN: ${error.message}`);
   process.exitCode = 1;

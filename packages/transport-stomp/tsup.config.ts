@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { libraryBuild } from '../../tsup.config.base';
 
-export default defineConfig(libraryBuild);
+// The descriptor is an entry of its own: knowing the transport must not load its client.
+export default defineConfig({ ...libraryBuild, entry: ['src/index.ts', 'src/descriptor.ts'] });

@@ -1,9 +1,10 @@
 /**
  * What the dead-letter commands need to know about the configured broker, beyond the Transport contract:
- * how a queue's dead-letter queue is named (`DLQ.<queue>` on ActiveMQ, `dlq.<queue>` on RabbitMQ) and how
- * to count messages without taking them (ActiveMQ: the statistics plugin, over the same STOMP transport;
- * RabbitMQ: the management HTTP API, from a `rabbitmqapi` block of the site configuration, the
- * `--rabbit-api*` flags, or the AMQP host and credentials on port 15672).
+ * how a queue's dead-letter queue is named (the transport descriptor's `deadLetterPrefix`: `DLQ.<queue>`
+ * on ActiveMQ, `dlq.<queue>` on RabbitMQ) and, by the descriptor's `broker`, how to count messages
+ * without taking them (ActiveMQ: the statistics plugin, over the same STOMP transport; RabbitMQ: the
+ * management HTTP API, from a `rabbitmqapi` block of the site configuration, the `--rabbit-api*`
+ * flags, or the AMQP host and credentials on port 15672).
  */
 import type { Command } from 'commander';
 import type { DlqCount } from '@zocalo/schlockmeister';
@@ -14,8 +15,8 @@ import {
   managementFromSite,
   rabbitDlqCheck,
 } from '@zocalo/schlockmeister';
-import { prefixed, resolveStompOptions, stompOptionsFromSettings } from '@zocalo/transport-stomp';
-import type { Transport, TransportSettings } from '@zocalo/workflows';
+import { knownTransport, knownTransports } from '@zocalo/configuration';
+import type { Transport, TransportDescriptor, TransportSettings } from '@zocalo/workflows';
 import { splitUrlCredentials } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
 import type { Site, SiteOptions } from './site';
@@ -41,13 +42,14 @@ export function addManagementOptions(command: Command): Command {
 
 /**
  * How the queue commands name the broker's queues. ActiveMQ names `DLQ.<queue>` and the statistics
- * destinations outside a STOMP prefix, so under one these commands connect without it and put it in
- * front of the queue names given to them themselves (python-zocalo's tools would double or miss it).
+ * destinations outside a STOMP prefix (the descriptor's `destinationPrefix`), so under one these
+ * commands connect without it and put it in front of the queue names given to them themselves
+ * (python-zocalo's tools would double or miss it).
  */
 export interface QueueNaming {
-  /** The transport settings to connect with: the site's, less any STOMP prefix. */
+  /** The transport settings to connect with: the site's, less any destination prefix. */
   readonly settings: TransportSettings;
-  /** The STOMP prefix of the site, if it has one. */
+  /** The destination prefix of the site, if it has one. */
   readonly prefix?: string;
   /** The broker's name of a queue named on the command line: `<prefix>.<queue>` under a prefix. */
   brokerName(queue: string): string;
@@ -55,26 +57,20 @@ export interface QueueNaming {
 
 export function queueNaming(site: Site): QueueNaming {
   const settings = site.configuration.transport.settings;
-  if (site.transportName !== 'stomp') return { settings, brokerName: (queue) => queue };
+  const prefixing = knownTransport(site.transportName)?.destinationPrefix;
+  if (!prefixing) return { settings, brokerName: (queue) => queue };
   let prefix: string;
   try {
-    // As the transport resolves it: flags and plain names, else the [stomp] INI file (--stomp-conf).
-    prefix = resolveStompOptions(stompOptionsFromSettings(settings)).prefix;
+    // As the transport resolves it: flags and plain names, else its INI file (--stomp-conf).
+    prefix = prefixing.of(settings);
   } catch (error) {
     throw new CliError(oneLine(error), EXIT_USAGE, { cause: error });
   }
   if (prefix === '') return { settings, brokerName: (queue) => queue };
   return {
-    // An explicit empty prefix wins over the INI file's.
-    settings: {
-      ...settings,
-      prefix: '',
-      prfx: undefined,
-      'stomp-prfx': undefined,
-      '--stomp-prfx': undefined,
-    },
+    settings: prefixing.without(settings),
     prefix,
-    brokerName: (queue) => prefixed(prefix, queue),
+    brokerName: (queue) => prefixing.apply(prefix, queue),
   };
 }
 
@@ -125,41 +121,57 @@ export function deadLetterBroker(
   naming: QueueNaming = queueNaming(site),
 ): DeadLetterBroker {
   const name = site.transportName;
-  if (name === 'stomp') {
+  const descriptor = knownTransport(name);
+  const prefix = descriptor?.deadLetterPrefix;
+  if (prefix !== undefined) {
     const dlqName = (queue: string): string =>
-      queue.startsWith('DLQ.') ? queue : `DLQ.${naming.brokerName(queue)}`;
-    const own = `DLQ.${naming.brokerName('')}`;
-    return {
-      kind: 'activemq',
-      dlqName,
-      async counts(queues) {
-        const counts = await activemqDlqCheck(transport, queues?.map(dlqName));
-        // Without names: the DLQs under this site's prefix only.
-        return queues !== undefined && queues.length > 0
-          ? counts
-          : counts.filter((count) => count.queue.startsWith(own));
-      },
-      async depth(queue) {
-        const [reply] = await activemqStatistics(transport, naming.brokerName(queue), { wait: 1 });
-        return reply?.size;
-      },
-    };
+      queue.startsWith(prefix) ? queue : `${prefix}${naming.brokerName(queue)}`;
+    if (descriptor?.broker === 'activemq') {
+      const own = dlqName('');
+      return {
+        kind: 'activemq',
+        dlqName,
+        async counts(queues) {
+          const counts = await activemqDlqCheck(transport, queues?.map(dlqName));
+          // Without names: the DLQs under this site's prefix only.
+          return queues !== undefined && queues.length > 0
+            ? counts
+            : counts.filter((count) => count.queue.startsWith(own));
+        },
+        async depth(queue) {
+          const [reply] = await activemqStatistics(transport, naming.brokerName(queue), { wait: 1 });
+          return reply?.size;
+        },
+      };
+    }
+    if (descriptor?.broker === 'rabbitmq') {
+      const management = managementFor(site, options);
+      return {
+        kind: 'rabbitmq',
+        dlqName,
+        counts: (queues) => managed(management, () => rabbitDlqCheck(management, queues)),
+        async depth(queue) {
+          const all = await managed(management, () => management.queues());
+          return all.find((entry) => entry.name === queue)?.messages;
+        },
+      };
+    }
   }
-  if (name === 'amqp' || name === 'pika') {
-    const management = managementFor(site, options);
-    return {
-      kind: 'rabbitmq',
-      dlqName: (queue) => (queue.startsWith('dlq.') ? queue : `dlq.${queue}`),
-      counts: (queues) => managed(management, () => rabbitDlqCheck(management, queues)),
-      async depth(queue) {
-        const all = await managed(management, () => management.queues());
-        return all.find((entry) => entry.name === queue)?.messages;
-      },
-    };
-  }
+  const choices = knownTransports()
+    .filter(hasDeadLetterTools)
+    .map((candidate) => `-t ${candidate.name}`)
+    .join(' or ');
   throw new CliError(
-    `the ${name} transport has no dead-letter queues to work on: choose a broker with -t stomp or -t amqp ` +
+    `the ${name} transport has no dead-letter queues to work on: choose a broker with ${choices} ` +
       '(or a site configuration for one)',
     EXIT_USAGE,
+  );
+}
+
+/** The brokers these commands can count dead letters on: ActiveMQ and RabbitMQ. */
+export function hasDeadLetterTools(descriptor: TransportDescriptor): boolean {
+  return (
+    descriptor.deadLetterPrefix !== undefined &&
+    (descriptor.broker === 'activemq' || descriptor.broker === 'rabbitmq')
   );
 }

@@ -9,7 +9,7 @@
  * - `dead-letters.ts`: DLQ names and counts per broker (statistics plugin, management API);
  *   `progress.ts`: progress bars on a terminal, plain lines otherwise.
  * - `site.ts`: the site configuration, environment and transport options every broker command
- *   shares, and connecting with a clear error; `transport-packages.ts` brings the broker transports.
+ *   shares, and connecting with a clear error; `transport-packages.ts`: the transports, by descriptor.
  * - `entry-points.ts` / `services.ts`: services (and plugins) found among installed packages, as
  *   python-zocalo finds entry points, or from a module path.
  * - `status-board.ts`: what `zocalo status` shows; `recipe-graph.ts`: Mermaid and DOT of a recipe;
@@ -38,7 +38,12 @@ export type { Progress, ProgressOptions } from './progress';
 export { createProgress } from './progress';
 export type { Site, SiteOptions } from './site';
 export { addSiteOptions, disconnectQuietly, loadSite } from './site';
-export { TRANSPORT_PACKAGES, loadTransportPackage } from './transport-packages';
+export {
+  TRANSPORTS_GROUP,
+  loadTransportPackage,
+  registerInstalledTransports,
+  transportChoices,
+} from './transport-packages';
 export type { EntryPoint, EntryPointSearch } from './entry-points';
 export {
   SERVICES_GROUP,

@@ -45,6 +45,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
 /** The names of the `zocalo` commands. */
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
 
+/** Commands without the site options: they need no transport to be known. */
+const WITHOUT_TRANSPORT: ReadonlySet<string> = new Set(['recipe']);
+
 /**
  * The `zocalo` program, with every command, or only `commands` when given (what a command line
  * runs needs only its own). Commands write through `io`; failures are thrown (see {@link runCli}).
@@ -66,6 +69,12 @@ export async function createProgram(
     // Commander's own errors quote what was typed: the same redaction as every other output.
     .configureOutput({ writeOut: io.stdout, writeErr: (text) => io.stderr(redactCredentials(text)) });
   const search = (): EntryPointSearch => ({ cwd: io.cwd, extraRoots: options.installRoots ?? [] });
+  // Installed transports' descriptors first: the site options list their names and flags.
+  if (commands.some((name) => !WITHOUT_TRANSPORT.has(name))) {
+    const { registerInstalledTransports } = await import('./transport-packages');
+    for (const warning of await registerInstalledTransports(search()))
+      io.stderr(`zocalo: warning: ${warning}\n`);
+  }
   const registers = await Promise.all(
     COMMAND_NAMES.filter((name) => commands.includes(name)).map((name) => COMMANDS[name]()),
   );

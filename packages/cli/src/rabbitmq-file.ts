@@ -8,6 +8,7 @@ import Ajv from 'ajv';
 import type { ErrorObject, JSONSchemaType } from 'ajv';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node } from 'yaml';
+import { descriptor as amqp } from '@zocalo/transport-amqp/descriptor';
 import { NotARegularFileError, readRegularFile } from '@zocalo/workflows';
 import { CliError, EXIT_USAGE } from './cli-error';
 import type { BindingSpec, DesiredState, ExchangeSpec, PolicySpec, QueueSpec } from './rabbitmq-plan';
@@ -236,6 +237,11 @@ export function parseRabbitmqFile(text: string, file: string): RabbitmqFile {
   return data as RabbitmqFile;
 }
 
+/** A queue's dead-letter twin, as the AMQP transport names it (`dlq.<name>`, even for a `dlq.` name). */
+function deadLetterQueue(name: string): string {
+  return `${amqp.deadLetterPrefix ?? ''}${name}`;
+}
+
 /** Python's `get_queue_specs`: each name a durable queue dead-lettering to its `dlq.<name>` twin. */
 function groupQueues(group: GroupEntry, vhost: string): QueueSpec[] {
   const type = group.settings?.queues?.type ?? 'classic';
@@ -252,11 +258,11 @@ function groupQueues(group: GroupEntry, vhost: string): QueueSpec[] {
       queue(name, {
         'x-queue-type': type,
         'x-dead-letter-exchange': '',
-        'x-dead-letter-routing-key': `dlq.${name}`,
+        'x-dead-letter-routing-key': deadLetterQueue(name),
         'x-single-active-consumer': singleActiveConsumer,
       }),
     ),
-    ...group.names.map((name) => queue(`dlq.${name}`, { 'x-queue-type': type })),
+    ...group.names.map((name) => queue(deadLetterQueue(name), { 'x-queue-type': type })),
   ];
 }
 

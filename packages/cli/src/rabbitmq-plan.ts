@@ -5,7 +5,7 @@
  * deleting is asked for (`prune`), a queue that holds messages is deleted only with `force`, and a queue
  * or exchange whose arguments differ (which RabbitMQ cannot change in place) is re-created only with both.
  */
-import { DELAYED_EXCHANGE } from '@zocalo/transport-amqp';
+import { descriptor as amqp } from '@zocalo/transport-amqp/descriptor';
 
 /** A policy, as in the file and on the broker. */
 export interface PolicySpec {
@@ -123,7 +123,8 @@ export interface PlanOptions {
 }
 
 /** Where the AMQP transport holds delayed messages (they expire by themselves): never ours to prune. */
-const HOLDING_QUEUE_PREFIX = 'zocalo.delay.';
+const HOLDING_QUEUE_PREFIXES = amqp.holding?.queuePrefixes ?? [];
+const HOLDING_EXCHANGES = amqp.holding?.exchanges ?? [];
 
 /**
  * Queues never deleted: those python-zocalo skips (server-named and temporary ones, and `amq.*`), and
@@ -133,7 +134,7 @@ export function isSkippedQueue(queue: CurrentQueue): boolean {
   return (
     queue.name === '' ||
     queue.name.includes('amq.') ||
-    queue.name.startsWith(HOLDING_QUEUE_PREFIX) ||
+    HOLDING_QUEUE_PREFIXES.some((prefix) => queue.name.startsWith(prefix)) ||
     queue.autoDelete ||
     queue.exclusive
   );
@@ -144,7 +145,7 @@ export function isSkippedQueue(queue: CurrentQueue): boolean {
  * delayed-message plugin's exchange, which holds every message not yet due.
  */
 export function isSkippedExchange(name: string): boolean {
-  return name === '' || name.includes('amq.') || name === DELAYED_EXCHANGE;
+  return name === '' || name.includes('amq.') || HOLDING_EXCHANGES.includes(name);
 }
 
 /** JSON with sorted keys: equal for equal values whatever the order of their keys. */

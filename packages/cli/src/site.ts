@@ -10,6 +10,7 @@ import {
   ConfigurationError,
   createLogger,
   environmentsFromFlags,
+  knownTransports,
   loadConfiguration,
 } from '@zocalo/configuration';
 import type { Logger, Transport, TransportSettings } from '@zocalo/workflows';
@@ -17,7 +18,7 @@ import { createTransport as createRegisteredTransport, setDefaultLogger } from '
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
 import type { CliIo } from './io';
 import { collect } from './parameters';
-import { loadTransportPackage } from './transport-packages';
+import { loadTransportPackage, transportChoices } from './transport-packages';
 
 /** The options {@link addSiteOptions} adds, as commander parses them. */
 export interface SiteOptions {
@@ -33,7 +34,7 @@ export interface SiteOptions {
 
 /** Add the configuration, environment, transport and logging options to a command. */
 export function addSiteOptions(command: Command, options: { readonly testHelp?: string } = {}): Command {
-  return command
+  command
     .optionsGroup('Site options:')
     .option('--config <file>', 'site configuration file (default: $ZOCALO_CONFIG)')
     .option(
@@ -43,23 +44,26 @@ export function addSiteOptions(command: Command, options: { readonly testHelp?: 
     )
     .option('--live', 'activate the environment "live"')
     .option('--test', options.testHelp ?? 'activate the environment "test"')
-    .option(
-      '-t, --transport <name>',
-      'transport: stomp, amqp (pika), memory (default: from the configuration)',
-    )
-    .optionsGroup('Transport options:')
-    .option('--stomp-host <host>', 'ActiveMQ host')
-    .option('--stomp-port <port>', 'ActiveMQ STOMP port')
-    .option('--stomp-user <user>', 'ActiveMQ user')
-    .option('--stomp-pass <password>', 'ActiveMQ password')
-    .option('--stomp-prfx <prefix>', 'prefix of every queue and topic name')
-    .option('--stomp-conf <file>', 'INI file with a [stomp] section')
-    .option('--rabbit-host <host>', 'RabbitMQ host(s), comma-separated')
-    .option('--rabbit-port <port>', 'RabbitMQ AMQP port(s)')
-    .option('--rabbit-user <user>', 'RabbitMQ user')
-    .option('--rabbit-pass <password>', 'RabbitMQ password')
-    .option('--rabbit-vhost <vhost>', 'RabbitMQ virtual host')
-    .option('--rabbit-conf <file>', 'INI file with a [rabbit] section')
+    .option('-t, --transport <name>', `transport: ${transportChoices()} (default: from the configuration)`)
+    .optionsGroup('Transport options:');
+  // Each transport's flags, from its descriptor: --stomp-*, --rabbit-*, and a third party's.
+  for (const descriptor of knownTransports()) {
+    for (const setting of descriptor.settings ?? []) {
+      if (setting.flag) {
+        command.option(
+          `--${setting.flag} <${setting.placeholder ?? setting.key}>`,
+          setting.help ?? `${setting.key} of the ${descriptor.name} transport`,
+        );
+      }
+    }
+    if (descriptor.iniFile) {
+      command.option(
+        `--${descriptor.iniFile.flag} <file>`,
+        `INI file with a [${descriptor.iniFile.section}] section`,
+      );
+    }
+  }
+  return command
     .optionsGroup('Logging options:')
     .option('--log-level <level>', 'lowest log level on stderr (debug, info, warn, error)')
     .option('-v, --verbose', 'log more (level debug)');

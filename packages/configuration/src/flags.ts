@@ -1,41 +1,32 @@
 /**
- * Command-line flags over the site configuration: `--transport` picks the transport, `--stomp-*` and
- * `--rabbit-*` (wire-format.md) override the settings of the file's `stomp` and `pika` blocks, and
- * `--stomp-conf` / `--rabbit-conf` name an INI file read in between (file < INI < explicit flags, as
- * in python-workflows). `-e`/`--environment`, `--live` and `--test` choose environments. Flags are a
- * plain object as any argument parser produces: keys with or without leading dashes, kebab-case or
- * camelCase (`'--stomp-host'`, `'stomp-host'`, `stompHost`).
+ * Command-line flags over the site configuration: `--transport` picks the transport, and each
+ * transport's flags, from its descriptor (`--stomp-*` and `--rabbit-*`, wire-format.md), override the
+ * settings of the file's blocks, with its INI file (`--stomp-conf` / `--rabbit-conf`) read in between
+ * (file < INI < explicit flags, as in python-workflows). `-e`/`--environment`, `--live` and `--test`
+ * choose environments. Flags are a plain object as any argument parser produces: keys with or without
+ * leading dashes, kebab-case or camelCase (`'--stomp-host'`, `'stomp-host'`, `stompHost`).
  */
 import type { TransportSettings } from '@zocalo/workflows';
 import { readIniSection } from './ini';
-import { canonicalTransportName } from './plugins';
+import { canonicalTransportName, settingValue } from './plugins';
+import { knownTransport, knownTransports } from './transports';
 
 /** Parsed command-line flags. Unset flags are undefined (or absent). */
 export type CommandLineFlags = Readonly<Record<string, unknown>>;
 
+/** A transport's flags (without dashes) and the setting each sets, from its descriptor. */
+export function transportFlagSettings(transport: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const setting of knownTransport(transport)?.settings ?? [])
+    if (setting.flag) result[setting.flag] = setting.key;
+  return result;
+}
+
 /** The `--stomp-*` flags and the STOMP setting each sets. */
-export const STOMP_FLAGS: Readonly<Record<string, string>> = {
-  'stomp-host': 'host',
-  'stomp-port': 'port',
-  'stomp-user': 'username',
-  'stomp-pass': 'password',
-  'stomp-prfx': 'prefix',
-};
+export const STOMP_FLAGS: Readonly<Record<string, string>> = transportFlagSettings('stomp');
 
 /** The `--rabbit-*` flags and the AMQP setting each sets. */
-export const RABBIT_FLAGS: Readonly<Record<string, string>> = {
-  'rabbit-host': 'host',
-  'rabbit-port': 'port',
-  'rabbit-user': 'username',
-  'rabbit-pass': 'password',
-  'rabbit-vhost': 'vhost',
-};
-
-/** Flag families: transport name, flags, INI flag and section. */
-const FAMILIES = [
-  { transport: 'stomp', flags: STOMP_FLAGS, conf: 'stomp-conf', section: 'stomp' },
-  { transport: 'amqp', flags: RABBIT_FLAGS, conf: 'rabbit-conf', section: 'rabbit' },
-] as const;
+export const RABBIT_FLAGS: Readonly<Record<string, string>> = transportFlagSettings('amqp');
 
 /** `--stompHost` / `stompHost` / `stomp-host` → `stomp-host`. */
 function flagName(key: string): string {
@@ -51,10 +42,6 @@ export function normaliseFlags(flags: CommandLineFlags): Record<string, unknown>
   for (const [key, value] of Object.entries(flags))
     if (value !== undefined && value !== null) result[flagName(key)] = value;
   return result;
-}
-
-function numericPort(value: unknown): unknown {
-  return typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
 }
 
 /** The transport named by `--transport` (or `-t`), in registry terms (`PikaTransport` → `amqp`). */
@@ -78,9 +65,10 @@ export function environmentsFromFlags(flags: CommandLineFlags): string[] {
 }
 
 /**
- * Transport settings with the flags merged over them: for each of `stomp` and `amqp`, the file's
- * settings, then the `[stomp]` / `[rabbit]` section of `--stomp-conf` / `--rabbit-conf`, then the
- * explicit `--stomp-*` / `--rabbit-*` flags. Transports without flags are returned as they were.
+ * Transport settings with the flags merged over them: for each transport whose descriptor has flags
+ * (`stomp`, `amqp`), the file's settings, then the section of its INI file (`[stomp]` of
+ * `--stomp-conf`, `[rabbit]` of `--rabbit-conf`), then its explicit flags (`--stomp-*`,
+ * `--rabbit-*`). Transports without flags given are returned as they were.
  */
 export function mergeTransportFlags(
   transports: Readonly<Record<string, TransportSettings>>,
@@ -88,26 +76,29 @@ export function mergeTransportFlags(
 ): Record<string, TransportSettings> {
   const named = normaliseFlags(flags);
   const result: Record<string, TransportSettings> = { ...transports };
-  for (const family of FAMILIES) {
+  for (const descriptor of knownTransports()) {
+    const settings = descriptor.settings ?? [];
     const explicit: Record<string, unknown> = {};
-    for (const [flag, setting] of Object.entries(family.flags)) {
-      if (named[flag] !== undefined)
-        explicit[setting] = setting === 'port' ? numericPort(named[flag]) : named[flag];
+    for (const setting of settings) {
+      if (setting.flag && named[setting.flag] !== undefined)
+        explicit[setting.key] = settingValue(setting.type, named[setting.flag]);
     }
-    const conf = named[family.conf];
-    const fromIni: Record<string, unknown> =
-      typeof conf === 'string' && conf !== ''
-        ? readIniSection(conf, family.section, [
-            'host',
-            'port',
-            'username',
-            'password',
-            family.transport === 'stomp' ? 'prefix' : 'vhost',
-          ])
-        : {};
-    if ('port' in fromIni) fromIni.port = numericPort(fromIni.port);
+    const ini = descriptor.iniFile;
+    const conf = ini ? named[ini.flag] : undefined;
+    const fromIni: Record<string, unknown> = {};
+    if (ini && typeof conf === 'string' && conf !== '') {
+      const read = readIniSection(
+        conf,
+        ini.section,
+        settings.filter((setting) => setting.ini).map((setting) => setting.key),
+        ini.flag,
+      );
+      // INI values are text: ports become numbers, as from a flag.
+      for (const setting of settings)
+        if (setting.key in read) fromIni[setting.key] = settingValue(setting.type, read[setting.key]);
+    }
     if (Object.keys(explicit).length === 0 && Object.keys(fromIni).length === 0) continue;
-    result[family.transport] = { ...transports[family.transport], ...fromIni, ...explicit };
+    result[descriptor.name] = { ...transports[descriptor.name], ...fromIni, ...explicit };
   }
   return result;
 }

@@ -24,9 +24,11 @@ export {
   environmentsFromFlags,
   mergeTransportFlags,
   normaliseFlags,
+  transportFlagSettings,
   transportFromFlags,
 } from './flags';
 export type { GraylogSettings } from './graylog-settings';
+export { knownTransport, knownTransports } from './transports';
 export type { ConfigurationPlugin, PluginBlock, PluginState } from './plugins';
 export {
   canonicalTransportName,

@@ -1,15 +1,18 @@
 /**
  * The plugins a site configuration block can name (`plugin: stomp`, ...), each with the schema of its
  * block and what activating the block does: python-zocalo's `zocalo.configuration.plugins` entry
- * points (graylog, logging, storage, rabbitmqapi, jmx, smtp) and python-workflows' (stomp, pika,
- * transport), plus `memory` for the embedded transport. A block naming any other plugin is kept and
- * warned about, as in Python.
+ * points (graylog, logging, storage, rabbitmqapi, jmx, smtp) and python-workflows' (`transport`, and
+ * one per transport: `stomp`, `pika`, made from the transport's descriptor, as are the blocks of
+ * `memory` and of third-party transports). A block naming any other plugin is kept and warned about,
+ * as in Python.
  */
 import type { SchemaObject } from 'ajv';
-import type { TransportSettings } from '@zocalo/workflows';
+import type { TransportDescriptor, TransportSettingType, TransportSettings } from '@zocalo/workflows';
+import { plainTransportName } from '@zocalo/workflows';
 import type { GraylogSettings } from './graylog-settings';
 import type { LoggingSettings } from './logging-plugin';
 import { LEVEL_SCHEMA, loggingFromBlock, mergeLogging } from './logging-plugin';
+import { knownTransport, knownTransports } from './transports';
 
 /** A plugin block as written in the file: `plugin:` and the plugin's own keys. */
 export interface PluginBlock {
@@ -54,11 +57,7 @@ const text = { type: ['string', 'number'], description: 'a string' };
 
 /** The transport name python-workflows' class names and python-zocalo's plugin names stand for. */
 export function canonicalTransportName(name: string): string {
-  const plain = name
-    .trim()
-    .replace(/Transport$/, '')
-    .toLowerCase();
-  return plain === 'pika' || plain === 'rabbitmq' ? 'amqp' : plain;
+  return knownTransport(name)?.name ?? plainTransportName(name);
 }
 
 /** Turn a numeric string into a number; leave anything else as it is. */
@@ -66,11 +65,35 @@ function numeric(value: unknown): unknown {
   return typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
 }
 
-function transportPlugin(
-  transport: string,
-  properties: Record<string, SchemaObject>,
-  convert: (settings: Record<string, unknown>) => Record<string, unknown>,
-): ConfigurationPlugin {
+/** The JSON schema of a transport setting's key in a configuration block, by its type. */
+const SETTING_SCHEMAS: Readonly<Record<TransportSettingType, SchemaObject>> = {
+  string: { type: 'string' },
+  text,
+  port,
+  hosts: { type: ['string', 'array'], items: { type: 'string' } },
+  ports: {
+    type: ['integer', 'string', 'array'],
+    items: { type: 'integer' },
+    description: 'a port number or a list of them',
+  },
+  count: { type: 'integer', minimum: 1 },
+};
+
+/** A setting's value as its type reads it: numbers for ports, text for text. */
+export function settingValue(type: TransportSettingType, value: unknown): unknown {
+  if (type === 'port' || type === 'ports') return numeric(value);
+  if (type === 'text' && typeof value === 'number') return String(value);
+  return value;
+}
+
+/**
+ * The configuration plugin of a transport (python-workflows' `stomp` and `pika`): its block's schema
+ * from the descriptor's settings and schema piece, and activating it sets the transport's settings.
+ */
+function transportPlugin(descriptor: TransportDescriptor): ConfigurationPlugin {
+  const settings = descriptor.settings ?? [];
+  const properties: Record<string, SchemaObject> = { ...descriptor.configurationSchema };
+  for (const setting of settings) properties[setting.key] = SETTING_SCHEMAS[setting.type];
   return {
     schema: {
       type: 'object',
@@ -78,55 +101,17 @@ function transportPlugin(
       properties: { plugin: { type: 'string' }, ...properties },
     },
     activate(block, state) {
-      const settings = convert(withoutPlugin(block));
-      state.transports[transport] = settings;
-      return settings;
+      const values = withoutPlugin(block);
+      for (const setting of settings)
+        if (setting.key in values) values[setting.key] = settingValue(setting.type, values[setting.key]);
+      state.transports[descriptor.name] = values;
+      return values;
     },
   };
 }
 
-function stringify(settings: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
-  const result = { ...settings };
-  for (const key of keys) if (typeof result[key] === 'number') result[key] = String(result[key]);
-  return result;
-}
-
-/** python-workflows' `stomp` plugin: the `--stomp-*` settings (wire-format.md "STOMP"). */
-const stomp = transportPlugin(
-  'stomp',
-  { host: { type: 'string' }, port, username: text, password: text, prefix: text },
-  (settings) => ({
-    ...stringify(settings, ['username', 'password', 'prefix']),
-    ...('port' in settings ? { port: numeric(settings.port) } : {}),
-  }),
-);
-
-/** python-workflows' `pika` plugin: the `--rabbit-*` settings; host and port may be lists. */
-const pika = transportPlugin(
-  'amqp',
-  {
-    host: { type: ['string', 'array'], items: { type: 'string' } },
-    port: {
-      type: ['integer', 'string', 'array'],
-      items: { type: 'integer' },
-      description: 'a port number or a list of them',
-    },
-    username: text,
-    password: text,
-    vhost: { type: 'string' },
-  },
-  (settings) => ({
-    ...stringify(settings, ['username', 'password']),
-    ...('port' in settings ? { port: numeric(settings.port) } : {}),
-  }),
-);
-
-/** Ours: the embedded memory transport (options of `MemoryTransport`, such as `defaultPrefetch`). */
-const memory = transportPlugin(
-  'memory',
-  { defaultPrefetch: { type: 'integer', minimum: 1 } },
-  (settings) => settings,
-);
+/** One plugin object per descriptor, so that its compiled schema is cached. */
+const transportPlugins = new WeakMap<TransportDescriptor, ConfigurationPlugin>();
 
 /** python-workflows' `transport` plugin: `default: PikaTransport` picks the transport. */
 const transport: ConfigurationPlugin = {
@@ -224,9 +209,6 @@ function dataPlugin(
 }
 
 const plugins = new Map<string, ConfigurationPlugin>([
-  ['stomp', stomp],
-  ['pika', pika],
-  ['memory', memory],
   ['transport', transport],
   ['storage', storage],
   ['graylog', graylog],
@@ -255,14 +237,30 @@ const plugins = new Map<string, ConfigurationPlugin>([
   ['smtp', dataPlugin(['host', 'port'], { host: { type: 'string' }, port, from: { type: 'string' } })],
 ]);
 
-/** The plugin of this name, or undefined when none is registered. */
+/**
+ * The plugin of this name, or undefined when none is registered. A transport's name or alias (a
+ * lower-case one, as blocks name them: `stomp`, `pika`) names its transport plugin.
+ */
 export function configurationPlugin(name: string): ConfigurationPlugin | undefined {
-  return plugins.get(name);
+  const plugin = plugins.get(name);
+  if (plugin) return plugin;
+  const descriptor = knownTransport(name);
+  if (!descriptor || (descriptor.name !== name && !descriptor.aliases?.includes(name))) return undefined;
+  let made = transportPlugins.get(descriptor);
+  if (!made) {
+    made = transportPlugin(descriptor);
+    transportPlugins.set(descriptor, made);
+  }
+  return made;
 }
 
 /** Names of the plugins a block may name without a warning. */
 export function configurationPlugins(): string[] {
-  return [...plugins.keys()].sort();
+  const transports = knownTransports().flatMap((descriptor) => [
+    descriptor.name,
+    ...(descriptor.aliases ?? []),
+  ]);
+  return [...new Set([...plugins.keys(), ...transports])].sort();
 }
 
 /**

@@ -28,6 +28,9 @@ import { createHash } from 'node:crypto';
 /** The exchange of the delayed-message plugin, as python-workflows uses it. */
 export const DELAYED_EXCHANGE = 'delayed';
 
+/** The start of every holding queue's name: tools that prune queues leave these alone. */
+export const HOLDING_QUEUE_PREFIX = 'zocalo.delay.';
+
 /** A holding queue lives this long after its last declaration (on top of its delay). */
 export const HOLDING_QUEUE_IDLE_MS = 10 * 60_000;
 
@@ -60,10 +63,10 @@ export function holdingQueueName(target: DelayTarget, ms: number): string {
       : target.exchange === ''
         ? `queue.${target.routingKey}`
         : `exchange.${target.exchange}/${target.routingKey}`;
-  const name = `zocalo.delay.${ms}ms.${what}`;
+  const name = `${HOLDING_QUEUE_PREFIX}${ms}ms.${what}`;
   if (Buffer.byteLength(name) <= 255) return name;
   const hash = createHash('sha256').update(what).digest('hex').slice(0, 32);
-  return `zocalo.delay.${ms}ms.${target.kind}.${hash}`;
+  return `${HOLDING_QUEUE_PREFIX}${ms}ms.${target.kind}.${hash}`;
 }
 
 /** Arguments of a holding queue. */

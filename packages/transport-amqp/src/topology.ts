@@ -9,9 +9,12 @@ import { BrokerError } from '@zocalo/workflows';
 /** How long an answer about a queue or exchange is trusted before asking the broker again. */
 const CACHE_MS = 30_000;
 
+/** Dead-letter queues are `dlq.<queue>`, as python-zocalo's configure_rabbitmq names them. */
+export const DEAD_LETTER_PREFIX = 'dlq.';
+
 /** The dead-letter queue of a queue, as python-zocalo's configure_rabbitmq names it. */
 export function deadLetterQueueName(queue: string): string {
-  return `dlq.${queue}`;
+  return `${DEAD_LETTER_PREFIX}${queue}`;
 }
 
 export function isNotFound(error: unknown): boolean {

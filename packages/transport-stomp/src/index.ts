@@ -1,6 +1,8 @@
 /**
  * @zocalo/transport-stomp: Zocalo over ActiveMQ (STOMP 1.1/1.2, on stompit), wire-compatible with
- * python-workflows' StompTransport. Importing this package registers the transport as `stomp`.
+ * python-workflows' StompTransport. Importing this package registers the transport as `stomp`; its
+ * descriptor (names, flags, INI section, dead-letter naming) is also `@zocalo/transport-stomp/descriptor`,
+ * which loads no STOMP client.
  *
  * Start reading at `stomp-transport.ts` (the transport on the CommonTransport base), then
  * `stomp-channel.ts` (one connection kept up: reconnection, retried sends), `stomp-link.ts` (one
@@ -9,11 +11,10 @@
  * `stomp-headers.ts` (the frames of the wire format), `stomp-settings.ts` and `ini.ts` (options,
  * `--stomp-*`, `--stomp-conf`, host lists).
  */
-import type { TransportSettings } from '@zocalo/workflows';
 import { registerTransport } from '@zocalo/workflows';
-import { stompOptionsFromSettings } from './stomp-settings';
-import { StompTransport } from './stomp-transport';
+import { descriptor } from './descriptor';
 
+export { descriptor } from './descriptor';
 export { StompTransport } from './stomp-transport';
 export { SendBacklogFullError } from '@zocalo/workflows';
 export type {
@@ -44,7 +45,4 @@ export {
 } from './stomp-headers';
 export { escapeHeader11, escapeHeader12, headerEncoder } from './header-escaping';
 
-registerTransport(
-  'stomp',
-  (settings: TransportSettings) => new StompTransport(stompOptionsFromSettings(settings)),
-);
+registerTransport(descriptor);

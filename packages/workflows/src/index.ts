@@ -58,8 +58,28 @@ export type { Logger } from './logger';
 export { getDefaultLogger, setDefaultLogger } from './logger';
 export type { LogLevel, LogRecord, RecordingLoggerOptions } from './recording-logger';
 export { RecordingLogger } from './recording-logger';
-export type { TransportFactory, TransportSettings } from './registry';
-export { createTransport, registerTransport, registeredTransports } from './registry';
+export type { TransportFactory } from './registry';
+export {
+  createTransport,
+  findTransportDescriptor,
+  plainTransportName,
+  registerTransport,
+  registeredTransports,
+  transportDescriptor,
+  transportDescriptors,
+} from './registry';
+export type {
+  DestinationPrefix,
+  HoldingNames,
+  JsonSchema,
+  TransportDescriptor,
+  TransportIniFile,
+  TransportSettingDescriptor,
+  TransportSettingType,
+  TransportSettings,
+} from './transport-descriptor';
+export { deadLetterQueueOf } from './transport-descriptor';
+export { memoryDescriptor } from './memory/memory-descriptor';
 export type { BrokerConsumer, MemoryBrokerOptions, QueueStats, StoredMessage } from './memory/memory-broker';
 export { MemoryBroker, MemoryQueue, defaultMemoryBroker } from './memory/memory-broker';
 export type { MemoryTransportOptions } from './memory/memory-transport';

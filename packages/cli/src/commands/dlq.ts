@@ -16,11 +16,12 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { DlqPurgeResult, ReinjectOutcome } from '@zocalo/schlockmeister';
+import { knownTransports } from '@zocalo/configuration';
 import type { Transport } from '@zocalo/workflows';
 import { dlqPurge, dlqReinject } from '@zocalo/schlockmeister';
 import { CliError, EXIT_FAILURE } from '../cli-error';
 import type { ManagementOptions, QueueNaming } from '../dead-letters';
-import { addManagementOptions, deadLetterBroker, queueNaming } from '../dead-letters';
+import { addManagementOptions, deadLetterBroker, hasDeadLetterTools, queueNaming } from '../dead-letters';
 import type { CliIo } from '../io';
 import { createProgress } from '../progress';
 import type { Site } from '../site';
@@ -77,8 +78,13 @@ export function registerDlq(program: Command, io: CliIo): void {
     .command('dlq')
     .summary('check, purge and reinject dead-lettered messages')
     .description(
-      'Dead-letter queues: DLQ.<queue> on ActiveMQ, dlq.<queue> on RabbitMQ. Queue arguments may be given ' +
-        'with or without that prefix.',
+      `Dead-letter queues: ${knownTransports()
+        .filter(hasDeadLetterTools)
+        .map(
+          (descriptor) =>
+            `${descriptor.deadLetterPrefix}<queue> on ${descriptor.description ?? descriptor.name}`,
+        )
+        .join(', ')}. Queue arguments may be given with or without that prefix.`,
     );
 
   const check = dlq

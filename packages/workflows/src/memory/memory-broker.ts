@@ -6,6 +6,9 @@
  */
 import type { HeaderValue, MessageHeaders } from '../transport';
 
+/** Dead-letter queues are named as on ActiveMQ (`DLQ.<queue>`): the memory broker stands in for it. */
+export const DEAD_LETTER_PREFIX = 'DLQ.';
+
 /** A message as the broker stores it. */
 export interface StoredMessage {
   readonly id: string;
@@ -286,7 +289,10 @@ export class MemoryBroker {
       'dlq-reason': reason,
       'dlq-deliveries': message.deliveries,
     };
-    const dlq = `DLQ.${queue.name.startsWith('DLQ.') ? queue.name.slice(4) : queue.name}`;
+    const name = queue.name.startsWith(DEAD_LETTER_PREFIX)
+      ? queue.name.slice(DEAD_LETTER_PREFIX.length)
+      : queue.name;
+    const dlq = `${DEAD_LETTER_PREFIX}${name}`;
     this.queue(dlq).enqueue({ ...message, destination: dlq, headers, deliveries: 0 });
   }
 
