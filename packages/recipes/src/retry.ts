@@ -4,7 +4,7 @@
  * to 12 retries (3 + 12 + 27 + ... + 432 s, about 32.5 minutes in all), then raise the first error.
  * Any other failure (a bad argument, a missing capability, a broker refusal) is raised at once.
  */
-import { ConnectionError, DisconnectedError } from '@zocalo/workflows';
+import { ZOCALO_ERROR_CODES, isZocaloError } from '@zocalo/workflows';
 import type { Logger, Transport } from '@zocalo/workflows';
 
 /** When to retry a send that failed for want of a connection. */
@@ -26,18 +26,14 @@ export const DEFAULT_RETRY_SCHEDULE: RetrySchedule = Object.freeze({
 /** A schedule that never retries: the first failure is raised. */
 export const NO_RETRY: RetrySchedule = Object.freeze({ attempts: 0, delaySeconds: () => 0 });
 
-const NAMES = new Set(['DisconnectedError', 'ConnectionError']);
-
 /**
  * Whether an error means "no connection" (python-workflows' `workflows.Disconnected`): a
- * {@link DisconnectedError} or {@link ConnectionError}. Matched by name too, so that errors from
- * another copy of @zocalo/workflows count.
+ * `DisconnectedError` or `ConnectionError` (or a subclass), of any copy of @zocalo/workflows.
  */
 export function isConnectionFailure(error: unknown): boolean {
   return (
-    error instanceof DisconnectedError ||
-    error instanceof ConnectionError ||
-    (error instanceof Error && NAMES.has(error.name))
+    isZocaloError(error, ZOCALO_ERROR_CODES.DisconnectedError) ||
+    isZocaloError(error, ZOCALO_ERROR_CODES.ConnectionError)
   );
 }
 
