@@ -62,6 +62,8 @@ export type { CountByHoldingOptions, QueueCount } from './count';
 export { schlockmeisterSettings } from './settings';
 export type { SchlockmeisterSettings } from './settings';
 export { SchlockmeisterTransportError, schlockmeisterService } from './service';
+export type { SchlockmeisterErrorCode } from './errors';
+export { SCHLOCKMEISTER_ERROR_CODES } from './errors';
 export type { SchlockmeisterServiceOptions } from './service';
 export {
   STORAGE_PREFIX,
