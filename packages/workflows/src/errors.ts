@@ -84,7 +84,8 @@ export class ZocaloError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
-    this.code = (new.target as { code?: unknown }).code as string;
+    const code: unknown = (new.target as { code?: unknown }).code;
+    this.code = typeof code === 'string' ? code : ZOCALO_ERROR_CODES.ZocaloError;
     // Not enumerable: kept out of logged and serialised errors, which show `code`.
     Object.defineProperty(this, BRAND, { value: codeChain(new.target) });
   }
