@@ -6,12 +6,23 @@
  */
 import { NotARegularFileError, ZocaloError, redactCredentials } from '@zocalo/workflows';
 
+/** The stable `code` of every error class of this package, by class name (see `ZOCALO_ERROR_CODES`). */
+export const CLI_ERROR_CODES = Object.freeze({
+  CliError: 'ZOCALO_CLI',
+  StoredRequestError: 'ZOCALO_STORED_REQUEST',
+} as const);
+
+/** A code of {@link CLI_ERROR_CODES}. */
+export type CliErrorCode = (typeof CLI_ERROR_CODES)[keyof typeof CLI_ERROR_CODES];
+
 /** Bad input: the command was not run. */
 export const EXIT_USAGE = 2;
 /** The command ran and failed. */
 export const EXIT_FAILURE = 1;
 
 export class CliError extends ZocaloError {
+  static override readonly code: string = CLI_ERROR_CODES.CliError;
+
   constructor(
     message: string,
     readonly exitCode: number = EXIT_USAGE,
@@ -27,6 +38,8 @@ export class CliError extends ZocaloError {
  */
 export function readProblem(error: unknown): string {
   if (error instanceof NotARegularFileError) return error.description;
+  // Our errors' codes (ZOCALO_...) name a class, not the problem: their message says it.
+  if (error instanceof ZocaloError) return oneLine(error);
   return (error as NodeJS.ErrnoException).code ?? oneLine(error);
 }
 

@@ -17,7 +17,8 @@
  */
 export type { CliOptions } from './program';
 export { CLI_VERSION, createProgram, runCli } from './program';
-export { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
+export type { CliErrorCode } from './cli-error';
+export { CLI_ERROR_CODES, CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
 export type { CliIo } from './io';
 export { processIo } from './io';
 export type { GoOptions } from './commands/go';

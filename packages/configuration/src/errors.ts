@@ -1,6 +1,15 @@
 /** The error a site configuration file raises when it cannot be used. */
 import { ZocaloError } from '@zocalo/workflows';
 
+/** The stable `code` of every error class of this package, by class name (see `ZOCALO_ERROR_CODES`). */
+export const CONFIGURATION_ERROR_CODES = Object.freeze({
+  ConfigurationError: 'ZOCALO_CONFIGURATION',
+} as const);
+
+/** A code of {@link CONFIGURATION_ERROR_CODES}. */
+export type ConfigurationErrorCode =
+  (typeof CONFIGURATION_ERROR_CODES)[keyof typeof CONFIGURATION_ERROR_CODES];
+
 /** One problem found in a configuration file, with where it is. */
 export interface ConfigurationProblem {
   /** The file the problem is in (absolute path), when the configuration came from a file. */
@@ -27,6 +36,8 @@ export function formatProblem(problem: ConfigurationProblem): string {
  * `problems` lists every one found.
  */
 export class ConfigurationError extends ZocaloError {
+  static override readonly code: string = CONFIGURATION_ERROR_CODES.ConfigurationError;
+
   readonly file?: string;
   readonly line?: number;
   readonly column?: number;

@@ -15,8 +15,8 @@ export type { ConfigurationLoggerOptions, ConfigurationParts, TransportChoice } 
 export { Configuration, DEFAULT_TRANSPORT, applyFlags } from './configuration';
 export type { LoadConfigurationOptions } from './load-configuration';
 export { loadConfiguration } from './load-configuration';
-export type { ConfigurationProblem } from './errors';
-export { ConfigurationError, formatProblem } from './errors';
+export type { ConfigurationErrorCode, ConfigurationProblem } from './errors';
+export { CONFIGURATION_ERROR_CODES, ConfigurationError, formatProblem } from './errors';
 export type { CommandLineFlags } from './flags';
 export {
   RABBIT_FLAGS,

@@ -30,4 +30,5 @@ export { Logbook, cleanGuid, logbookText, monthFolder } from './logbook';
 export { neatJson } from './neat-json';
 export type { DispatcherFactoryContext, LoadedEntryPoint } from './create-dispatcher';
 export { ENTRY_POINT_GROUPS, STORAGE_KEYS, createDispatcher } from './create-dispatcher';
-export { DispatchError } from './errors';
+export type { DispatcherErrorCode } from './errors';
+export { DISPATCHER_ERROR_CODES, DispatchError } from './errors';

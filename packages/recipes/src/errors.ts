@@ -1,8 +1,26 @@
 /** Typed errors of @zocalo/recipes. Each message says what is wrong, and where. */
 import { ZocaloError } from '@zocalo/workflows';
 
+/** The stable `code` of every error class of this package, by class name (see `ZOCALO_ERROR_CODES`). */
+export const RECIPE_ERROR_CODES = Object.freeze({
+  RecipeError: 'ZOCALO_RECIPE',
+  RecipeValidationError: 'ZOCALO_RECIPE_INVALID',
+  RecipeParameterError: 'ZOCALO_RECIPE_PARAMETER',
+  RecipeParameterSizeError: 'ZOCALO_RECIPE_PARAMETER_SIZE',
+  RecipeMessageError: 'ZOCALO_RECIPE_MESSAGE',
+  RecipeWrapperError: 'ZOCALO_RECIPE_WRAPPER',
+  FormatSyntaxError: 'ZOCALO_RECIPE_FORMAT_SYNTAX',
+  FormatSpecError: 'ZOCALO_RECIPE_FORMAT_SPEC',
+  FormatLimitError: 'ZOCALO_RECIPE_FORMAT_LIMIT',
+} as const);
+
+/** A code of {@link RECIPE_ERROR_CODES}. */
+export type RecipeErrorCode = (typeof RECIPE_ERROR_CODES)[keyof typeof RECIPE_ERROR_CODES];
+
 /** Base class of every error this package throws on purpose. */
-export class RecipeError extends ZocaloError {}
+export class RecipeError extends ZocaloError {
+  static override readonly code: string = RECIPE_ERROR_CODES.RecipeError;
+}
 
 /**
  * Which rule a recipe broke. The first twelve are python-workflows' rules, in the order it checks
@@ -32,6 +50,8 @@ export type RecipeRule =
  * for them), e.g. `Invalid recipe: "start" node missing`; `rule` says which rule failed.
  */
 export class RecipeValidationError extends RecipeError {
+  static override readonly code: string = RECIPE_ERROR_CODES.RecipeValidationError;
+
   constructor(
     readonly rule: RecipeRule,
     message: string,
@@ -42,13 +62,17 @@ export class RecipeValidationError extends RecipeError {
 }
 
 /** `applyParameters` met a string that is not a valid Python format string (as Python would fail). */
-export class RecipeParameterError extends RecipeError {}
+export class RecipeParameterError extends RecipeError {
+  static override readonly code: string = RECIPE_ERROR_CODES.RecipeParameterError;
+}
 
 /**
  * `applyParameters` stopped: its placeholders would produce more text than the `maxOutput` option
  * allows (16 MiB unless set), the sign of a large parameter used many times.
  */
 export class RecipeParameterSizeError extends RecipeParameterError {
+  static override readonly code: string = RECIPE_ERROR_CODES.RecipeParameterSizeError;
+
   constructor(
     message: string,
     /** The limit that was passed, in characters. */
@@ -59,10 +83,14 @@ export class RecipeParameterSizeError extends RecipeParameterError {
 }
 
 /** A received message is not a usable recipe envelope (`wire-format.md`, "The recipe envelope"). */
-export class RecipeMessageError extends RecipeError {}
+export class RecipeMessageError extends RecipeError {
+  static override readonly code: string = RECIPE_ERROR_CODES.RecipeMessageError;
+}
 
 /**
  * A RecipeWrapper was used in a way its state does not allow: sending without a transport or a
  * current step, starting a recipe twice, addressing a step the recipe does not have.
  */
-export class RecipeWrapperError extends RecipeError {}
+export class RecipeWrapperError extends RecipeError {
+  static override readonly code: string = RECIPE_ERROR_CODES.RecipeWrapperError;
+}

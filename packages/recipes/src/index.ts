@@ -44,8 +44,9 @@ export type { MixedMessageHandler, RecipeHandlerOptions, RecipeMessageHandler } 
 export { messageTransport, recipeHandler } from './recipe-handler';
 export type { RetrySchedule } from './retry';
 export { DEFAULT_RETRY_SCHEDULE, NO_RETRY, isConnectionFailure, isDisconnectedFailure } from './retry';
-export type { RecipeRule } from './errors';
+export type { RecipeErrorCode, RecipeRule } from './errors';
 export {
+  RECIPE_ERROR_CODES,
   RecipeError,
   RecipeMessageError,
   RecipeParameterError,

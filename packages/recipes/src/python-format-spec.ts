@@ -7,11 +7,14 @@
  * ({@link MAX_WIDTH_AND_PRECISION}).
  * Used by `applyParameters` for placeholders such as `{image:05d}`.
  */
+import { RECIPE_ERROR_CODES, RecipeError } from './errors';
 import { isPlainObject } from './json';
 import { pyFloatRepr, pyStr } from './python-repr';
 
 /** A spec cannot format the value (Python's ValueError / TypeError); the message is Python's. */
-export class FormatSpecError extends Error {}
+export class FormatSpecError extends RecipeError {
+  static override readonly code: string = RECIPE_ERROR_CODES.FormatSpecError;
+}
 
 /**
  * The largest width and the largest precision a format spec may give. Python accepts up to
@@ -24,7 +27,9 @@ export class FormatSpecError extends Error {}
 export const MAX_WIDTH_AND_PRECISION = 10_000;
 
 /** A width or precision beyond {@link MAX_WIDTH_AND_PRECISION}: our limit, not Python's. */
-export class FormatLimitError extends FormatSpecError {}
+export class FormatLimitError extends FormatSpecError {
+  static override readonly code: string = RECIPE_ERROR_CODES.FormatLimitError;
+}
 
 interface Spec {
   readonly text: string;

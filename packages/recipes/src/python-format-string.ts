@@ -4,9 +4,12 @@
  * strings split exactly as python-workflows splits them: `{{` and `}}` are literal braces, a lone
  * `}` is an error, `{name[key]!r:>10}` is one field.
  */
+import { RECIPE_ERROR_CODES, RecipeError } from './errors';
 
 /** A format string could not be parsed; the message is CPython's. */
-export class FormatSyntaxError extends Error {}
+export class FormatSyntaxError extends RecipeError {
+  static override readonly code: string = RECIPE_ERROR_CODES.FormatSyntaxError;
+}
 
 export interface FormatField {
   /** The field name as written: `name`, `name[key][0]`, `name.attr`, or empty. */

@@ -12,7 +12,7 @@
  *   reconnect that fails with a connection error counts as a failed retry.
  * - Any other failure (a bad argument, a missing capability, a broker refusal) is raised at once.
  */
-import { ConnectionError, DisconnectedError } from '@zocalo/workflows';
+import { ZOCALO_ERROR_CODES, isZocaloError } from '@zocalo/workflows';
 import type { Logger, Transport } from '@zocalo/workflows';
 
 /** When to retry a send that the transport refused for want of a connection (a DisconnectedError). */
@@ -34,28 +34,24 @@ export const DEFAULT_RETRY_SCHEDULE: RetrySchedule = Object.freeze({
 /** A schedule that never retries: the first failure is raised. */
 export const NO_RETRY: RetrySchedule = Object.freeze({ attempts: 0, delaySeconds: () => 0 });
 
-const NAMES = new Set(['DisconnectedError', 'ConnectionError']);
-
 /**
  * Whether an error means "no connection" (python-workflows' `workflows.Disconnected`): a
- * {@link DisconnectedError} or {@link ConnectionError}. Matched by name too, so that errors from
- * another copy of @zocalo/workflows count.
+ * `DisconnectedError` or `ConnectionError` (or a subclass), of any copy of @zocalo/workflows.
  */
 export function isConnectionFailure(error: unknown): boolean {
   return (
-    error instanceof DisconnectedError ||
-    error instanceof ConnectionError ||
-    (error instanceof Error && NAMES.has(error.name))
+    isZocaloError(error, ZOCALO_ERROR_CODES.DisconnectedError) ||
+    isZocaloError(error, ZOCALO_ERROR_CODES.ConnectionError)
   );
 }
 
 /**
  * Whether the transport refused an operation without trying it, for it was not connected: a
- * {@link DisconnectedError} (by name too, as {@link isConnectionFailure}). The only send failure the
+ * {@link DisconnectedError} (by code, of any copy of @zocalo/workflows). The only send failure the
  * recipe layer retries: a `ConnectionError` comes after the transport's own retrying.
  */
 export function isDisconnectedFailure(error: unknown): boolean {
-  return error instanceof DisconnectedError || (error instanceof Error && error.name === 'DisconnectedError');
+  return isZocaloError(error, ZOCALO_ERROR_CODES.DisconnectedError);
 }
 
 function timer(milliseconds: number): Promise<void> {

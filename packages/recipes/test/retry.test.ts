@@ -226,18 +226,28 @@ describe('retry after a lost connection', () => {
     expect(isDisconnectedFailure(new DisconnectedError('send', 'x'))).toBe(true);
     expect(isDisconnectedFailure(new ConnectionError('down'))).toBe(false);
     expect(isDisconnectedFailure(new SendBacklogFullError('the connection', 1, 1))).toBe(false);
-    const foreign = new Error('from another copy of the library');
-    foreign.name = 'DisconnectedError';
+    const foreign = Object.defineProperty(new Error('from another copy'), Symbol.for('@zocalo/error'), {
+      value: ['ZOCALO_DISCONNECTED', 'ZOCALO_ERROR'],
+    });
     expect(isDisconnectedFailure(foreign)).toBe(true);
+    const named = new Error('only named like one');
+    named.name = 'DisconnectedError';
+    expect(isDisconnectedFailure(named)).toBe(false);
     expect(isDisconnectedFailure('text')).toBe(false);
   });
 
-  it('recognises connection failures by class and by name', () => {
+  it('recognises connection failures by code, of any copy of @zocalo/workflows, never by name', () => {
     expect(isConnectionFailure(new DisconnectedError('send', 'x'))).toBe(true);
     expect(isConnectionFailure(new ConnectionError('down'))).toBe(true);
-    const foreign = new Error('from another copy of the library');
-    foreign.name = 'DisconnectedError';
+    expect(isConnectionFailure(new SendBacklogFullError('the connection', 1, 10))).toBe(true);
+    // What another copy's DisconnectedError carries (test/cross-copy.test.ts in workflows proves it).
+    const foreign = Object.defineProperty(new Error('from another copy'), Symbol.for('@zocalo/error'), {
+      value: ['ZOCALO_DISCONNECTED', 'ZOCALO_ERROR'],
+    });
     expect(isConnectionFailure(foreign)).toBe(true);
+    const named = new Error('only named like one');
+    named.name = 'DisconnectedError';
+    expect(isConnectionFailure(named)).toBe(false);
     expect(isConnectionFailure(new InvalidArgumentError('bad'))).toBe(false);
     expect(isConnectionFailure('text')).toBe(false);
   });

@@ -17,7 +17,7 @@ import { settingText, splitUrlCredentials } from '@zocalo/workflows';
 import type { RabbitManagementOptions } from './rabbit';
 import type { SchlockmeisterServiceOptions } from './service';
 import { schlockmeisterService } from './service';
-import { schlockmeisterSettings } from './settings';
+import { SchlockmeisterConfigurationError, schlockmeisterSettings } from './settings';
 
 /** Storage keys start with this; the rest is the settings key (`limit`, `idle_timeout`, ...). */
 export const STORAGE_PREFIX = 'zocalo.schlockmeister.';
@@ -91,7 +91,7 @@ export function managementFromSite(
 export function createSchlockmeister(context: SchlockmeisterFactoryContext = {}): ServiceDefinition {
   const { dry_run: dryRun, ...block } = storageBlock(context.storage ?? {});
   if (dryRun !== undefined && typeof dryRun !== 'boolean') {
-    throw new Error(
+    throw new SchlockmeisterConfigurationError(
       `schlockmeister configuration: dry_run must be true or false, not ${JSON.stringify(dryRun)}`,
     );
   }

@@ -7,6 +7,8 @@
  * {@link parseDlqFile} reads a file Python wrote (`{"header": {...}, "message": <body>}`).
  */
 import type { HeaderValue } from '@zocalo/workflows';
+import { ZocaloError } from '@zocalo/workflows';
+import { SCHLOCKMEISTER_ERROR_CODES } from './errors';
 
 export const DLQ_FILE_VERSION = 1;
 
@@ -176,11 +178,8 @@ function isBase64(text: string): boolean {
 }
 
 /** Thrown by {@link parseDlqFile} for text that is not a DLQ message file; the message says why. */
-export class DlqFileError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DlqFileError';
-  }
+export class DlqFileError extends ZocaloError {
+  static override readonly code: string = SCHLOCKMEISTER_ERROR_CODES.DlqFileError;
 }
 
 /**

@@ -5,6 +5,7 @@
  * bytes (`rawBytes`), so nothing is re-encoded on the way.
  */
 import type { MessageBody, ReceivedHeaders, Transport } from '@zocalo/workflows';
+import { InvalidArgumentError } from '@zocalo/workflows';
 import { reinjectHeaders } from './dlq';
 import { rawBody } from './dlq-file';
 
@@ -33,7 +34,8 @@ export async function queueDrain(
   destination: string,
   options: QueueDrainOptions = {},
 ): Promise<QueueDrainResult> {
-  if (source === destination) throw new Error(`queue drain: source and destination are both ${source}`);
+  if (source === destination)
+    throw new InvalidArgumentError(`queue drain: source and destination are both ${source}`);
   const idleMs = (options.idleTimeout ?? 2) * 1000;
   const max = options.max ?? Infinity;
   const spacingMs = options.rate !== undefined && options.rate > 0 ? 1000 / options.rate : 0;

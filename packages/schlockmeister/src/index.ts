@@ -61,9 +61,11 @@ export { queueDrain } from './drain';
 export type { QueueDrainOptions, QueueDrainResult } from './drain';
 export { countByHolding } from './count';
 export type { CountByHoldingOptions, QueueCount } from './count';
-export { schlockmeisterSettings } from './settings';
+export { SchlockmeisterConfigurationError, schlockmeisterSettings } from './settings';
 export type { SchlockmeisterSettings } from './settings';
 export { SchlockmeisterTransportError, schlockmeisterService } from './service';
+export type { SchlockmeisterErrorCode } from './errors';
+export { SCHLOCKMEISTER_ERROR_CODES } from './errors';
 export type { SchlockmeisterServiceOptions } from './service';
 export {
   STORAGE_PREFIX,

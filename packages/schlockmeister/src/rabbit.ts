@@ -5,7 +5,7 @@
  * classic queues (which keep no delivery count) as unprotected; and count messages in the `dlq.*` queues.
  */
 import { DEFAULT_IGNORE, matchesAny } from './patterns';
-import { splitUrlCredentials } from '@zocalo/workflows';
+import { BrokerError, splitUrlCredentials } from '@zocalo/workflows';
 
 export interface RabbitManagementOptions {
   /** Default `http://127.0.0.1:15672`; user info in it is taken out and used as the credentials. */
@@ -141,7 +141,7 @@ export class RabbitManagement {
     });
     const text = await response.text();
     if (!response.ok) {
-      throw new Error(`RabbitMQ management API: ${method} ${path} answered ${response.status} ${text}`);
+      throw new BrokerError(`RabbitMQ management API: ${method} ${path} answered ${response.status} ${text}`);
     }
     return text.length > 0 ? (JSON.parse(text) as unknown) : undefined;
   }

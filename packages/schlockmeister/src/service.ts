@@ -11,7 +11,8 @@
  *   broker quarantined with its `x-death` history. It never consumes a service queue.
  */
 import type { Logger, ServiceDefinition, Transport } from '@zocalo/workflows';
-import { defineService } from '@zocalo/workflows';
+import { ZocaloError, defineService } from '@zocalo/workflows';
+import { SCHLOCKMEISTER_ERROR_CODES } from './errors';
 import type { ProtectionReport, RabbitManagementOptions } from './rabbit';
 import { RabbitManagement, rabbitProtect } from './rabbit';
 import type { QuarantineArrival } from './rabbit-watch';
@@ -34,10 +35,11 @@ export interface SchlockmeisterServiceOptions extends SchlockmeisterSettings {
 }
 
 /** Thrown at start on a transport Schlockmeister cannot work with. */
-export class SchlockmeisterTransportError extends Error {
+export class SchlockmeisterTransportError extends ZocaloError {
+  static override readonly code: string = SCHLOCKMEISTER_ERROR_CODES.SchlockmeisterTransportError;
+
   constructor(message: string) {
     super(message);
-    this.name = 'SchlockmeisterTransportError';
   }
 }
 

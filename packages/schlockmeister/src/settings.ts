@@ -11,6 +11,8 @@
  *   scan_interval: 5
  * ```
  */
+import { ZocaloError } from '@zocalo/workflows';
+import { SCHLOCKMEISTER_ERROR_CODES } from './errors';
 import type { SchlockmeisterOptions } from './schlockmeister';
 
 export type SchlockmeisterSettings = Pick<
@@ -18,11 +20,16 @@ export type SchlockmeisterSettings = Pick<
   'limit' | 'ignore' | 'include' | 'queues' | 'idleTimeout' | 'scanInterval' | 'discover' | 'exclusive'
 >;
 
+/** A setting of Schlockmeister's configuration block has a value it cannot use; the message says which. */
+export class SchlockmeisterConfigurationError extends ZocaloError {
+  static override readonly code: string = SCHLOCKMEISTER_ERROR_CODES.SchlockmeisterConfigurationError;
+}
+
 function number(block: Readonly<Record<string, unknown>>, key: string): number | undefined {
   const value = block[key];
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new Error(
+    throw new SchlockmeisterConfigurationError(
       `schlockmeister configuration: ${key} must be a positive number, not ${JSON.stringify(value)}`,
     );
   }
@@ -34,14 +41,16 @@ function strings(block: Readonly<Record<string, unknown>>, key: string): string[
   if (value === undefined) return undefined;
   if (typeof value === 'string') return [value];
   if (Array.isArray(value) && value.every((item): item is string => typeof item === 'string')) return value;
-  throw new Error(`schlockmeister configuration: ${key} must be a string or a list of strings`);
+  throw new SchlockmeisterConfigurationError(
+    `schlockmeister configuration: ${key} must be a string or a list of strings`,
+  );
 }
 
 function flag(block: Readonly<Record<string, unknown>>, key: string): boolean | undefined {
   const value = block[key];
   if (value === undefined) return undefined;
   if (typeof value !== 'boolean')
-    throw new Error(`schlockmeister configuration: ${key} must be true or false`);
+    throw new SchlockmeisterConfigurationError(`schlockmeister configuration: ${key} must be true or false`);
   return value;
 }
 
@@ -49,7 +58,9 @@ function flag(block: Readonly<Record<string, unknown>>, key: string): boolean | 
 export function schlockmeisterSettings(block: Readonly<Record<string, unknown>>): SchlockmeisterSettings {
   const limit = number(block, 'limit');
   if (limit !== undefined && !Number.isInteger(limit)) {
-    throw new Error(`schlockmeister configuration: limit must be an integer, not ${limit}`);
+    throw new SchlockmeisterConfigurationError(
+      `schlockmeister configuration: limit must be an integer, not ${limit}`,
+    );
   }
   const settings: Record<string, unknown> = {
     limit,

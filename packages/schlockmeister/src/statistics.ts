@@ -7,6 +7,8 @@
  * are read here. No reply means no such destination.
  */
 import type { MessageBody, Transport } from '@zocalo/workflows';
+import { ZocaloError } from '@zocalo/workflows';
+import { SCHLOCKMEISTER_ERROR_CODES } from './errors';
 import type { DlqCount } from './rabbit';
 
 /** The statistics plugin's destination prefix. */
@@ -27,18 +29,20 @@ export interface StatisticsOptions {
 }
 
 /** A statistics reply that cannot be read. */
-export class StatisticsReplyError extends Error {
+export class StatisticsReplyError extends ZocaloError {
+  static override readonly code: string = SCHLOCKMEISTER_ERROR_CODES.StatisticsReplyError;
+
   constructor(message: string) {
     super(message);
-    this.name = 'StatisticsReplyError';
   }
 }
 
 /** The broker did not answer a statistics request: its statistics plugin is not enabled. */
-export class StatisticsUnavailableError extends Error {
+export class StatisticsUnavailableError extends ZocaloError {
+  static override readonly code: string = SCHLOCKMEISTER_ERROR_CODES.StatisticsUnavailableError;
+
   constructor(message: string) {
     super(message);
-    this.name = 'StatisticsUnavailableError';
   }
 }
 

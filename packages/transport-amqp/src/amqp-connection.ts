@@ -4,7 +4,7 @@
  */
 import type { ChannelModel } from 'amqplib';
 import { connect } from 'amqplib';
-import { ConnectionError, LoginRefusedError } from '@zocalo/workflows';
+import { ConnectionError, LoginRefusedError, ZocaloError } from '@zocalo/workflows';
 import type { BrokerAddress, ResolvedAmqpOptions } from './amqp-settings';
 import { guardContentHeaders } from './frame-guard';
 import { batchWrites } from './write-batching';
@@ -26,7 +26,8 @@ export function explainConnectFailure(
 ): string {
   const where = describe(address, options.vhost);
   const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: unknown } | undefined)?.code;
+  // A socket's errno (ECONNREFUSED); our errors' codes (ZOCALO_...) say nothing about reaching it.
+  const code = error instanceof ZocaloError ? undefined : (error as { code?: unknown } | undefined)?.code;
   if (/ACCESS[-_]REFUSED|403/.test(message)) {
     return `${where} refused the login of user "${options.username}" (check --rabbit-user and --rabbit-pass): ${message}`;
   }

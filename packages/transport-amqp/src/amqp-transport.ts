@@ -29,6 +29,7 @@ import {
   ReconnectingConnection,
   reconnectDelay,
   TransportConfigError,
+  isZocaloError,
 } from '@zocalo/workflows';
 import { isLoginFailure } from './amqp-connection';
 import type { AmqpTransportOptions, ResolvedAmqpOptions } from './amqp-settings';
@@ -473,7 +474,7 @@ export class AmqpTransport extends CommonTransport {
         },
       );
     }
-    if (error instanceof Error && error.name !== 'Error') return error;
+    if (isZocaloError(error)) return error;
     return new BrokerError(`amqp transport: could not subscribe to "${record.destination}": ${message}`, {
       cause: error,
     });

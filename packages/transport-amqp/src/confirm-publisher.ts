@@ -6,16 +6,31 @@
  */
 import type { ConfirmChannel, Message, Options } from 'amqplib';
 import type { Logger } from '@zocalo/workflows';
-import { BrokerError, DestinationNotFoundError, PeriodicCheck, sendTimeoutError } from '@zocalo/workflows';
+import {
+  BrokerError,
+  DestinationNotFoundError,
+  PeriodicCheck,
+  sendTimeoutError,
+  ZocaloError,
+} from '@zocalo/workflows';
 
 /** How often unconfirmed publishes are checked against their deadlines. */
 const SWEEP_MS = 250;
 
-/** The channel closed before the broker confirmed the message: it may or may not have arrived. */
-export class ChannelLostError extends Error {
+/** The stable `code` of every error class of this package (see `ZOCALO_ERROR_CODES`). */
+export const AMQP_ERROR_CODES = Object.freeze({
+  ChannelLostError: 'ZOCALO_AMQP_CHANNEL_LOST',
+} as const);
+
+/**
+ * The channel closed before the broker confirmed the message: it may or may not have arrived. The
+ * transport publishes it again on a new channel (it reaches a caller only after the last attempt).
+ */
+export class ChannelLostError extends ZocaloError {
+  static override readonly code: string = AMQP_ERROR_CODES.ChannelLostError;
+
   constructor(readonly reason: string) {
     super(`the channel closed before the broker confirmed the message (${reason})`);
-    this.name = 'ChannelLostError';
   }
 }
 

@@ -12,6 +12,7 @@ import { AmqpTransport } from './amqp-transport';
 import { descriptor } from './descriptor';
 
 export { descriptor } from './descriptor';
+export { AMQP_ERROR_CODES, ChannelLostError } from './confirm-publisher';
 export { AmqpTransport, NO_ACK_PREFETCH, classifyAmqpError } from './amqp-transport';
 export { MAX_WAITING_BYTES, MAX_WAITING_SENDS } from '@zocalo/workflows';
 export { SendBacklogFullError } from '@zocalo/workflows';

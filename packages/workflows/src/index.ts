@@ -47,8 +47,10 @@ export {
   UnknownSubscriptionError,
   UnknownTransactionError,
   UnsupportedCapabilityError,
+  ZOCALO_ERROR_CODES,
   ZocaloError,
   isPermanentError,
+  isZocaloError,
 } from './errors';
 export type { CommonTransportOptions, Publication, SubscriptionRecord } from './common-transport';
 export { CommonTransport, STATUS_EXPIRATION, STATUS_TOPIC } from './common-transport';
@@ -99,7 +101,7 @@ export type {
 } from './services/service-context';
 export type { ServiceRuntimeOptions } from './services/service-runtime';
 export type { OutputBudget } from './services/output-budget';
-export type { OutputLimit } from './errors';
+export type { OutputLimit, ZocaloErrorCode } from './errors';
 export {
   DEFAULT_MAX_OUTPUT_BYTES_PER_MESSAGE,
   DEFAULT_MAX_OUTPUTS_PER_MESSAGE,

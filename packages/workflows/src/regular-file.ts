@@ -8,10 +8,12 @@
 import type { Stats } from 'node:fs';
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { ZocaloError } from './errors';
+import { ZOCALO_ERROR_CODES, ZocaloError } from './errors';
 
 /** A path names a FIFO, a directory, a socket or a device where a regular file was expected. */
 export class NotARegularFileError extends ZocaloError {
+  static override readonly code: string = ZOCALO_ERROR_CODES.NotARegularFileError;
+
   /** What the path is, e.g. `a FIFO (named pipe)`. */
   readonly kind: string;
   /** `<kind>, not a regular file`: for messages that name the path already. */

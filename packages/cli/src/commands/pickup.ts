@@ -11,8 +11,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PROCESSING_QUEUE } from '@zocalo/dispatcher';
 import type { MessageHeaders, Transport } from '@zocalo/workflows';
-import { NotARegularFileError, decodeBody, readRegularFile } from '@zocalo/workflows';
-import { CliError, EXIT_FAILURE, oneLine } from '../cli-error';
+import { NotARegularFileError, ZocaloError, decodeBody, readRegularFile } from '@zocalo/workflows';
+import { CLI_ERROR_CODES, CliError, EXIT_FAILURE, oneLine } from '../cli-error';
 import type { CliIo } from '../io';
 import type { SiteOptions } from '../site';
 import { addSiteOptions, disconnectQuietly, loadSite } from '../site';
@@ -28,13 +28,14 @@ export interface StoredRequest {
 }
 
 /** A file in the fallback location that is not a stored request. */
-export class StoredRequestError extends Error {
+export class StoredRequestError extends ZocaloError {
+  static override readonly code: string = CLI_ERROR_CODES.StoredRequestError;
+
   constructor(
     readonly file: string,
     readonly reason: string,
   ) {
     super(`${file}: ${reason}; it is left in place (fix or remove it, then run zocalo pickup again)`);
-    this.name = 'StoredRequestError';
   }
 }
 

@@ -9,6 +9,8 @@ import {
   DEFAULT_MAX_OUTPUT_BYTES_PER_MESSAGE,
   DEFAULT_MAX_OUTPUTS_PER_MESSAGE,
   ServiceRuntime,
+  ZOCALO_ERROR_CODES,
+  isZocaloError,
   runWithRestart,
 } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, oneLine } from '../cli-error';
@@ -141,7 +143,9 @@ export function registerService(program: Command, io: CliIo, search: () => Entry
       }
     } catch (error) {
       if (error instanceof CliError) throw error;
-      const connection = error instanceof Error && /ConnectionError|DisconnectedError/.test(error.name);
+      const connection =
+        isZocaloError(error, ZOCALO_ERROR_CODES.ConnectionError) ||
+        isZocaloError(error, ZOCALO_ERROR_CODES.DisconnectedError);
       throw new CliError(
         connection
           ? `cannot connect to the ${site.transportName} broker: ${oneLine(error)}`
