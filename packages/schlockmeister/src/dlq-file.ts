@@ -206,7 +206,6 @@ export function parseDlqFile(text: string): DlqFile {
   if (typeof record.header !== 'object' || record.header === null || Array.isArray(record.header)) {
     throw new DlqFileError('no "header" object');
   }
-  const header = record.header as Record<string, SavedHeaderValue>;
   if (record.body !== undefined && typeof record.body !== 'string') {
     throw new DlqFileError('"body" is not a string');
   }
@@ -219,7 +218,11 @@ export function parseDlqFile(text: string): DlqFile {
         'original file, or remove it',
     );
   }
-  if (record.version !== undefined || typeof record.originalQueue === 'string') {
+  if (
+    record.version !== undefined ||
+    typeof record.originalQueue === 'string' ||
+    typeof record.body === 'string'
+  ) {
     if (typeof record.originalQueue !== 'string') throw new DlqFileError('no "originalQueue" string');
     if (typeof record.body !== 'string' && typeof record.bodyBase64 !== 'string') {
       throw new DlqFileError('neither "body" nor "bodyBase64"');

@@ -199,6 +199,8 @@ export interface DlqReinjectOptions {
    * means to; without this, or for other exchanges, it is sent to the `x-death` queue.
    */
   readonly exchangeType?: (exchange: string) => Promise<string | undefined>;
+  /** Called with each file's content once it was read (python-zocalo's `--verbose` shows it). */
+  readonly onParsed?: (file: string, saved: DlqFile) => void;
   /** Called after each file was handled, with its outcome (for a progress bar). */
   readonly onProgress?: (outcome: ReinjectOutcome, done: number) => void;
 }
@@ -268,6 +270,7 @@ export async function dlqReinject(
       report({ file, status: 'invalid', error: reason });
       continue;
     }
+    options.onParsed?.(file, saved);
     let target: { readonly name: string; readonly broadcast: boolean };
     try {
       target = await targetOf(saved, options);
@@ -277,7 +280,7 @@ export async function dlqReinject(
     }
     const { name: queue, broadcast } = target;
     if (options.dryRun) {
-      report({ file, status: 'dry-run', queue, broadcast });
+      report({ file, status: 'dry-run', queue, ...(broadcast ? { broadcast } : {}) });
       continue;
     }
     if (sent > 0 && waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
@@ -291,13 +294,13 @@ export async function dlqReinject(
         file,
         status: 'failed',
         queue,
-        broadcast,
+        ...(broadcast ? { broadcast } : {}),
         error: error instanceof Error ? error.message : String(error),
       });
       continue;
     }
     if (!options.remove) {
-      report({ file, status: 'sent', queue, broadcast, removed: false });
+      report({ file, status: 'sent', queue, ...(broadcast ? { broadcast } : {}) });
       continue;
     }
     try {
@@ -308,12 +311,12 @@ export async function dlqReinject(
         file,
         status: 'failed',
         queue,
-        broadcast,
+        ...(broadcast ? { broadcast } : {}),
         error: `sent, but the file could not be removed (${(error as Error).message}): do not reinject it again`,
       });
       continue;
     }
-    report({ file, status: 'sent', queue, broadcast, removed: true });
+    report({ file, status: 'sent', queue, ...(broadcast ? { broadcast } : {}), removed: true });
   }
   return outcomes;
 }

@@ -40,7 +40,16 @@ export {
   readPythonDlqFile,
 } from './python-dlq-file';
 export type { DlqBroker, PythonDlqContent, PythonDlqFile } from './python-dlq-file';
-export { PyFloat, PyJsonError, fromPlain, pyDumps, pyFloatRepr, pyLoads, toPlain } from './python-json';
+export {
+  PyFloat,
+  PyJsonError,
+  fromPlain,
+  pyDumps,
+  pyFloatRepr,
+  pyLoads,
+  pyString,
+  toPlain,
+} from './python-json';
 export type { PyDict, PyDumpsOptions, PyValue } from './python-json';
 export {
   RabbitManagement,

@@ -258,6 +258,20 @@ export function readPythonDlqFile(content: string): PythonDlqContent | undefined
       ...(exported ? { exported } : {}),
     };
   }
+  const routingKey = text(header.get('routing_key'));
+  if (routingKey !== undefined && !header.has('destination')) {
+    // A RabbitMQ message put straight into a DLQ has no x-death (python-zocalo cannot purge it): its
+    // routing key names the DLQ.
+    return {
+      broker: 'rabbitmq',
+      header,
+      kind: 'queue',
+      destination: routingKey.startsWith('dlq.') ? routingKey.slice(4) : routingKey,
+      body,
+      ...(message === undefined ? {} : { message }),
+      ...(exported ? { exported } : {}),
+    };
+  }
   const destination = text(header.get('original-destination')) ?? text(header.get('destination'));
   const parts = destination?.split('/');
   if (destination === undefined || parts === undefined || parts.length < 3 || parts[0] !== '') {
@@ -266,11 +280,15 @@ export function readPythonDlqFile(content: string): PythonDlqContent | undefined
   if (parts[1] !== 'queue' && parts[1] !== 'topic') {
     throw new Error(`unknown message mechanism "${parts[1]}" in destination ${destination}`);
   }
+  let name = parts.slice(2).join('/');
+  // Without original-destination python-zocalo sends it back into the DLQ itself; the queue it stands
+  // for is more use (a message put straight into a DLQ has no original destination).
+  if (text(header.get('original-destination')) === undefined && name.startsWith('DLQ.')) name = name.slice(4);
   return {
     broker: 'activemq',
     header,
     kind: parts[1],
-    destination: parts.slice(2).join('/'),
+    destination: name,
     body,
     ...(message === undefined ? {} : { message }),
     ...(exported ? { exported } : {}),
