@@ -324,6 +324,16 @@ describe('the dead-letter and queue commands on ActiveMQ', () => {
     expect(bad.stderr).toContain(`${files[1]}: invalid: a FIFO (named pipe), not a regular file`);
     expect(bad.stdout).toContain(`${files[2]}: would send to q\n`);
     expect(bad.stdout).toMatch(/^would send 1 message; 2 invalid files left in place$/m);
+    // Names from standard input only (the lines purge prints; others ignored), read to its end.
+    const piped = await zocalo(['dlq', 'reinject', '--dry-run', ...FLAGS.stomp], {
+      input: `Message 1 (2026-12-03 19:52:31) exported:\n  ${files[2]}\nDone.\n`,
+    });
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toMatch(/^1 filenames read from stdin$/m);
+    expect(piped.stdout).toContain(`${files[2]}: would send to q\n`);
+    const none = await zocalo(['dlq', 'reinject', ...FLAGS.stomp]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('No DLQ message files given.');
   });
 });
 
