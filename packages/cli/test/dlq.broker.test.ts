@@ -10,10 +10,10 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DlqFile } from '@zocalo/schlockmeister';
-import { RabbitManagement, policyName } from '@zocalo/schlockmeister';
+import { RabbitManagement, parseDlqFile, policyName } from '@zocalo/schlockmeister';
 import type { BrokerKind } from '@zocalo/test-brokers';
 import { rabbitManagement, requireBroker, uniqueName } from '@zocalo/test-brokers';
 import { AmqpTransport } from '@zocalo/transport-amqp';
@@ -126,18 +126,36 @@ async function checkUntil(kind: BrokerKind, queue: string, dlq: string, expected
   }
 }
 
+/** The files under a purge location (python-zocalo's layout: <dir>/<date>/msg-...). */
+function purgedFiles(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[])
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path).isFile());
+}
+
 /** Purge, then reinject to a fixed service: the shared second half of the proof. */
 async function purgeAndReinject(kind: BrokerKind, queue: string, dlq: string): Promise<DlqFile> {
   const dir = tempDirectory();
   try {
-    const purge = await zocalo(['dlq', 'purge', queue, '--to', dir, '--wait', '1', ...COUNTING[kind]]);
+    const purge = await zocalo(['dlq', 'purge', queue, '--location', dir, '--wait', '1', ...COUNTING[kind]]);
     expect(purge.code).toBe(0);
     expect(purge.stdout).toMatch(new RegExp(`^purged 1 message from 1 dead-letter queue into ${dir}$`, 'm'));
-    const files = readdirSync(dir);
+    const files = purgedFiles(dir);
     expect(files).toHaveLength(1);
-    const file = join(dir, files[0]);
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as DlqFile;
-    expect(saved).toMatchObject({ dlq, originalQueue: queue, message: { n: 0, poison: true } });
+    const file = files[0];
+    // python-zocalo's layout and the lines it prints, which reinject reads from standard input.
+    expect(file.slice(dir.length)).toMatch(/^\/\d{4}-\d{2}-\d{2}\/msg-\d{8}-\d{6}-\d{3}-[A-Za-z0-9._-]+$/);
+    expect(purge.stdout).toMatch(
+      new RegExp(`^Message \\S+ \\([\\d-]+ [\\d:]+\\) exported:\n  ${file}$`, 'm'),
+    );
+    const text = readFileSync(file, 'utf8');
+    expect(text.endsWith('\n')).toBe(false);
+    const raw = JSON.parse(text) as { header: Record<string, unknown> };
+    expect(Object.keys(raw)).toEqual(['exported', 'header', 'message']);
+    // RabbitMQ: x-death a list at the top level of the header, where python-zocalo reads it.
+    if (kind === 'amqp') expect(Array.isArray(raw.header['x-death'])).toBe(true);
+    const saved = parseDlqFile(text);
+    expect(saved).toMatchObject({ originalQueue: queue, message: { n: 0, poison: true } });
     expect(JSON.parse(saved.body ?? '')).toEqual({ n: 0, poison: true });
     expect(saved.header['zocalo-test']).toBe('poison');
     // The DLQ is empty now.
@@ -148,12 +166,17 @@ async function purgeAndReinject(kind: BrokerKind, queue: string, dlq: string): P
     writeFileSync(broken, readFileSync(file, 'utf8').slice(0, 40));
     const fixed = new Supervised(kind, queue, 'fixed');
     try {
-      const reinject = await zocalo(['dlq', 'reinject', file, broken, ...FLAGS[kind]]);
+      // The good file's name from purge's output on standard input, as with python-zocalo's tools.
+      const reinject = await zocalo(['dlq', 'reinject', '-r', broken, ...FLAGS[kind]], {
+        input: purge.stdout,
+      });
       expect(reinject.code).toBe(1);
-      expect(reinject.stdout).toContain(`${file}: sent to ${queue}`);
+      expect(reinject.stdout).toMatch(/^1 filenames read from stdin$/m);
+      expect(reinject.stdout).toContain(`${file}: sent to ${queue}, file removed`);
       expect(reinject.stdout).toMatch(/^reinjected 1 message; 1 invalid file left in place$/m);
       expect(reinject.stderr).toContain(`${broken}: invalid: not valid JSON`);
-      expect(readdirSync(dir)).toEqual(['edited.json']);
+      expect(existsSync(file)).toBe(false);
+      expect(existsSync(broken)).toBe(true);
       await until(() => fixed.fixed.has(0), 20_000);
     } finally {
       await fixed.stop();
@@ -301,6 +324,16 @@ describe('the dead-letter and queue commands on ActiveMQ', () => {
     expect(bad.stderr).toContain(`${files[1]}: invalid: a FIFO (named pipe), not a regular file`);
     expect(bad.stdout).toContain(`${files[2]}: would send to q\n`);
     expect(bad.stdout).toMatch(/^would send 1 message; 2 invalid files left in place$/m);
+    // Names from standard input only (the lines purge prints; others ignored), read to its end.
+    const piped = await zocalo(['dlq', 'reinject', '--dry-run', ...FLAGS.stomp], {
+      input: `Message 1 (2026-12-03 19:52:31) exported:\n  ${files[2]}\nDone.\n`,
+    });
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toMatch(/^1 filenames read from stdin$/m);
+    expect(piped.stdout).toContain(`${files[2]}: would send to q\n`);
+    const none = await zocalo(['dlq', 'reinject', ...FLAGS.stomp]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('No DLQ message files given.');
   });
 });
 
@@ -330,11 +363,17 @@ describe('the dead-letter and queue commands under a STOMP prefix', () => {
       const all = await zocalo(['dlq', 'check', '--json', ...withPrefix]);
       expect(JSON.parse(all.stdout)).toEqual([{ queue: `DLQ.${full}`, messages: 1 }]);
 
-      const purge = await zocalo(['dlq', 'purge', 'jobs', '--to', dir, '--wait', '1', ...withPrefix]);
+      // The location from the site's storage zocalo.dlq.purge_location, as python-zocalo takes it.
+      const config = join(dir, 'site.yml');
+      writeFileSync(
+        config,
+        `version: 1\nstorage:\n  plugin: storage\n  zocalo.dlq.purge_location: ${join(dir, 'purged')}\n` +
+          'environments:\n  default: [storage]\n',
+      );
+      const purge = await zocalo(['dlq', 'purge', 'jobs', '--config', config, '--wait', '1', ...withPrefix]);
       expect(purge.code).toBe(0);
-      const [name] = readdirSync(dir);
-      const file = join(dir, name);
-      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
+      const [file] = purgedFiles(join(dir, 'purged'));
+      expect(parseDlqFile(readFileSync(file, 'utf8'))).toMatchObject({
         dlq: `DLQ.${full}`,
         originalQueue: full,
       });
@@ -439,8 +478,7 @@ describe('dead-letter proof on RabbitMQ', () => {
     }
     expect(await checkUntil('amqp', queue, `dlq.${queue}`, 1)).toMatch(/^1 message in 1 dead-letter queue$/m);
     const saved = await purgeAndReinject('amqp', queue, `dlq.${queue}`);
-    // Its history on RabbitMQ: the x-death entry, also where python-zocalo's dlq_reinject reads it.
-    expect(String(saved.header['x-death'])).toContain('delivery_limit');
-    expect(saved.header.headers).toMatchObject({ 'x-death': [{ queue, reason: 'delivery_limit' }] });
+    // Its history on RabbitMQ: the x-death list at the top level of the header, where python-zocalo reads it.
+    expect(saved.header['x-death']).toMatchObject([{ queue, reason: 'delivery_limit' }]);
   });
 });

@@ -29,17 +29,18 @@ export interface Finished {
   readonly stderr: string;
 }
 
-/** Run `zocalo <args>` to the end. */
+/** Run `zocalo <args>` to the end (with `input` on its standard input, else none). */
 export function zocalo(
   args: readonly string[],
-  options: { env?: Record<string, string | undefined>; cwd?: string; timeout?: number } = {},
+  options: { env?: Record<string, string | undefined>; cwd?: string; timeout?: number; input?: string } = {},
 ): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd ?? CLI_DIR,
-      env: childEnv(options.env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const spawnOptions = { cwd: options.cwd ?? CLI_DIR, env: childEnv(options.env) };
+    const child =
+      options.input === undefined
+        ? spawn(process.execPath, [BIN, ...args], { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn(process.execPath, [BIN, ...args], { ...spawnOptions, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin?.end(options.input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,14 +1,15 @@
 /**
- * One dead-lettered message as a JSON file: every header, the body, where it came from. Bodies that are
- * valid UTF-8 are stored as text (`body`); others as base64 (`bodyBase64`) so no byte is lost.
- *
- * The same file also carries python-zocalo's `dlq_purge` fields (`exported`, `message`, and for RabbitMQ
- * `header.headers['x-death']`), so Python's `zocalo.dlq_reinject` can send it back; and
- * {@link parseDlqFile} reads a file Python wrote (`{"header": {...}, "message": <body>}`).
+ * Dead-letter message files. `dlq purge` writes python-zocalo's format (python-dlq-file.ts);
+ * {@link parseDlqFile} reads that format and the one `dlq purge` wrote before (every header, the body as
+ * text in `body` or as base64 in `bodyBase64`, `originalQueue`, with python-zocalo's fields beside them),
+ * so files of either kind still reinject.
  */
 import type { HeaderValue } from '@zocalo/workflows';
 import { ZocaloError } from '@zocalo/workflows';
 import { SCHLOCKMEISTER_ERROR_CODES } from './errors';
+import type { DlqBroker, PythonDlqContent } from './python-dlq-file';
+import { readPythonDlqFile } from './python-dlq-file';
+import { toPlain } from './python-json';
 
 export const DLQ_FILE_VERSION = 1;
 
@@ -35,6 +36,14 @@ export interface DlqFile {
    * it is not JSON. Absent for a body that is not UTF-8 (Python's tools could not send it faithfully).
    */
   readonly message?: unknown;
+  /** `python`: read from a file in python-zocalo's format (what `dlq purge` writes now). */
+  readonly format?: 'python';
+  /** python-format files: the broker the file came from. */
+  readonly broker?: DlqBroker;
+  /** python-format ActiveMQ files: whether the original destination was a queue or a topic. */
+  readonly kind?: 'queue' | 'topic';
+  /** python-format RabbitMQ files: the exchange of the first `x-death` entry, when not the default one. */
+  readonly exchange?: string;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -202,7 +211,6 @@ export function parseDlqFile(text: string): DlqFile {
   if (typeof record.header !== 'object' || record.header === null || Array.isArray(record.header)) {
     throw new DlqFileError('no "header" object');
   }
-  const header = record.header as Record<string, SavedHeaderValue>;
   if (record.body !== undefined && typeof record.body !== 'string') {
     throw new DlqFileError('"body" is not a string');
   }
@@ -215,29 +223,48 @@ export function parseDlqFile(text: string): DlqFile {
         'original file, or remove it',
     );
   }
-  if (typeof record.body === 'string' || typeof record.bodyBase64 === 'string') {
+  if (
+    record.version !== undefined ||
+    typeof record.originalQueue === 'string' ||
+    typeof record.body === 'string'
+  ) {
     if (typeof record.originalQueue !== 'string') throw new DlqFileError('no "originalQueue" string');
+    if (typeof record.body !== 'string' && typeof record.bodyBase64 !== 'string') {
+      throw new DlqFileError('neither "body" nor "bodyBase64"');
+    }
     return value as DlqFile;
   }
-  if (record.message === undefined) throw new DlqFileError('neither "body", "bodyBase64" nor "message"');
-  // python-zocalo's file.
-  const destination = typeof header.destination === 'string' ? stripQueuePrefix(header.destination) : '';
-  const dlq = destination || 'unknown';
-  const originalQueue = originalQueueOf(dlq, header);
-  if (originalQueue === 'unknown') {
-    throw new DlqFileError('no original queue: no "original-destination", "destination" or "x-death" header');
+  // python-zocalo's file (also ours since the Python format): header + message.
+  let python: PythonDlqContent | undefined;
+  try {
+    python = readPythonDlqFile(text);
+  } catch (error) {
+    throw new DlqFileError(`no original queue: ${(error as Error).message}`, { cause: error });
   }
-  const exported = record.exported as { date?: unknown; time?: unknown } | undefined;
+  if (python === undefined) throw new DlqFileError('neither "body", "bodyBase64" nor "message"');
+  const plainHeader = toPlain(python.header) as Record<string, SavedHeaderValue>;
+  const routingKey = plainHeader.routing_key;
+  const destination =
+    typeof plainHeader.destination === 'string' ? stripQueuePrefix(plainHeader.destination) : '';
   return {
     version: DLQ_FILE_VERSION,
-    dlq,
-    originalQueue,
-    savedAt:
-      typeof exported?.date === 'string' && typeof exported.time === 'string'
-        ? `${exported.date}T${exported.time}`
-        : '',
-    header,
-    body: typeof record.message === 'string' ? record.message : JSON.stringify(record.message),
-    message: record.message,
+    dlq:
+      python.broker === 'rabbitmq'
+        ? typeof routingKey === 'string'
+          ? routingKey
+          : `dlq.${python.destination}`
+        : destination,
+    originalQueue: python.destination,
+    savedAt: python.exported ? `${python.exported.date}T${python.exported.time}` : '',
+    header: plainHeader,
+    ...(Buffer.isBuffer(python.body)
+      ? { bodyBase64: python.body.toString('base64') }
+      : { body: python.body }),
+    ...(python.message === undefined ? {} : { message: toPlain(python.message) }),
+    ...(python.exported ? { exported: python.exported } : {}),
+    format: 'python',
+    broker: python.broker,
+    kind: python.kind,
+    ...(python.exchange === undefined ? {} : { exchange: python.exchange }),
   };
 }

@@ -10,7 +10,7 @@ export type { QuarantinedMessage, SchlockmeisterOptions } from './schlockmeister
 export { CONSUMER_ADVISORY_TOPIC, advisoryQueue, isQuarantineSelector, parseAdvisory } from './advisory';
 export type { AdvisoryEvent } from './advisory';
 export { DEFAULT_IGNORE, matchesAny } from './patterns';
-export { dlqPurge, dlqReinject, reinjectHeaders } from './dlq';
+export { DLQ_REINJECTED_HEADER, dlqBrokerOf, dlqPurge, dlqReinject, reinjectHeaders } from './dlq';
 export type {
   DlqPurgeOptions,
   DlqPurgeResult,
@@ -33,6 +33,26 @@ export {
   xDeathEntries,
 } from './dlq-file';
 export type { DlqFile, SavedHeaderValue } from './dlq-file';
+export {
+  pythonDeathTime,
+  pythonDlqFile,
+  pythonFileId,
+  pythonLocalTime,
+  pythonMessage,
+  readPythonDlqFile,
+} from './python-dlq-file';
+export type { DlqBroker, PythonDlqContent, PythonDlqFile } from './python-dlq-file';
+export {
+  PyFloat,
+  PyJsonError,
+  fromPlain,
+  pyDumps,
+  pyFloatRepr,
+  pyLoads,
+  pyString,
+  toPlain,
+} from './python-json';
+export type { PyDict, PyDumpsOptions, PyValue } from './python-json';
 export {
   RabbitManagement,
   effectivePolicy,

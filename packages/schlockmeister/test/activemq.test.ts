@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReceivedHeaders } from '@zocalo/workflows';
@@ -15,6 +16,7 @@ import {
   schlockmeisterService,
   dlqPurge,
   dlqReinject,
+  parseDlqFile,
   queueDrain,
 } from '../src';
 import { RecordingLogger, sleep, stompTransport, waitFor } from './helpers';
@@ -123,7 +125,7 @@ describe('Schlockmeister on ActiveMQ', () => {
       const purged = await dlqPurge(producer, `DLQ.${queue}`, dir, { idleTimeout: 1.5 });
       expect(purged.files).toHaveLength(1);
       expect(purged.failed).toBe(0);
-      const saved = JSON.parse(await readFile(purged.files[0], 'utf8')) as DlqFile;
+      const saved = parseDlqFile(await readFile(purged.files[0], 'utf8'));
       expect(saved.originalQueue).toBe(queue);
       expect(saved.header['original-destination']).toBe(`/queue/${queue}`);
       expect(saved.header['zocalo-test']).toBe('poison');
@@ -146,7 +148,7 @@ describe('Schlockmeister on ActiveMQ', () => {
       await fixedService.connect();
       const fixedGot: Job[] = [];
       const fixedHeaders: ReceivedHeaders[] = [];
-      const outcomes = await dlqReinject(producer, [purged.files[0], broken]);
+      const outcomes = await dlqReinject(producer, [purged.files[0], broken], { remove: true });
       expect(outcomes.map((outcome) => outcome.status)).toEqual(['sent', 'invalid']);
       expect(outcomes[1].error).toBeDefined();
       await service.disconnect();
@@ -157,7 +159,9 @@ describe('Schlockmeister on ActiveMQ', () => {
       await waitFor(() => fixedGot.length === 1, 'the reinjected message');
       expect(fixedGot[0]).toEqual({ n: 0, poison: true });
       expect(fixedHeaders[0]['zocalo-test']).toBe('poison');
-      expect((await readdir(dir)).sort()).toEqual(['broken.json']);
+      expect(fixedHeaders[0]['dlq-reinjected']).toBe('True');
+      expect(existsSync(purged.files[0])).toBe(false);
+      expect(existsSync(broken)).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -465,7 +469,7 @@ describe('Schlockmeister on ActiveMQ', () => {
       await client.subscribe(queue, (header, message) => void got.push({ header, body: message as Buffer }), {
         rawBytes: true,
       });
-      const outcomes = await dlqReinject(client, [purged.files[0], python]);
+      const outcomes = await dlqReinject(client, [purged.files[0], python], { remove: true });
       expect(outcomes.map((outcome) => [outcome.status, outcome.queue])).toEqual([
         ['sent', queue],
         ['sent', queue],
@@ -475,7 +479,8 @@ describe('Schlockmeister on ActiveMQ', () => {
       expect(got[0].header['zocalo-test']).toBe('bytes');
       expect(JSON.parse(got[1].body.toString('utf8'))).toEqual({ recipe: {}, payload: 'from python' });
       expect(got[1].header['workflows-recipe']).toBe('True');
-      expect(await readdir(dir)).toEqual([]);
+      expect(got[1].header['dlq-reinjected']).toBe('True');
+      expect(existsSync(purged.files[0]) || existsSync(python)).toBe(false);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireBroker, uniqueName } from '@zocalo/test-brokers';
@@ -9,6 +10,7 @@ import {
   RabbitManagement,
   dlqPurge,
   dlqReinject,
+  parseDlqFile,
   policyName,
   rabbitDlqCheck,
   rabbitProtect,
@@ -128,18 +130,22 @@ describe('Schlockmeister on RabbitMQ (management API)', () => {
     try {
       const purged = await dlqPurge(transport, `dlq.${quorum}`, dir, { idleTimeout: 1.5 });
       expect(purged.files).toHaveLength(1);
-      const saved = JSON.parse(await readFile(purged.files[0], 'utf8')) as DlqFile;
+      const saved = parseDlqFile(await readFile(purged.files[0], 'utf8'));
       expect(saved.originalQueue).toBe(quorum);
       expect(saved.body).toBe('{"poison": true}');
       expect(saved.header['zocalo-test']).toBe('poison');
-      expect(String(saved.header['x-death'])).toContain('delivery_limit');
+      // python-zocalo's format: x-death a list at the top level of the header.
+      expect(saved.header['x-death']).toEqual([
+        expect.objectContaining({ queue: quorum, reason: 'delivery_limit' }),
+      ]);
 
-      const outcomes = await dlqReinject(transport, purged.files);
-      expect(outcomes).toEqual([{ file: purged.files[0], status: 'sent', queue: quorum }]);
-      expect(await readdir(dir)).toEqual([]);
+      const outcomes = await dlqReinject(transport, purged.files, { remove: true });
+      expect(outcomes).toEqual([{ file: purged.files[0], status: 'sent', queue: quorum, removed: true }]);
+      expect(existsSync(purged.files[0])).toBe(false);
       const back = await get(quorum, 'ack_requeue_false');
       expect(back.map((message) => message.payload)).toEqual(['{"poison": true}']);
       expect(back[0].properties.headers?.['zocalo-test']).toBe('poison');
+      expect(back[0].properties.headers?.['dlq-reinjected']).toBe('True');
     } finally {
       await transport.disconnect();
       await rm(dir, { recursive: true, force: true });

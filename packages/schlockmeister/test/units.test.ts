@@ -191,7 +191,7 @@ describe('DLQ message files', () => {
         message: { payload: 1 },
       }),
     );
-    expect(stomp).toMatchObject({ originalQueue: 'svc', dlq: 'DLQ.svc', body: '{"payload":1}' });
+    expect(stomp).toMatchObject({ originalQueue: 'svc', dlq: 'DLQ.svc', body: '{"payload": 1}' });
     const pika = parseDlqFile(
       JSON.stringify({
         exported: { date: '2026-11-27', time: '07:00:00' },
@@ -271,6 +271,9 @@ describe('DLQ message files', () => {
       ]);
       expect(outcomes[0].error).toMatch(/^"bodyBase64" is not valid base64/);
       expect(existsSync(damaged)).toBe(true);
+      // Files are kept without `remove`, so nothing awaited after the send: give the delivery a moment.
+      for (let wait = 0; wait < 100 && got.length === 0; wait += 1)
+        await new Promise((r) => setTimeout(r, 10));
       expect(got).toEqual([Buffer.from([0xff])]);
     } finally {
       await transport.disconnect();

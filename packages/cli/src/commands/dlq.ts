@@ -1,27 +1,35 @@
 /**
  * `zocalo dlq check|purge|reinject` (python-zocalo's `zocalo.dlq_check`, `zocalo.dlq_purge`,
- * `zocalo.dlq_reinject`), on the library side of @zocalo/schlockmeister:
+ * `zocalo.dlq_reinject`, with their options), on the library side of @zocalo/schlockmeister:
  *
  * - `check [queue...]`: counts per dead-letter queue, without taking a message.
- * - `purge [queue...] --to DIR`: every message of the dead-letter queues to one JSON file each (binary
- *   safe), acked only once its file is written.
- * - `reinject FILE...`: saved messages (ours or python-zocalo's files) back to their original queue, or
- *   `--to` another; a file is removed only after the broker confirmed its send. Invalid files are
- *   reported with their path and left in place.
+ * - `purge [queue...] [--location DIR] [--wait S]`: every message of the dead-letter queues to one file
+ *   each, in python-zocalo's format and layout (`DIR/<date>/msg-<time>-<id>`; DIR defaults to storage
+ *   `zocalo.dlq.purge_location`, else `./DLQ`), acked only once its file is written.
+ * - `reinject [FILE...] [-r] [-v] [-d DEST] [-w S]`: saved messages (python-zocalo's files, ours, or our
+ *   format before it; names also from standard input, as `purge` prints them) back where they came from,
+ *   with `dlq-reinjected: True`; with `-r` a file is removed once the broker confirmed its send. Invalid
+ *   files are reported with their path and left in place.
  *
  * Each ends with a summary line on stdout and exits 1 when anything failed (nothing is lost then: a
- * message not written stays in its DLQ, a file not sent stays on disk).
- */
+ * message not written stays in its DLQ, a file not sent stays on disk). */
+import { fstatSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { DlqPurgeResult, ReinjectOutcome } from '@zocalo/schlockmeister';
 import { knownTransports } from '@zocalo/configuration';
 import type { Transport } from '@zocalo/workflows';
-import { dlqPurge, dlqReinject } from '@zocalo/schlockmeister';
-import { CliError, EXIT_FAILURE } from '../cli-error';
+import { dlqPurge, dlqReinject, pythonLocalTime } from '@zocalo/schlockmeister';
+import { CliError, EXIT_FAILURE, oneLine } from '../cli-error';
 import type { ManagementOptions, QueueNaming } from '../dead-letters';
-import { addManagementOptions, deadLetterBroker, hasDeadLetterTools, queueNaming } from '../dead-letters';
+import {
+  addManagementOptions,
+  deadLetterBroker,
+  hasDeadLetterTools,
+  managementFor,
+  queueNaming,
+} from '../dead-letters';
 import type { CliIo } from '../io';
 import { createProgress } from '../progress';
 import type { Site } from '../site';
@@ -46,14 +54,64 @@ interface CheckOptions extends ManagementOptions {
 }
 
 interface PurgeOptions extends ManagementOptions {
-  readonly to: string;
-  readonly wait: string;
+  readonly location?: string;
+  readonly to?: string;
+  readonly wait?: string;
 }
 
 interface ReinjectOptions extends ManagementOptions {
+  readonly remove?: boolean;
+  readonly destination?: string;
   readonly to?: string;
   readonly wait?: string;
   readonly dryRun?: boolean;
+}
+
+/** The lines of `zocalo dlq purge` output (python-zocalo's too) that name a file: `  /path/to/file`. */
+const PURGE_FILE_LINE = /^ {2}\//;
+
+/**
+ * File names piped in on standard input, as python-zocalo's reinject takes them: the lines of
+ * `dlq purge` output naming a file. Only a pipe or a file is read (never a terminal); with file
+ * arguments, a pipe that has said nothing within a moment is not waited for (python-zocalo polls it once).
+ */
+async function namesFromStdin(haveFiles: boolean): Promise<string[]> {
+  let kind: 'pipe' | 'file';
+  try {
+    const stat = fstatSync(0);
+    if (stat.isFIFO() || stat.isSocket()) kind = 'pipe';
+    else if (stat.isFile()) kind = 'file';
+    else return [];
+  } catch {
+    return [];
+  }
+  const stdin = process.stdin;
+  const text = await new Promise<string>((done) => {
+    let data = '';
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (): void => {
+      if (timer) clearTimeout(timer);
+      stdin.off('data', onData);
+      stdin.off('end', finish);
+      stdin.off('error', finish);
+      stdin.pause();
+      done(data);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      data += chunk.toString();
+    };
+    stdin.on('data', onData);
+    stdin.once('end', finish);
+    stdin.once('error', finish);
+    if (haveFiles && kind === 'pipe') timer = setTimeout(finish, 200);
+  });
+  if (!stdin.destroyed) stdin.destroy();
+  return text
+    .split(/\r?\n/)
+    .filter((line) => PURGE_FILE_LINE.test(line))
+    .map((line) => line.trim());
 }
 
 /** Connect as the site says (less a STOMP prefix, see {@link queueNaming}), run, and always disconnect. */
@@ -126,19 +184,31 @@ export function registerDlq(program: Command, io: CliIo): void {
     .summary('move dead-lettered messages to files')
     .description(
       'Move every message of the dead-letter queues (those of the queues named, or every one holding ' +
-        'messages) to one JSON file each in DIR: all headers, the body as text or base64, the original ' +
-        "queue, and python-zocalo's fields. Each message is acked only after its file is written.",
+        "messages) to one file each, in python-zocalo's format: <location>/<YYYY-MM-DD>/msg-<YYYYmmdd-HHMMSS>-" +
+        '<ms>-<message id>, holding {"exported", "header", "message"}. Each message is acked only after ' +
+        'its file is written.',
     )
     .argument('[queues...]', 'queues (or their DLQs); default: every DLQ holding messages')
-    .requiredOption('--to <dir>', 'directory for the message files (created if missing)')
-    .option('--wait <seconds>', 'stop after this long without a message', '2');
+    .option(
+      '--location <dir>',
+      'where to write the message files (default: storage zocalo.dlq.purge_location, else ./DLQ)',
+    )
+    .option('--to <dir>', 'the same as --location')
+    .option(
+      '--wait <seconds>',
+      'wait this long for the first message and between two messages (default: 3, then 0.1)',
+    );
   addManagementOptions(purge);
   addSiteOptions(purge);
   purge.action(async (queues: string[], options: PurgeOptions) => {
-    const wait = parseSeconds(options.wait, '--wait');
-    const dir = resolve(io.cwd, options.to);
-    await mkdir(dir, { recursive: true });
+    const wait = options.wait === undefined ? undefined : parseSeconds(options.wait, '--wait');
     await withTransport(io, 'zocalo.dlq_purge', options, async (site, transport, naming) => {
+      const stored = site.configuration.storage['zocalo.dlq.purge_location'];
+      const location =
+        options.location ?? options.to ?? (typeof stored === 'string' && stored ? stored : './DLQ');
+      // Absolute, so that the printed names are what `dlq reinject` (ours and Python's) reads from stdin.
+      const dir = resolve(io.cwd, location);
+      await mkdir(dir, { recursive: true });
       const broker = deadLetterBroker(site, transport, options, naming);
       let targets: Array<{ queue: string; messages?: number }>;
       if (queues.length > 0) {
@@ -160,12 +230,16 @@ export function registerDlq(program: Command, io: CliIo): void {
       }
       const results: DlqPurgeResult[] = [];
       for (const target of targets) {
+        io.stdout(`Looking for DLQ messages in ${target.queue}\n`);
         const progress = createProgress(io, { label: `purging ${target.queue}`, total: target.messages });
         try {
           results.push(
             await dlqPurge(transport, target.queue, dir, {
-              idleTimeout: wait,
+              wait,
+              broker: broker.kind,
               onProgress: (written) => progress.update(written),
+              onExported: ({ file, messageId, time }) =>
+                io.stdout(`Message ${messageId} (${pythonLocalTime(time)}) exported:\n  ${file}\n`),
             }),
           );
         } finally {
@@ -192,32 +266,75 @@ export function registerDlq(program: Command, io: CliIo): void {
     .command('reinject')
     .summary('send saved dead-lettered messages back')
     .description(
-      'Send messages saved by `zocalo dlq purge` (or python-zocalo) back to their original queue, or to ' +
-        'another with --to. A file is removed only after the broker confirmed the send; a file that is not ' +
-        'a valid message file is reported and left in place.',
+      'Send messages saved by `zocalo dlq purge` (or python-zocalo) back where they came from, each with ' +
+        'the header dlq-reinjected: True: on ActiveMQ to the original queue or topic, on RabbitMQ to the ' +
+        'queue of the first x-death entry (or broadcast to its exchange when that is a fanout one). File ' +
+        'names are also read from standard input (the "  /path" lines `dlq purge` prints). A file is kept ' +
+        'unless -r; one that is not a valid message file is reported and left in place. -v also shows ' +
+        "each message's contents, as python-zocalo's -v does.",
     )
-    .argument('<files...>', 'message files')
-    .option('--to <queue>', 'send every message to this queue instead')
-    .option('--wait <seconds>', 'wait this long between two messages')
+    .argument('[files...]', 'message files (also: names on standard input)')
+    .option('-r, --remove', 'delete each file once the broker confirmed its send')
+    .option(
+      '-d, --destination <name>',
+      'send every message to this destination instead, named as the broker does (with any STOMP prefix)',
+    )
+    .option('--to <queue>', 'send every message to this queue instead, named as the site does')
+    .option('-w, --wait <seconds>', 'wait this long between two messages')
     .option('--dry-run', 'only say what would be sent; send and remove nothing');
+  addManagementOptions(reinject);
   addSiteOptions(reinject);
   reinject.action(async (files: string[], options: ReinjectOptions) => {
     const wait = options.wait === undefined ? undefined : parseSeconds(options.wait, '--wait');
-    const paths = files.map((file) => resolve(io.cwd, file));
-    await withTransport(io, 'zocalo.dlq_reinject', options, async (_site, transport, naming) => {
+    const piped = await namesFromStdin(files.length > 0);
+    if (piped.length > 0) io.stdout(`${piped.length} filenames read from stdin\n`);
+    const paths = [...files, ...piped].map((file) => resolve(io.cwd, file));
+    if (paths.length === 0) throw new CliError('No DLQ message files given.');
+    await withTransport(io, 'zocalo.dlq_reinject', options, async (site, transport, naming) => {
+      const rabbit = site.transportName === 'amqp' || site.transportName === 'pika';
+      const management = rabbit ? managementFor(site, options) : undefined;
       const progress = createProgress(io, { label: 'reinjecting', total: paths.length, unit: 'files' });
       let outcomes: ReinjectOutcome[];
       try {
         outcomes = await dlqReinject(transport, paths, {
-          // A saved file names its queue as the broker does; --to is named as the site does.
-          to: options.to === undefined ? undefined : naming.brokerName(options.to),
+          // -d names the destination as the broker does (python-zocalo); --to as the site does.
+          to: options.destination ?? (options.to === undefined ? undefined : naming.brokerName(options.to)),
           wait,
+          remove: options.remove === true,
           dryRun: options.dryRun,
+          onParsed: options.verbose
+            ? (file, saved) =>
+                io.stdout(
+                  `Parsing message from ${file}\n${JSON.stringify({ header: saved.header, message: saved.message ?? saved.body }, null, 2)}\n`,
+                )
+            : undefined,
+          exchangeType:
+            management === undefined
+              ? undefined
+              : async (exchange) => {
+                  try {
+                    const answer = (await management.request(
+                      'GET',
+                      management.path('exchanges', exchange),
+                    )) as { type?: unknown } | undefined;
+                    return typeof answer?.type === 'string' ? answer.type : undefined;
+                  } catch (error) {
+                    if (/ answered 404 /.test(oneLine(error))) return undefined;
+                    throw error;
+                  }
+                },
           onProgress: (outcome, done) => {
             progress.update(done);
-            if (outcome.status === 'dry-run') io.stdout(`${outcome.file}: would send to ${outcome.queue}\n`);
-            else if (outcome.status === 'sent') io.stdout(`${outcome.file}: sent to ${outcome.queue}\n`);
-            else io.stderr(`zocalo dlq reinject: ${outcome.file}: ${outcome.status}: ${outcome.error}\n`);
+            const how = outcome.broadcast ? 'broadcast to' : 'sent to';
+            if (outcome.status === 'dry-run')
+              io.stdout(
+                `${outcome.file}: would ${outcome.broadcast ? 'broadcast' : 'send'} to ${outcome.queue}\n`,
+              );
+            else if (outcome.status === 'sent') {
+              io.stdout(
+                `${outcome.file}: ${how} ${outcome.queue}${outcome.removed ? ', file removed' : ''}\n`,
+              );
+            } else io.stderr(`zocalo dlq reinject: ${outcome.file}: ${outcome.status}: ${outcome.error}\n`);
           },
         });
       } finally {
