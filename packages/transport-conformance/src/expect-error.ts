@@ -1,3 +1,5 @@
+import { expect } from './expect';
+
 /**
  * Assert that an operation fails with a Zocalo error class, by name: a third-party transport may
  * load its own copy of @zocalo/workflows, where `instanceof` would wrongly fail.

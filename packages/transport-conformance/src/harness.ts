@@ -8,9 +8,16 @@ import type {
   Transport,
   TransportCapabilities,
 } from '@zocalo/workflows';
+import type { ConformanceRunner, RunnerOptions } from './runner';
+import { runnerFor } from './runner';
 
 /** How a transport package runs the suite against itself. */
-export interface ConformanceOptions {
+export interface ConformanceOptions extends RunnerOptions {
+  /**
+   * The test runner's `describe`, `it`, `beforeEach` and `afterEach`. Default: jest's (or vitest's)
+   * globals; see {@link nodeTestRunner} for node:test.
+   */
+  readonly runner?: ConformanceRunner;
   /** Shown in the test names, e.g. `memory`, `stomp`, `amqp`. */
   readonly name: string;
   /**
@@ -27,7 +34,7 @@ export interface ConformanceOptions {
   deleteQueue?(queue: string): Promise<void>;
   /** How long to wait for a message that should arrive, in ms. Default 5000. */
   readonly timeout?: number;
-  /** jest's limit for one test, in ms. Default 30000 (or four times `timeout`, if larger). */
+  /** The runner's limit for one test (and hook), in ms. Default 30000 (or four times `timeout`, if larger). */
   readonly testTimeout?: number;
   /** How long to watch for a message that must not arrive, in ms. Default 300. */
   readonly quietPeriod?: number;
@@ -177,8 +184,9 @@ export class Harness {
   }
 }
 
-/** Register beforeEach/afterEach that give each test a fresh {@link Harness}. */
+/** Register beforeEach/afterEach (of the options' runner) that give each test a fresh {@link Harness}. */
 export function useHarness(options: ConformanceOptions): () => Harness {
+  const { beforeEach, afterEach } = runnerFor(options);
   let current: Harness | undefined;
   beforeEach(() => {
     current = new Harness(options);
