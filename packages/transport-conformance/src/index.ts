@@ -29,6 +29,8 @@ export { Collector, Harness, sleep, useHarness } from './harness';
 export { expectError } from './expect-error';
 export type { Expectation, Matchers } from './expect';
 export { deepEqual, expect } from './expect';
+export type { FaultProxyStats, NetAddress } from './fault-proxy';
+export { FaultProxy, FaultProxyError } from './fault-proxy';
 export type { ConformanceRunner, NodeTestFunctions, RunnerOptions, TestBody } from './runner';
 export { ConformanceRunnerError, nodeTestRunner, runnerFor } from './runner';
 export {
