@@ -8,6 +8,7 @@ import type {
   Transport,
   TransportCapabilities,
 } from '@zocalo/workflows';
+import type { ConnectionLossOptions } from './groups/connection-loss';
 import type { ConformanceRunner, RunnerOptions } from './runner';
 import { runnerFor } from './runner';
 
@@ -53,6 +54,11 @@ export interface ConformanceOptions extends RunnerOptions {
    * `pendingDeliveries` (every transport built on CommonTransport has it).
    */
   pendingDeliveries?(transport: Transport, subscription: SubscriptionId): number;
+  /**
+   * How to reach the broker through a fault injector, for the connection-loss group (run only when
+   * given): `brokerAddress` and `createThrough`, or a `simulated` link.
+   */
+  readonly connectionLoss?: ConnectionLossOptions;
 }
 
 /** One message as a {@link Collector} saw it. */

@@ -16,6 +16,7 @@ import { backlogTests } from './groups/backlog';
 import { bodyTests } from './groups/bodies';
 import { broadcastTests } from './groups/broadcast';
 import { connectionTests } from './groups/connection';
+import { connectionLossTests } from './groups/connection-loss';
 import { featureTests } from './groups/features';
 import { messagingTests } from './groups/messaging';
 import { statusTests } from './groups/status';
@@ -29,6 +30,8 @@ export { Collector, Harness, sleep, useHarness } from './harness';
 export { expectError } from './expect-error';
 export type { Expectation, Matchers } from './expect';
 export { deepEqual, expect } from './expect';
+export type { ConnectionLossOptions, LinkFaults, LinkSettings } from './groups/connection-loss';
+export { ConformanceSetupError, eventStreamProblems } from './groups/connection-loss';
 export type { FaultProxyStats, NetAddress } from './fault-proxy';
 export { FaultProxy, FaultProxyError } from './fault-proxy';
 export type { ConformanceRunner, NodeTestFunctions, RunnerOptions, TestBody } from './runner';
@@ -39,6 +42,7 @@ export {
   backlogTests,
   bodyTests,
   broadcastTests,
+  connectionLossTests,
   connectionTests,
   featureTests,
   messagingTests,
@@ -63,5 +67,6 @@ export function runTransportConformance(options: ConformanceOptions): void {
     featureTests(options);
     statusTests(options);
     argumentTests(options);
+    if (options.connectionLoss) connectionLossTests(options);
   });
 }

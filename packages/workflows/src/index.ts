@@ -59,9 +59,15 @@ export type { LogLevel, LogRecord, RecordingLoggerOptions } from './recording-lo
 export { RecordingLogger } from './recording-logger';
 export type { TransportFactory, TransportSettings } from './registry';
 export { createTransport, registerTransport, registeredTransports } from './registry';
-export type { BrokerConsumer, MemoryBrokerOptions, QueueStats, StoredMessage } from './memory/memory-broker';
+export type {
+  BrokerConsumer,
+  MemoryBrokerOptions,
+  MemoryLink,
+  QueueStats,
+  StoredMessage,
+} from './memory/memory-broker';
 export { MemoryBroker, MemoryQueue, defaultMemoryBroker } from './memory/memory-broker';
-export type { MemoryTransportOptions } from './memory/memory-transport';
+export type { MemoryReconnectOptions, MemoryTransportOptions } from './memory/memory-transport';
 export { MemoryTransport } from './memory/memory-transport';
 
 // Service runtime (src/services/): write a service once, run it on any transport.
