@@ -17,6 +17,8 @@ runTransportConformance({
   deadLetterQueue: (queue) => `DLQ.${queue}`,
   quietPeriod: 100,
   connectionLoss: {
+    // ZOCALO_CONFORMANCE_LOG=1 prints each case's figures (time to notice a stall, to reconnect).
+    log: process.env.ZOCALO_CONFORMANCE_LOG ? (line) => console.log(line) : undefined,
     simulated: {
       create: (settings) =>
         new MemoryTransport({
