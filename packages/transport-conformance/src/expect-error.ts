@@ -1,4 +1,5 @@
 import { ZOCALO_ERROR_CODES, isZocaloError } from '@zocalo/workflows';
+import { expect } from './expect';
 
 /**
  * Assert that an operation fails with a Zocalo error class (or a subclass of it), by its code: a

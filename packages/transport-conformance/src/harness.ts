@@ -8,9 +8,17 @@ import type {
   Transport,
   TransportCapabilities,
 } from '@zocalo/workflows';
+import type { ConnectionLossOptions } from './groups/connection-loss';
+import type { ConformanceRunner, RunnerOptions } from './runner';
+import { runnerFor } from './runner';
 
 /** How a transport package runs the suite against itself. */
-export interface ConformanceOptions {
+export interface ConformanceOptions extends RunnerOptions {
+  /**
+   * The test runner's `describe`, `it`, `beforeEach` and `afterEach`. Default: jest's (or vitest's)
+   * globals; see {@link nodeTestRunner} for node:test.
+   */
+  readonly runner?: ConformanceRunner;
   /** Shown in the test names, e.g. `memory`, `stomp`, `amqp`. */
   readonly name: string;
   /**
@@ -27,7 +35,7 @@ export interface ConformanceOptions {
   deleteQueue?(queue: string): Promise<void>;
   /** How long to wait for a message that should arrive, in ms. Default 5000. */
   readonly timeout?: number;
-  /** jest's limit for one test, in ms. Default 30000 (or four times `timeout`, if larger). */
+  /** The runner's limit for one test (and hook), in ms. Default 30000 (or four times `timeout`, if larger). */
   readonly testTimeout?: number;
   /** How long to watch for a message that must not arrive, in ms. Default 300. */
   readonly quietPeriod?: number;
@@ -46,6 +54,11 @@ export interface ConformanceOptions {
    * `pendingDeliveries` (every transport built on CommonTransport has it).
    */
   pendingDeliveries?(transport: Transport, subscription: SubscriptionId): number;
+  /**
+   * How to reach the broker through a fault injector, for the connection-loss group (run only when
+   * given): `brokerAddress` and `createThrough`, or a `simulated` link.
+   */
+  readonly connectionLoss?: ConnectionLossOptions;
 }
 
 /** One message as a {@link Collector} saw it. */
@@ -177,8 +190,9 @@ export class Harness {
   }
 }
 
-/** Register beforeEach/afterEach that give each test a fresh {@link Harness}. */
+/** Register beforeEach/afterEach (of the options' runner) that give each test a fresh {@link Harness}. */
 export function useHarness(options: ConformanceOptions): () => Harness {
+  const { beforeEach, afterEach } = runnerFor(options);
   let current: Harness | undefined;
   beforeEach(() => {
     current = new Harness(options);

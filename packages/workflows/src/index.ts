@@ -82,9 +82,15 @@ export type {
 } from './transport-descriptor';
 export { deadLetterQueueOf } from './transport-descriptor';
 export { memoryDescriptor } from './memory/memory-descriptor';
-export type { BrokerConsumer, MemoryBrokerOptions, QueueStats, StoredMessage } from './memory/memory-broker';
+export type {
+  BrokerConsumer,
+  MemoryBrokerOptions,
+  MemoryLink,
+  QueueStats,
+  StoredMessage,
+} from './memory/memory-broker';
 export { MemoryBroker, MemoryQueue, defaultMemoryBroker } from './memory/memory-broker';
-export type { MemoryTransportOptions } from './memory/memory-transport';
+export type { MemoryReconnectOptions, MemoryTransportOptions } from './memory/memory-transport';
 export { MemoryTransport } from './memory/memory-transport';
 
 // Service runtime (src/services/): write a service once, run it on any transport.

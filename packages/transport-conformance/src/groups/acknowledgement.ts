@@ -1,9 +1,12 @@
 import { expectError } from '../expect-error';
 import type { ConformanceOptions } from '../harness';
 import { sleep, useHarness } from '../harness';
+import { expect } from '../expect';
+import { runnerFor } from '../runner';
 
 /** ack, nack, requeue, redelivery, prefetch, failing callbacks and stale acknowledgements. */
 export function acknowledgementTests(options: ConformanceOptions): void {
+  const { describe, it } = runnerFor(options);
   describe('acknowledgement', () => {
     const harness = useHarness(options);
     const pause = (): Promise<void> => sleep(options.redeliveryPause ?? 0);

@@ -2,9 +2,12 @@ import type { HeaderValue } from '@zocalo/workflows';
 import { expectError } from '../expect-error';
 import type { ConformanceOptions } from '../harness';
 import { useHarness } from '../harness';
+import { expect } from '../expect';
+import { runnerFor } from '../runner';
 
 /** Bad arguments get a clear InvalidArgumentError and nothing is sent. */
 export function argumentTests(options: ConformanceOptions): void {
+  const { describe, it } = runnerFor(options);
   describe('bad arguments', () => {
     const harness = useHarness(options);
 

@@ -2,6 +2,8 @@ import type { SubscriptionId, Transport } from '@zocalo/workflows';
 import { expectError } from '../expect-error';
 import type { ConformanceOptions } from '../harness';
 import { sleep, useHarness } from '../harness';
+import { expect } from '../expect';
+import { runnerFor } from '../runner';
 
 /** How many messages a transport holds for a subscription that its callback has not been handed yet. */
 function pendingCounter(options: ConformanceOptions, transport: Transport): (id: SubscriptionId) => number {
@@ -22,6 +24,7 @@ function pendingCounter(options: ConformanceOptions, transport: Transport): (id:
  * memory stays bounded), every message still arrives in order, and each is settled as it is handed over.
  */
 export function backlogTests(options: ConformanceOptions): void {
+  const { describe, it } = runnerFor(options);
   describe('backlog of a slow subscriber without acknowledgement', () => {
     const harness = useHarness(options);
 

@@ -1,6 +1,8 @@
 import { expectError } from '../expect-error';
 import type { ConformanceOptions } from '../harness';
 import { useHarness } from '../harness';
+import { expect } from '../expect';
+import { runnerFor } from '../runner';
 
 /**
  * Bytes no text decoding survives: NUL (in the middle, where STOMP would end a frame without
@@ -14,6 +16,7 @@ export const ARBITRARY_BYTES: Buffer = Buffer.from([
 
 /** JSON mangling, raw bodies and bytes, unicode, large bodies, and bodies that are not JSON. */
 export function bodyTests(options: ConformanceOptions): void {
+  const { describe, it } = runnerFor(options);
   describe('bodies', () => {
     const harness = useHarness(options);
 

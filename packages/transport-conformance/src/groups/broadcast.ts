@@ -1,9 +1,12 @@
 import type { ConformanceOptions } from '../harness';
 import { ARBITRARY_BYTES } from './bodies';
 import { useHarness } from '../harness';
+import { expect } from '../expect';
+import { runnerFor } from '../runner';
 
 /** Broadcasts: fan-out to every current subscriber, nothing for those who come later. */
 export function broadcastTests(options: ConformanceOptions): void {
+  const { describe, it } = runnerFor(options);
   describe('broadcast', () => {
     const harness = useHarness(options);
 

@@ -2,9 +2,12 @@ import type { TransportEvent } from '@zocalo/workflows';
 import { expectError } from '../expect-error';
 import type { ConformanceOptions } from '../harness';
 import { useHarness } from '../harness';
+import { expect } from '../expect';
+import { runnerFor } from '../runner';
 
 /** connect, disconnect, isConnected, events, and what happens when disconnected. */
 export function connectionTests(options: ConformanceOptions): void {
+  const { describe, it } = runnerFor(options);
   describe('connection', () => {
     const harness = useHarness(options);
 

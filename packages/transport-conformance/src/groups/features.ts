@@ -2,9 +2,12 @@ import type { Transport } from '@zocalo/workflows';
 import { expectError } from '../expect-error';
 import type { ConformanceOptions } from '../harness';
 import { useHarness } from '../harness';
+import { expect } from '../expect';
+import { runnerFor } from '../runner';
 
 /** Optional features: each works as documented, or throws UnsupportedCapabilityError. */
 export function featureTests(options: ConformanceOptions): void {
+  const { describe, it } = runnerFor(options);
   describe('optional features', () => {
     const harness = useHarness(options);
 

@@ -1,9 +1,12 @@
 import { expectError } from '../expect-error';
 import type { ConformanceOptions } from '../harness';
 import { useHarness } from '../harness';
+import { expect } from '../expect';
+import { runnerFor } from '../runner';
 
 /** Point-to-point sends and subscriptions: bodies, headers, ordering, competing consumers. */
 export function messagingTests(options: ConformanceOptions): void {
+  const { describe, it } = runnerFor(options);
   describe('send and subscribe', () => {
     const harness = useHarness(options);
 

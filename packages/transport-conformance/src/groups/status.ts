@@ -2,9 +2,12 @@ import type { StatusMessage } from '@zocalo/workflows';
 import { expectError } from '../expect-error';
 import type { ConformanceOptions } from '../harness';
 import { useHarness } from '../harness';
+import { expect } from '../expect';
+import { runnerFor } from '../runner';
 
 /** Status broadcasts to transient.status. */
 export function statusTests(options: ConformanceOptions): void {
+  const { describe, it } = runnerFor(options);
   describe('status broadcasts', () => {
     const harness = useHarness(options);
 

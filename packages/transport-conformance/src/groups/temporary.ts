@@ -1,8 +1,11 @@
 import type { ConformanceOptions } from '../harness';
 import { useHarness } from '../harness';
+import { expect } from '../expect';
+import { runnerFor } from '../runner';
 
 /** Temporary queues: named `transient.<hint>.<uuid>`, reachable by name from another process. */
 export function temporaryQueueTests(options: ConformanceOptions): void {
+  const { describe, it } = runnerFor(options);
   describe('temporary queues', () => {
     const harness = useHarness(options);
     const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}';

@@ -1,9 +1,12 @@
 import { expectError } from '../expect-error';
 import type { ConformanceOptions } from '../harness';
 import { useHarness } from '../harness';
+import { expect } from '../expect';
+import { runnerFor } from '../runner';
 
 /** delay and expiration, in seconds. */
 export function timingTests(options: ConformanceOptions): void {
+  const { describe, it } = runnerFor(options);
   describe('delay and expiration', () => {
     const harness = useHarness(options);
 

@@ -2,9 +2,12 @@ import type { Transport } from '@zocalo/workflows';
 import { expectError } from '../expect-error';
 import type { ConformanceOptions } from '../harness';
 import { sleep, useHarness } from '../harness';
+import { expect } from '../expect';
+import { runnerFor } from '../runner';
 
 /** transactionBegin/Commit/Abort: sends and acks take effect together on commit, not at all on abort. */
 export function transactionTests(options: ConformanceOptions): void {
+  const { describe, it } = runnerFor(options);
   describe('transactions', () => {
     const harness = useHarness(options);
 

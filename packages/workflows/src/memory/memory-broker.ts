@@ -4,6 +4,7 @@
  * messages, topics with retroactive recovery. Transports made with the same broker see each other's
  * messages, like processes sharing a real broker.
  */
+import { ConnectionError } from '../errors';
 import type { HeaderValue, MessageHeaders } from '../transport';
 
 /** Dead-letter queues are named as on ActiveMQ (`DLQ.<queue>`): the memory broker stands in for it. */
@@ -31,6 +32,17 @@ export interface BrokerConsumer {
   canAccept(): boolean;
   /** Hand over a message. */
   accept(message: StoredMessage, queue: MemoryQueue): void;
+}
+
+/**
+ * A connected memory transport as the broker sees it, for the simulated link faults of
+ * {@link MemoryBroker.dropConnections} and the others.
+ */
+export interface MemoryLink {
+  /** The broker closed this connection: the transport reconnects or gives up. */
+  dropped(error: ConnectionError): void;
+  /** The link carries traffic again after {@link MemoryBroker.stallConnections}. */
+  resumed(): void;
 }
 
 export interface MemoryBrokerOptions {
@@ -180,6 +192,10 @@ export class MemoryBroker {
   private readonly recent = new Map<string, StoredMessage[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private sequence = 0;
+  private readonly links = new Set<MemoryLink>();
+  private stalled = false;
+  private refusing = false;
+  private refuseTimer: NodeJS.Timeout | undefined;
   private readonly instance = Math.random().toString(36).slice(2, 8);
 
   constructor(options: MemoryBrokerOptions = {}) {
@@ -304,8 +320,80 @@ export class MemoryBroker {
     this.timers.add(timer);
   }
 
-  /** Drop every queue, topic and pending delayed message. */
+  // ------------------------------------------------------------ simulated link faults
+  // What a TCP proxy between a transport and a real broker does to its connections, so that
+  // reconnection is testable in one process (the conformance suite's connection-loss group).
+
+  /** @internal a transport connects; refused while {@link refuseConnections} or a stall lasts */
+  attachLink(link: MemoryLink): void {
+    if (this.refusing) {
+      throw new ConnectionError('memory broker: connection refused (simulated by refuseConnections)');
+    }
+    if (this.stalled) {
+      throw new ConnectionError(
+        'memory broker: no answer, the link is stalled (simulated by stallConnections)',
+      );
+    }
+    this.links.add(link);
+  }
+
+  /** @internal a transport disconnects or has given its link up */
+  detachLink(link: MemoryLink): void {
+    this.links.delete(link);
+  }
+
+  /** Transports connected now. */
+  connectionCount(): number {
+    return this.links.size;
+  }
+
+  /** Whether the links are stalled ({@link stallConnections}). */
+  isStalled(): boolean {
+    return this.stalled;
+  }
+
+  /** Close every connection from the broker side, as a broker restart would: each transport reconnects. */
+  dropConnections(): void {
+    const links = [...this.links];
+    this.links.clear();
+    for (const link of links) {
+      link.dropped(new ConnectionError('memory broker: the broker closed the connection (simulated)'));
+    }
+  }
+
+  /**
+   * Make every link silent, as a network that drops packets without a FIN: nothing is delivered,
+   * sends and acks are held, and new connections get no answer. A transport notices only by its
+   * heart-beat. {@link resumeConnections} ends it.
+   */
+  stallConnections(): void {
+    this.stalled = true;
+  }
+
+  resumeConnections(): void {
+    if (!this.stalled) return;
+    this.stalled = false;
+    for (const link of [...this.links]) link.resumed();
+    for (const queue of this.queues.values()) queue.scheduleDrain();
+  }
+
+  /** Refuse new connections, for `ms` milliseconds or until {@link acceptConnections}. */
+  refuseConnections(ms?: number): void {
+    this.refusing = true;
+    clearTimeout(this.refuseTimer);
+    this.refuseTimer = ms === undefined ? undefined : setTimeout(() => this.acceptConnections(), ms);
+  }
+
+  acceptConnections(): void {
+    this.refusing = false;
+    clearTimeout(this.refuseTimer);
+    this.refuseTimer = undefined;
+  }
+
+  /** Drop every queue, topic and pending delayed message, and end any simulated fault. */
   reset(): void {
+    this.acceptConnections();
+    this.stalled = false;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.queues.clear();

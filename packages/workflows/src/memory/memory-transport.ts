@@ -4,7 +4,7 @@
  */
 import type { CommonTransportOptions, Publication, SubscriptionRecord } from '../common-transport';
 import { CommonTransport } from '../common-transport';
-import { TransportConfigError } from '../errors';
+import { ConnectionError, SendBacklogFullError, TransportConfigError } from '../errors';
 import type {
   HeaderValue,
   ReceivedHeaders,
@@ -12,7 +12,7 @@ import type {
   TransactionOptions,
   TransportCapabilities,
 } from '../transport';
-import type { BrokerConsumer, MemoryQueue, StoredMessage, MemoryBroker } from './memory-broker';
+import type { BrokerConsumer, MemoryBroker, MemoryLink, MemoryQueue, StoredMessage } from './memory-broker';
 import { defaultMemoryBroker } from './memory-broker';
 
 export interface MemoryTransportOptions extends CommonTransportOptions {
@@ -23,6 +23,33 @@ export interface MemoryTransportOptions extends CommonTransportOptions {
   readonly broker?: MemoryBroker;
   /** Prefetch of subscriptions that do not set one. Default 1, as on the brokers. */
   readonly defaultPrefetch?: number;
+  /**
+   * Heart-beat interval in seconds; 0 (the default) disables it. A link the broker leaves silent for
+   * two intervals ({@link MemoryBroker.stallConnections}) is dropped and reconnected, within 2.5
+   * intervals of the silence starting.
+   */
+  readonly heartbeat?: number;
+  /**
+   * Reconnect after the broker drops the link ({@link MemoryBroker.dropConnections}), or `false` to
+   * report `disconnected` at once. Times in seconds. Default: 0.1 s doubling up to 10 s, 30 attempts.
+   */
+  readonly reconnect?: MemoryReconnectOptions | false;
+}
+
+/** Reconnection with exponential backoff, as the broker transports do. Times in seconds. */
+export interface MemoryReconnectOptions {
+  readonly initialDelay?: number;
+  readonly maxDelay?: number;
+  readonly attempts?: number;
+}
+
+/** Most sends that wait for the link (stalled or reconnecting); more are refused at once. */
+const MAX_WAITING_SENDS = 10_000;
+
+interface WaitingSend {
+  readonly publication: Publication;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
 }
 
 const CAPABILITIES: TransportCapabilities = Object.freeze({
@@ -73,7 +100,7 @@ class MemoryConsumer implements BrokerConsumer {
   }
 
   canAccept(): boolean {
-    if (this.closed) return false;
+    if (this.closed || this.transport.broker.isStalled()) return false;
     // With acknowledgement the prefetch window bounds what is in flight (a busy callback's next
     // messages wait in its backlog, as in a real client's prefetch buffer). Without, a message is
     // only taken when the callback is free, so it stays available to competing consumers.
@@ -96,6 +123,23 @@ export class MemoryTransport extends CommonTransport {
   readonly broker: MemoryBroker;
   private readonly defaultPrefetch: number;
   private readonly openTransactions = new Map<TransactionId, OpenTransaction>();
+  private readonly heartbeatMs: number;
+  private readonly reconnect:
+    { readonly initialDelayMs: number; readonly maxDelayMs: number; readonly attempts: number } | false;
+  /** Whether the broker holds this transport's link (false while reconnecting). */
+  private linkUp = false;
+  private readonly waiting: WaitingSend[] = [];
+  /** Acks made while the link is stalled, settled when it resumes (dropped if it is lost). */
+  private heldAcks: Array<() => void> = [];
+  private attempt = 0;
+  private lastError: Error | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private silentSince: number | undefined;
+  private readonly link: MemoryLink = {
+    dropped: (error) => this.linkLost(error),
+    resumed: () => this.flush(),
+  };
 
   constructor(options: MemoryTransportOptions = {}) {
     super(options);
@@ -106,13 +150,56 @@ export class MemoryTransport extends CommonTransport {
         `memory transport: defaultPrefetch must be a whole number >= 1, got ${String(this.defaultPrefetch)}`,
       );
     }
+    const heartbeat = options.heartbeat ?? 0;
+    if (typeof heartbeat !== 'number' || !Number.isFinite(heartbeat) || heartbeat < 0) {
+      throw new TransportConfigError(
+        `memory transport: heartbeat must be a number of seconds >= 0, got ${String(heartbeat)}`,
+      );
+    }
+    this.heartbeatMs = heartbeat * 1000;
+    const reconnect = options.reconnect ?? {};
+    if (reconnect === false) {
+      this.reconnect = false;
+    } else {
+      const initialDelay = reconnect.initialDelay ?? 0.1;
+      const maxDelay = reconnect.maxDelay ?? 10;
+      const attempts = reconnect.attempts ?? 30;
+      if (
+        !(initialDelay >= 0) ||
+        !(maxDelay >= initialDelay) ||
+        !Number.isInteger(attempts) ||
+        attempts < 1
+      ) {
+        throw new TransportConfigError(
+          'memory transport: reconnect needs 0 <= initialDelay <= maxDelay (seconds) and whole attempts >= 1, ' +
+            `got ${JSON.stringify(reconnect)}`,
+        );
+      }
+      this.reconnect = { initialDelayMs: initialDelay * 1000, maxDelayMs: maxDelay * 1000, attempts };
+    }
   }
 
-  protected async connectBroker(): Promise<void> {}
+  protected async connectBroker(): Promise<void> {
+    this.broker.attachLink(this.link);
+    this.linkUp = true;
+    this.attempt = 0;
+    this.startHeartbeat();
+  }
 
   protected async disconnectBroker(): Promise<void> {
-    for (const record of this.subscriptions.values()) this.release(record);
+    this.stopTimers();
+    if (this.linkUp) {
+      for (const record of this.subscriptions.values()) this.release(record);
+      this.broker.detachLink(this.link);
+      this.linkUp = false;
+    }
     this.openTransactions.clear();
+    this.heldAcks = [];
+    this.rejectWaiting(
+      new ConnectionError(
+        'memory transport: disconnected before the send reached the broker; it was not sent',
+      ),
+    );
   }
 
   protected publish(publication: Publication): Promise<void> {
@@ -120,8 +207,139 @@ export class MemoryTransport extends CommonTransport {
       this.openTransactions.get(publication.transaction)!.publications.push(publication);
       return RESOLVED;
     }
+    // Like bytes in a socket buffer: a send waits for a stalled or lost link, and resolves once routed.
+    if (!this.linkUp || this.broker.isStalled()) return this.hold(publication);
     this.route(publication);
     return RESOLVED;
+  }
+
+  private hold(publication: Publication): Promise<void> {
+    if (this.waiting.length >= MAX_WAITING_SENDS) {
+      const bytes = this.waiting.reduce((sum, each) => sum + each.publication.body.length, 0);
+      return Promise.reject(
+        new SendBacklogFullError(
+          'memory transport: the connection to the memory broker',
+          this.waiting.length,
+          bytes,
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => this.waiting.push({ publication, resolve, reject }));
+  }
+
+  /** The link carries traffic again: route what waited, settle the acks held by a stall. */
+  private flush(): void {
+    if (!this.linkUp || this.broker.isStalled()) return;
+    for (const send of this.waiting.splice(0)) {
+      this.route(send.publication);
+      send.resolve();
+    }
+    for (const settle of this.heldAcks.splice(0)) settle();
+  }
+
+  private rejectWaiting(error: Error): void {
+    for (const send of this.waiting.splice(0)) send.reject(error);
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeatMs === 0) return;
+    this.silentSince = undefined;
+    this.heartbeatTimer = setInterval(() => {
+      if (!this.broker.isStalled()) {
+        this.silentSince = undefined;
+        return;
+      }
+      const now = Date.now();
+      this.silentSince ??= now;
+      if (now - this.silentSince >= 2 * this.heartbeatMs) {
+        this.broker.detachLink(this.link);
+        this.linkLost(
+          new ConnectionError(
+            `memory transport: no heart-beat from the memory broker for ${now - this.silentSince} ms ` +
+              `(heart-beat ${this.heartbeatMs} ms); dropping the silent link`,
+          ),
+        );
+      }
+    }, this.heartbeatMs / 2);
+  }
+
+  private stopTimers(): void {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+  }
+
+  /** The broker dropped the link, or the heart-beat found it silent: take it down and reconnect. */
+  private linkLost(error: ConnectionError): void {
+    if (!this.linkUp) return;
+    this.linkUp = false;
+    this.stopTimers();
+    // The broker takes back every unacknowledged message; acks of those deliveries are dropped.
+    this.heldAcks = [];
+    this.openTransactions.clear();
+    for (const record of this.subscriptions.values()) {
+      this.release(record);
+      record.broker = undefined;
+      this.forgetDeliveries(record);
+    }
+    this.lastError = error;
+    this.attempt = 0;
+    if (this.reconnect === false) {
+      this.giveUp(
+        new ConnectionError(
+          `memory transport: lost the connection to the memory broker (${error.message}) and reconnect is ` +
+            'off; connect() again, or set the reconnect option',
+          { cause: error },
+        ),
+      );
+      return;
+    }
+    this.nextAttempt();
+  }
+
+  private nextAttempt(): void {
+    const options = this.reconnect as Exclude<typeof this.reconnect, false>;
+    const attempt = ++this.attempt;
+    if (attempt > options.attempts) {
+      this.giveUp(
+        new ConnectionError(
+          `memory transport: gave up reconnecting to the memory broker after ${options.attempts} attempts ` +
+            `(${this.lastError?.message ?? 'no answer'}); the transport is disconnected: check the broker, ` +
+            'then connect() and subscribe again (raise reconnect.attempts to wait longer)',
+          { cause: this.lastError },
+        ),
+      );
+      return;
+    }
+    this.emit({ type: 'reconnecting', attempt, error: this.lastError });
+    const delay = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** (attempt - 1));
+    this.reconnectTimer = setTimeout(() => this.tryReconnect(), delay);
+  }
+
+  private tryReconnect(): void {
+    this.reconnectTimer = undefined;
+    try {
+      this.broker.attachLink(this.link);
+    } catch (error) {
+      this.lastError = error as Error;
+      this.nextAttempt();
+      return;
+    }
+    this.linkUp = true;
+    this.attempt = 0;
+    this.startHeartbeat();
+    for (const record of this.subscriptions.values()) this.attachConsumer(record);
+    this.flush();
+    this.emit({ type: 'reconnected' });
+  }
+
+  /** Reconnection gave up (or is off): no timers, no waiting sends, then end as disconnected. */
+  private giveUp(error: ConnectionError): void {
+    this.stopTimers();
+    this.rejectWaiting(error);
+    this.heldAcks = [];
+    this.connectionFailed(error);
   }
 
   private route(publication: Publication): void {
@@ -146,6 +364,11 @@ export class MemoryTransport extends CommonTransport {
   }
 
   protected async openSubscription(record: SubscriptionRecord): Promise<void> {
+    // While reconnecting, the consumer is opened with the others once the link is back.
+    if (this.linkUp) this.attachConsumer(record);
+  }
+
+  private attachConsumer(record: SubscriptionRecord): void {
     let queue: MemoryQueue;
     if (record.kind === 'topic') {
       queue = this.broker.queue(
@@ -167,7 +390,8 @@ export class MemoryTransport extends CommonTransport {
 
   /** Stop a consumer and give its unacknowledged messages back to the queue. */
   private release(record: SubscriptionRecord): void {
-    const consumer = record.broker as MemoryConsumer;
+    const consumer = record.broker as MemoryConsumer | undefined;
+    if (!consumer || consumer.closed) return;
     consumer.closed = true;
     // Each goes back to the front of the queue: newest first, so that they keep their order.
     for (const message of [...consumer.unacked.values()].reverse()) {
@@ -201,7 +425,7 @@ export class MemoryTransport extends CommonTransport {
   }
 
   protected override subscriptionReady(record: SubscriptionRecord): void {
-    (record.broker as MemoryConsumer).queue.scheduleDrain();
+    (record.broker as MemoryConsumer | undefined)?.queue.scheduleDrain();
   }
 
   protected ackMessage(
@@ -233,7 +457,12 @@ export class MemoryTransport extends CommonTransport {
   }
 
   private settleNow(record: SubscriptionRecord, header: ReceivedHeaders, action: PendingAck['action']): void {
-    const consumer = record.broker as MemoryConsumer;
+    if (this.broker.isStalled()) {
+      this.heldAcks.push(() => this.settleNow(record, header, action));
+      return;
+    }
+    const consumer = record.broker as MemoryConsumer | undefined;
+    if (!consumer) return;
     const id = header['message-id'];
     const message = consumer.unacked.get(id);
     if (!message) return;
@@ -249,7 +478,14 @@ export class MemoryTransport extends CommonTransport {
   }
 
   protected async commitTransaction(transaction: TransactionId): Promise<void> {
-    const open = this.openTransactions.get(transaction)!;
+    const open = this.openTransactions.get(transaction);
+    if (!open || !this.linkUp) {
+      this.openTransactions.delete(transaction);
+      throw new ConnectionError(
+        'memory transport: the connection to the memory broker was lost while the transaction was open; ' +
+          'nothing of it was committed: begin it again',
+      );
+    }
     this.openTransactions.delete(transaction);
     for (const publication of open.publications) this.route(publication);
     for (const { record, header, action } of open.acks) this.settleNow(record, header, action);
