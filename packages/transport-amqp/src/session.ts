@@ -179,16 +179,26 @@ const CLOSE_TIMEOUT_MS = 5000;
  * for ever, and a silent link (or one dropping while it closes) never sends it.
  */
 async function closeModel(model: ChannelModel): Promise<void> {
+  const stream = (model.connection as unknown as { stream?: Socket }).stream;
+  if (!stream || stream.destroyed || stream.readableEnded || stream.writableEnded) {
+    // Lost already: nothing to say to the broker; amqplib's close would only wait or fail.
+    await model.close().catch(() => undefined);
+    return;
+  }
   let timer: NodeJS.Timeout | undefined;
+  let onClose: (() => void) | undefined;
   const closed = await Promise.race([
     model.close().then(
       () => true,
       () => true,
     ),
+    // A link that drops while closing ends amqplib's close-ok wait never: the socket's end does.
+    new Promise<boolean>((resolve) => stream.once('close', (onClose = () => resolve(true)))),
     new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS))),
   ]);
+  if (onClose) stream.off('close', onClose);
   clearTimeout(timer);
-  if (!closed) (model.connection as unknown as { stream?: Socket }).stream?.destroy();
+  if (!closed) stream.destroy();
 }
 
 /** Close both connections (unacknowledged messages go back to their queues). */

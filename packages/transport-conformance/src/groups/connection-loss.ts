@@ -191,6 +191,8 @@ class Workload {
   private stopping = false;
   private sender: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Messages published twice (their confirmation lost with the link), after {@link problems}. */
+  resentCount = 0;
 
   constructor(
     readonly transport: Transport,
@@ -317,15 +319,33 @@ class Workload {
     if (lost.length > 0) {
       problems.push(`${lost.length} confirmed send(s) never delivered: seq ${lost.slice(0, 20).join(', ')}`);
     }
-    const unmarked = [...bySeq].filter(([, copies]) => copies.slice(1).some((copy) => !copy.redelivered));
+    // A copy with a message-id seen before is the broker delivering it again: it must say so. A copy
+    // with a new message-id is the transport publishing again a send whose confirmation the failure
+    // lost (at-least-once publishing: no broker can flag it), so only sends in flight can be such.
+    const unmarked = [...bySeq].filter(([, copies]) =>
+      copies.some(
+        (copy, index) =>
+          !copy.redelivered && copies.slice(0, index).some((earlier) => earlier.messageId === copy.messageId),
+      ),
+    );
     if (unmarked.length > 0) {
-      // The same message-id: the broker delivered it again; another one: it was sent twice.
-      const detail = ([seq, copies]: [number, DeliveryRecord[]]): string =>
-        `${seq} (${copies.length}×, ` +
-        `${new Set(copies.map((copy) => copy.messageId)).size === 1 ? 'same message-id' : 'sent twice'})`;
       problems.push(
-        `${unmarked.length} message(s) delivered again without redelivered: seq ` +
-          unmarked.slice(0, 20).map(detail).join(', '),
+        `${unmarked.length} message(s) delivered again (same message-id) without redelivered: seq ` +
+          unmarked
+            .slice(0, 20)
+            .map(([seq, copies]) => `${seq} (${copies.length}×)`)
+            .join(', '),
+      );
+    }
+    const resent = [...bySeq].filter(([, copies]) => new Set(copies.map((copy) => copy.messageId)).size > 1);
+    this.resentCount = resent.length;
+    if (resent.length > WINDOW * 2) {
+      problems.push(
+        `${resent.length} message(s) sent twice, more than the ${WINDOW} in flight at each failure could ` +
+          `explain: seq ${resent
+            .slice(0, 20)
+            .map(([seq]) => seq)
+            .join(', ')}`,
       );
     }
     const strange = [...bySeq.keys()].filter((seq) => !this.sends.some((send) => send.seq === seq));
@@ -473,11 +493,13 @@ export function connectionLossTests(options: ConformanceOptions): void {
       }
       await work.finish();
       const again = work.deliveries.filter((each) => each.redelivered).length;
+      const problems = work.recoveryProblems();
       log(
         `${name}: reconnected after ${back.at - at} ms; ${work.resolved().length}/${work.sends.length} sends ` +
-          `confirmed, ${work.deliveries.length} deliveries (${again} marked redelivered)`,
+          `confirmed, ${work.deliveries.length} deliveries (${again} marked redelivered, ` +
+          `${work.resentCount} sent twice after a lost confirmation)`,
       );
-      return work.recoveryProblems();
+      return problems;
     }
 
     /** Start the stream, and wait until a fifth of it went through before the fault. */
