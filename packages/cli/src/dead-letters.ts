@@ -1,7 +1,8 @@
 /**
  * What the dead-letter commands need to know about the configured broker, beyond the Transport contract:
  * how a queue's dead-letter queue is named (`DLQ.<queue>` on ActiveMQ, `dlq.<queue>` on RabbitMQ) and how
- * to count messages without taking them (ActiveMQ: the statistics plugin, over the same STOMP transport;
+ * to count messages without taking them (ActiveMQ: Jolokia when a `jmx` block or `--jolokia-url` names it,
+ * else the statistics plugin over the same STOMP transport;
  * RabbitMQ: the management HTTP API, from a `rabbitmqapi` block of the site configuration, the
  * `--rabbit-api*` flags, or the AMQP host and credentials on port 15672).
  */
@@ -11,6 +12,8 @@ import {
   RabbitManagement,
   activemqDlqCheck,
   activemqStatistics,
+  jolokiaDlqCheck,
+  jolokiaQueueSize,
   managementFromSite,
   rabbitDlqCheck,
 } from '@zocalo/schlockmeister';
@@ -18,10 +21,12 @@ import { prefixed, resolveStompOptions, stompOptionsFromSettings } from '@zocalo
 import type { Transport, TransportSettings } from '@zocalo/workflows';
 import { splitUrlCredentials } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
+import type { JolokiaFlags } from './jolokia';
+import { addJolokiaOptions, jolokiaFor, viaJolokia } from './jolokia';
 import type { Site, SiteOptions } from './site';
 
 /** The `--rabbit-api*` options as commander parses them. */
-export interface ManagementOptions extends SiteOptions {
+export interface ManagementOptions extends SiteOptions, JolokiaFlags {
   readonly rabbitApi?: string;
   readonly rabbitApiUser?: string;
   readonly rabbitApiPass?: string;
@@ -29,6 +34,7 @@ export interface ManagementOptions extends SiteOptions {
 
 /** Add the RabbitMQ management API options to a command. */
 export function addManagementOptions(command: Command): Command {
+  addJolokiaOptions(command);
   return command
     .optionsGroup('RabbitMQ management API (counts):')
     .option(
@@ -129,6 +135,19 @@ export function deadLetterBroker(
     const dlqName = (queue: string): string =>
       queue.startsWith('DLQ.') ? queue : `DLQ.${naming.brokerName(queue)}`;
     const own = `DLQ.${naming.brokerName('')}`;
+    const jolokia = jolokiaFor(site, options);
+    if (jolokia !== undefined) {
+      return {
+        kind: 'activemq',
+        dlqName,
+        // Without names: DLQ.<prefix>* only, as python-zocalo's check_dlq with a namespace.
+        counts: (queues) =>
+          viaJolokia(() =>
+            jolokiaDlqCheck(jolokia, queues?.map(dlqName), { namespace: own.slice('DLQ.'.length) }),
+          ),
+        depth: (queue) => viaJolokia(() => jolokiaQueueSize(jolokia, naming.brokerName(queue))),
+      };
+    }
     return {
       kind: 'activemq',
       dlqName,
