@@ -87,7 +87,8 @@ export class Jolokia {
       new URL(this.url);
     } catch {
       throw new JolokiaError(
-        `"${this.url}" is not a Jolokia URL: give one such as http://127.0.0.1:8161/api/jolokia ` +
+        // Not quoted back: text that is no URL may be anything, a password included.
+        'the Jolokia URL is not a URL: give one such as http://127.0.0.1:8161/api/jolokia ' +
           '(the jmx block: host, port, base_url)',
       );
     }
