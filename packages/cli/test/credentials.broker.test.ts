@@ -51,7 +51,8 @@ function gelfText(datagram: Buffer): string {
   return payload[0] === 0x1f && payload[1] === 0x8b ? gunzipSync(payload).toString() : payload.toString();
 }
 
-function site(name: string, blocks: string): string {
+/** A site file with the given blocks; `broker` and any `extra` block names are in its environment. */
+function site(name: string, blocks: string, extra: readonly string[] = []): string {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(
     file,
@@ -67,7 +68,7 @@ storage:
   zocalo.recipe_directory: ${join(FIXTURES, 'recipes')}
   zocalo.go.fallback_location: ${join(dir, 'fallback')}
 environments:
-  default: [broker, graylog, storage]
+  default: [${['broker', 'graylog', 'storage', ...extra].join(', ')}]
 `,
   );
   return file;
@@ -271,6 +272,7 @@ describe('the canary password appears in no output', () => {
       'stomp-jmx-refused',
       `broker:\n  plugin: stomp\n  host: 127.0.0.1\n  port: ${BROKERS.stomp.port}\n  username: admin\n  password: password\n` +
         `jmx:\n  plugin: jmx\n  host: ${host}\n  port: ${port}\n  base_url: ${base_url}\n  username: ${user}\n  password: ${CANARY}\n`,
+      ['jmx'],
     );
     for (const command of [
       ['dlq', 'check', '--all'],
