@@ -317,6 +317,10 @@ amq_begin() {
   if port_open "$STOMP_PORT"; then
     die "port $HOST:$STOMP_PORT is taken by something that does not answer STOMP."
   fi
+  # Jetty failing to bind would fail the broker's whole Spring context: say so before starting.
+  if port_open "$JOLOKIA_PORT"; then
+    die "port $HOST:$JOLOKIA_PORT (Jolokia, scripts/brokers/jetty.xml) is taken by another process."
+  fi
   ensure_packages 1 0
   amq_launch
   AMQ_PID="$(cat "$AMQ_PIDFILE")"
