@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start, stop and restart the real brokers the test suites use (see docs in packages/test-brokers/README.md):
-#   ActiveMQ 5.17 with STOMP on 127.0.0.1:61613 (our own instance directory, JVM started directly)
+#   ActiveMQ 5.17 with STOMP on 127.0.0.1:61613 (our own instance directory, JVM started directly) and
+#     Jolokia on http://127.0.0.1:8161/api/jolokia (admin/admin, scripts/brokers/jetty.xml)
 #   RabbitMQ 3.10 with AMQP on 127.0.0.1:5672 and the management HTTP API on 127.0.0.1:15672
 #
 # Usage: scripts/brokers.sh start|stop|status|clean|restart-activemq|restart-rabbitmq
@@ -16,7 +17,8 @@ REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 # Absolute paths: the JVM is started from inside AMQ_DIR and the pid check matches its command line.
 AMQ_DIR="$(realpath -m "${ZOCALO_BROKER_DIR:-$REPO_ROOT/.brokers/activemq}")"
 STATE_DIR="$(realpath -m "${ZOCALO_STATE_DIR:-$REPO_ROOT/.brokers}")"
-AMQ_TEMPLATE="$SCRIPT_DIR/brokers/activemq.xml"
+# activemq.xml imports jetty.xml (Jolokia), which reads the realm and the Jolokia policy: copied alongside.
+AMQ_CONF_FILES=(activemq.xml jetty.xml jetty-realm.properties jolokia-access.xml)
 # The broker's heap: activemq.xml gives messages 40 % of it (memoryUsage), the rest is for everything else.
 AMQ_JAVA_OPTS="-Xms128M -Xmx1G"
 AMQ_HOME=/usr/share/activemq
@@ -25,6 +27,10 @@ AMQ_LOG4J=/etc/activemq/instances-available/main/log4j2.properties
 AMQ_XSTREAM=/usr/share/java/xstream.jar
 AMQ_XPP3=/usr/share/java/xpp3.jar
 AMQ_JETTISON=/usr/share/java/jettison.jar
+# Jolokia's servlet (libjolokia-core-java, with libjson-simple-java) on Jetty 9 (libjetty9-java, with
+# libservlet-api-java): Debian's activemq ships no web console, whose /api/jolokia this stands in for.
+AMQ_WEB_JARS=(jetty9-server jetty9-http jetty9-io jetty9-util jetty9-servlet jetty9-security servlet-api
+  jolokia-core json-simple)
 AMQ_PIDFILE="$AMQ_DIR/activemq.pid"
 AMQ_OUT="$AMQ_DIR/activemq.out"        # JVM stdout/stderr
 AMQ_BROKER_LOG="$AMQ_DIR/activemq.log" # broker log (log4j 1.2, see amq_launch)
@@ -35,6 +41,8 @@ HOST=127.0.0.1
 STOMP_PORT=61613
 AMQP_PORT=5672
 MGMT_PORT=15672
+JOLOKIA_PORT=8161
+JOLOKIA_AUTH=admin:admin # scripts/brokers/jetty-realm.properties
 AMQ_TIMEOUT=90
 RABBIT_TIMEOUT=60
 
@@ -64,6 +72,12 @@ stomp_server() {
 }
 
 stomp_answers() { stomp_server >/dev/null; }
+
+# Whether Jolokia answers an authenticated version request (an Origin: jolokia-access.xml's strict-checking).
+jolokia_answers() {
+  curl -fsS -m 3 -u "$JOLOKIA_AUTH" -H "Origin: http://$HOST:$JOLOKIA_PORT" \
+    "http://$HOST:$JOLOKIA_PORT/api/jolokia/version" 2>/dev/null | grep -q '"status":200'
+}
 
 # /proc as well as kill -0: a user other than the broker's may not signal it but can still see it.
 pid_alive() { [[ ${1:-} =~ ^[0-9]+$ ]] && { kill -0 "$1" 2>/dev/null || [[ -d /proc/$1 ]]; }; }
@@ -165,6 +179,15 @@ ensure_packages() {
   if [[ $want_amq -eq 1 ]] && [[ ! -f $AMQ_JETTISON ]]; then
     missing+=(libjettison-java)
   fi
+  if [[ $want_amq -eq 1 ]] && [[ ! -f /usr/share/java/jolokia-core.jar ]]; then
+    missing+=(libjolokia-core-java)
+  fi
+  if [[ $want_amq -eq 1 ]] && [[ ! -f /usr/share/java/jetty9-server.jar ]]; then
+    missing+=(libjetty9-java)
+  fi
+  if [[ $want_amq -eq 1 ]] && ! command -v curl >/dev/null 2>&1; then
+    missing+=(curl)
+  fi
   if [[ $want_rabbit -eq 1 ]] && ! command -v rabbitmq-server >/dev/null 2>&1; then
     missing+=(rabbitmq-server)
   fi
@@ -187,7 +210,9 @@ amq_log_tail() {
 
 amq_launch() {
   mkdir -p "$AMQ_DIR/conf" "$AMQ_DIR/data" "$AMQ_DIR/tmp"
-  cp "$AMQ_TEMPLATE" "$AMQ_DIR/conf/activemq.xml"
+  local file jar classpath="$AMQ_DIR/conf:$AMQ_XSTREAM:$AMQ_XPP3:$AMQ_JETTISON"
+  for file in "${AMQ_CONF_FILES[@]}"; do cp "$SCRIPT_DIR/brokers/$file" "$AMQ_DIR/conf/$file"; done
+  for jar in "${AMQ_WEB_JARS[@]}"; do classpath+=":/usr/share/java/$jar.jar"; done
   printf '%s\n' "$AMQ_JAVA_OPTS" >"$AMQ_DIR/conf/java-options"
   cp "$AMQ_LOG4J" "$AMQ_DIR/conf/log4j2.properties"
   # Debian's ActiveMQ logs through slf4j-log4j12 (log4j 1.2), which ignores log4j2.properties and would log
@@ -214,7 +239,7 @@ LOG4J
   # shellcheck disable=SC2086 # the options are words
   setsid java $AMQ_JAVA_OPTS \
     -Djava.io.tmpdir="$AMQ_DIR/tmp" \
-    -Dactivemq.classpath="$AMQ_DIR/conf:$AMQ_XSTREAM:$AMQ_XPP3:$AMQ_JETTISON" \
+    -Dactivemq.classpath="$classpath" \
     -Dactivemq.home="$AMQ_HOME" \
     -Dactivemq.base="$AMQ_DIR" \
     -Dactivemq.conf="$AMQ_DIR/conf" \
@@ -229,7 +254,17 @@ LOG4J
 amq_wait() {
   local pid=$1 deadline=$((SECONDS + AMQ_TIMEOUT))
   while ((SECONDS < deadline)); do
-    stomp_answers && return 0
+    if stomp_answers; then
+      # Jetty starts with the broker's Spring context, so it answers about when STOMP does.
+      while ! jolokia_answers; do
+        if ((SECONDS >= deadline)); then
+          amq_log_tail
+          die "ActiveMQ (pid $pid) answers STOMP but not Jolokia on http://$HOST:$JOLOKIA_PORT/api/jolokia within ${AMQ_TIMEOUT}s."
+        fi
+        sleep 0.5
+      done
+      return 0
+    fi
     if ! pid_alive "$pid"; then
       amq_log_tail
       die "ActiveMQ (pid $pid) exited before STOMP answered on $HOST:$STOMP_PORT."
@@ -247,8 +282,11 @@ AMQ_PID=""
 AMQ_T0=0
 # Whether our running broker was started with this checkout's activemq.xml and JVM options.
 amq_config_current() {
-  cmp -s "$AMQ_TEMPLATE" "$AMQ_DIR/conf/activemq.xml" &&
-    [[ -f $AMQ_DIR/conf/java-options && $(cat "$AMQ_DIR/conf/java-options") == "$AMQ_JAVA_OPTS" ]]
+  local file
+  for file in "${AMQ_CONF_FILES[@]}"; do
+    cmp -s "$SCRIPT_DIR/brokers/$file" "$AMQ_DIR/conf/$file" || return 1
+  done
+  [[ -f $AMQ_DIR/conf/java-options && $(cat "$AMQ_DIR/conf/java-options") == "$AMQ_JAVA_OPTS" ]]
 }
 
 amq_begin() {
@@ -279,6 +317,10 @@ amq_begin() {
   if port_open "$STOMP_PORT"; then
     die "port $HOST:$STOMP_PORT is taken by something that does not answer STOMP."
   fi
+  # Jetty failing to bind would fail the broker's whole Spring context: say so before starting.
+  if port_open "$JOLOKIA_PORT"; then
+    die "port $HOST:$JOLOKIA_PORT (Jolokia, scripts/brokers/jetty.xml) is taken by another process."
+  fi
   ensure_packages 1 0
   amq_launch
   AMQ_PID="$(cat "$AMQ_PIDFILE")"
@@ -290,7 +332,9 @@ amq_finish() {
     amq_wait "$AMQ_PID"
     AMQ_STATE="$(stomp_server), started now, pid $AMQ_PID, $((SECONDS - AMQ_T0))s; instance $AMQ_DIR"
   fi
-  log "ActiveMQ: up, STOMP on $HOST:$STOMP_PORT ($AMQ_STATE)"
+  local jolokia="Jolokia on http://$HOST:$JOLOKIA_PORT/api/jolokia"
+  jolokia_answers || jolokia="Jolokia does not answer on $HOST:$JOLOKIA_PORT (not started by this script?)"
+  log "ActiveMQ: up, STOMP on $HOST:$STOMP_PORT, $jolokia ($AMQ_STATE)"
 }
 
 amq_start() {
@@ -453,7 +497,9 @@ status() {
   if server="$(stomp_server)"; then
     local who="not started by this script"
     amq_pid >/dev/null && who="started by this script, pid $(amq_pid)"
-    log "ActiveMQ: up, STOMP on $HOST:$STOMP_PORT ($server, $who)"
+    local jolokia="Jolokia on http://$HOST:$JOLOKIA_PORT/api/jolokia"
+    jolokia_answers || jolokia="Jolokia down"
+    log "ActiveMQ: up, STOMP on $HOST:$STOMP_PORT, $jolokia ($server, $who)"
   else
     log "ActiveMQ: down (STOMP $HOST:$STOMP_PORT does not answer)"
   fi

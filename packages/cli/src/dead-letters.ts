@@ -2,9 +2,10 @@
  * What the dead-letter commands need to know about the configured broker, beyond the Transport contract:
  * how a queue's dead-letter queue is named (the transport descriptor's `deadLetterPrefix`: `DLQ.<queue>`
  * on ActiveMQ, `dlq.<queue>` on RabbitMQ) and, by the descriptor's `broker`, how to count messages
- * without taking them (ActiveMQ: the statistics plugin, over the same STOMP transport; RabbitMQ: the
- * management HTTP API, from a `rabbitmqapi` block of the site configuration, the `--rabbit-api*`
- * flags, or the AMQP host and credentials on port 15672).
+ * without taking them (ActiveMQ: Jolokia when a `jmx` block or `--jolokia-url` names it, else the
+ * statistics plugin over the same STOMP transport; RabbitMQ: the management HTTP API, from a
+ * `rabbitmqapi` block of the site configuration, the `--rabbit-api*` flags, or the AMQP host and
+ * credentials on port 15672).
  */
 import type { Command } from 'commander';
 import type { DlqCount } from '@zocalo/schlockmeister';
@@ -12,6 +13,8 @@ import {
   RabbitManagement,
   activemqDlqCheck,
   activemqStatistics,
+  jolokiaDlqCheck,
+  jolokiaQueueSize,
   managementFromSite,
   rabbitDlqCheck,
 } from '@zocalo/schlockmeister';
@@ -19,10 +22,12 @@ import { knownTransport, knownTransports } from '@zocalo/configuration';
 import type { Transport, TransportDescriptor, TransportSettings } from '@zocalo/workflows';
 import { splitUrlCredentials } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
+import type { JolokiaFlags } from './jolokia';
+import { addJolokiaOptions, jolokiaFor, viaJolokia } from './jolokia';
 import type { Site, SiteOptions } from './site';
 
 /** The `--rabbit-api*` options as commander parses them. */
-export interface ManagementOptions extends SiteOptions {
+export interface ManagementOptions extends SiteOptions, JolokiaFlags {
   readonly rabbitApi?: string;
   readonly rabbitApiUser?: string;
   readonly rabbitApiPass?: string;
@@ -30,6 +35,7 @@ export interface ManagementOptions extends SiteOptions {
 
 /** Add the RabbitMQ management API options to a command. */
 export function addManagementOptions(command: Command): Command {
+  addJolokiaOptions(command);
   return command
     .optionsGroup('RabbitMQ management API (counts):')
     .option(
@@ -128,6 +134,19 @@ export function deadLetterBroker(
       queue.startsWith(prefix) ? queue : `${prefix}${naming.brokerName(queue)}`;
     if (descriptor?.broker === 'activemq') {
       const own = dlqName('');
+      const jolokia = jolokiaFor(site, options);
+      if (jolokia !== undefined) {
+        return {
+          kind: 'activemq',
+          dlqName,
+          // Without names: DLQ.<prefix>* only, as python-zocalo's check_dlq with a namespace.
+          counts: (queues) =>
+            viaJolokia(() =>
+              jolokiaDlqCheck(jolokia, queues?.map(dlqName), { namespace: own.slice(prefix.length) }),
+            ),
+          depth: (queue) => viaJolokia(() => jolokiaQueueSize(jolokia, naming.brokerName(queue))),
+        };
+      }
       return {
         kind: 'activemq',
         dlqName,

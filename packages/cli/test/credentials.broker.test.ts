@@ -1,9 +1,10 @@
 /**
  * #23: credentials never appear in any output, on any path. A canary password is put in every place a
  * site puts one — site YAML (transport and `rabbitmqapi` blocks, a management URL with user info),
- * `--stomp-pass`, `--rabbit-pass`, `--rabbit-api-pass`, `--rabbit-api` URLs, INI credential files —
+ * `--stomp-pass`, `--rabbit-pass`, `--rabbit-api-pass`, `--rabbit-api` URLs, INI credential files, a `jmx`
+ * block, `--jolokia-url` URLs and `--jolokia-pass` —
  * and every command, and the service runtime, is run through its error paths (unreachable broker,
- * refused login, bad management URL, invalid site file) and, where the canary is the real password
+ * refused login, bad management or Jolokia URL, invalid site file) and, where the canary is the real password
  * of a RabbitMQ user made for the test, through its working path at debug level. The canary must not
  * appear in stdout, stderr, log records, GELF datagrams (a UDP listener stands in for Graylog) or
  * status broadcasts.
@@ -15,7 +16,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { RabbitManagement } from '@zocalo/schlockmeister';
-import { BROKER_SETTINGS, requireBroker, uniqueName } from '@zocalo/test-brokers';
+import {
+  BROKERS,
+  BROKER_FLAGS,
+  BROKER_SETTINGS,
+  requireBroker,
+  requireJolokia,
+  uniqueName,
+} from '@zocalo/test-brokers';
 import type { Transport } from '@zocalo/workflows';
 import { createTransport } from '@zocalo/workflows';
 import { FIXTURES, startZocalo, tempDirectory, zocalo } from './helpers';
@@ -43,7 +51,8 @@ function gelfText(datagram: Buffer): string {
   return payload[0] === 0x1f && payload[1] === 0x8b ? gunzipSync(payload).toString() : payload.toString();
 }
 
-function site(name: string, blocks: string): string {
+/** A site file with the given blocks; `broker` and any `extra` block names are in its environment. */
+function site(name: string, blocks: string, extra: readonly string[] = []): string {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(
     file,
@@ -59,7 +68,7 @@ storage:
   zocalo.recipe_directory: ${join(FIXTURES, 'recipes')}
   zocalo.go.fallback_location: ${join(dir, 'fallback')}
 environments:
-  default: [broker, graylog, storage]
+  default: [${['broker', 'graylog', 'storage', ...extra].join(', ')}]
 `,
   );
   return file;
@@ -256,7 +265,52 @@ describe('the canary password appears in no output', () => {
       'service (invalid site file)',
       ['service', join(FIXTURES, 'idle-service.mjs'), '--config', invalid],
     ]);
+    // Jolokia (#23): a canary password in a jmx block, in --jolokia-url URLs and in --jolokia-pass.
+    await requireJolokia();
+    const { host, port, base_url, user } = BROKERS.jolokia;
+    const jmxRefused = site(
+      'stomp-jmx-refused',
+      `broker:\n  plugin: stomp\n  host: 127.0.0.1\n  port: ${BROKERS.stomp.port}\n  username: admin\n  password: password\n` +
+        `jmx:\n  plugin: jmx\n  host: ${host}\n  port: ${port}\n  base_url: ${base_url}\n  username: ${user}\n  password: ${CANARY}\n`,
+      ['jmx'],
+    );
+    for (const command of [
+      ['dlq', 'check', '--all'],
+      ['dlq', 'purge', 'zocalo.canary.none', '--to', 'purged', '--wait', '0.5'],
+      ['queue', 'drain', 'zocalo.canary.none', 'zocalo.canary.other', '--wait', '0.5'],
+    ]) {
+      jobs.push([`${command.slice(0, 2).join(' ')} (jmx refused)`, [...command, '--config', jmxRefused]]);
+    }
+    for (const url of [
+      `http://${user}:${CANARY}@${host}:${port}/${base_url}`,
+      `http://${user}:${CANARY}@127.0.0.1:1/${base_url}`,
+      `http://${user}:${CANARY}@${host}:${port}/not-jolokia`,
+      `not a url ${CANARY}`,
+    ]) {
+      jobs.push([
+        `dlq check --jolokia-url ${url.replace(CANARY, '<canary>')}`,
+        ['dlq', 'check', '--all', ...BROKER_FLAGS.stomp, '--jolokia-url', url],
+      ]);
+    }
+    jobs.push([
+      'dlq check --jolokia-pass',
+      [
+        'dlq',
+        'check',
+        ...BROKER_FLAGS.stomp,
+        '--jolokia-url',
+        BROKERS.jolokia.url,
+        '--jolokia-user',
+        user,
+        '--jolokia-pass',
+        CANARY,
+      ],
+    ]);
     await runAll(jobs);
+    // The refused Jolokia login was reported as such, without the password.
+    expect(outputs.find((output) => output.where === 'dlq check (jmx refused): stderr')?.text).toMatch(
+      /Jolokia at .* refused the login/,
+    );
     // The unreachable broker was reported, without the password.
     expect(outputs.find((output) => output.where === 'dlq check (--stomp-conf): stderr')?.text).toMatch(
       /cannot reach|ECONNREFUSED/,

@@ -3,6 +3,7 @@
 /** The stable `code` of every error class of this package, by class name (see `ZOCALO_ERROR_CODES`). */
 export const SCHLOCKMEISTER_ERROR_CODES = Object.freeze({
   DlqFileError: 'ZOCALO_DLQ_FILE',
+  JolokiaError: 'ZOCALO_JOLOKIA',
   PyJsonError: 'ZOCALO_PYTHON_JSON',
   SchlockmeisterConfigurationError: 'ZOCALO_SCHLOCKMEISTER_CONFIGURATION',
   SchlockmeisterTransportError: 'ZOCALO_SCHLOCKMEISTER_TRANSPORT',

@@ -103,3 +103,5 @@ export {
   parseStatistics,
 } from './statistics';
 export type { DestinationStatistics, StatisticsOptions } from './statistics';
+export { Jolokia, JolokiaError, jolokiaDlqCheck, jolokiaFromJmx, jolokiaQueueSize } from './jolokia';
+export type { JmxSettings, JolokiaOptions, JolokiaQueueOptions, JolokiaReply } from './jolokia';

@@ -12,10 +12,31 @@ import { existsSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { dirname, join } from 'node:path';
 
+/** A port from the environment (to run the tests against another instance), else brokers.sh's. */
+function portFromEnv(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+const STOMP_PORT = portFromEnv('ZOCALO_TEST_STOMP_PORT', 61613);
+const JOLOKIA_PORT = portFromEnv('ZOCALO_TEST_JOLOKIA_PORT', 8161);
+
 export const BROKERS = {
-  stomp: { host: '127.0.0.1', port: 61613, user: 'admin', pass: 'password' },
+  stomp: { host: '127.0.0.1', port: STOMP_PORT, user: 'admin', pass: 'password' },
   amqp: { url: 'amqp://guest:guest@127.0.0.1:5672', host: '127.0.0.1', port: 5672 },
   management: { url: 'http://127.0.0.1:15672', user: 'guest', pass: 'guest' },
+  /**
+   * ActiveMQ's Jolokia (scripts/brokers/jetty.xml, jetty-realm.properties), as python-zocalo's `jmx`
+   * plugin names it: `http://<host>:<port>/<base_url>`.
+   */
+  jolokia: {
+    host: '127.0.0.1',
+    port: JOLOKIA_PORT,
+    base_url: 'api/jolokia',
+    url: `http://127.0.0.1:${JOLOKIA_PORT}/api/jolokia`,
+    user: 'admin',
+    pass: 'admin',
+  },
 } as const;
 
 export type BrokerKind = 'stomp' | 'amqp';
@@ -131,6 +152,35 @@ export async function requireBroker(kind: BrokerKind, timeoutMs = 3000): Promise
   throw new Error(
     `${BROKER_NAMES[kind]} does not answer on ${host}:${port} (waited ${timeoutMs} ms): ` +
       'run `bash scripts/brokers.sh start` (as root it installs and starts both)',
+  );
+}
+
+/**
+ * Throws unless ActiveMQ's Jolokia answers an authenticated `version` request (call it in `beforeAll`).
+ * brokers.sh restarts an ActiveMQ started with an older activemq.xml, so `start` brings Jolokia up.
+ */
+export async function requireJolokia(timeoutMs = 3000): Promise<void> {
+  const { url, user, pass } = BROKERS.jolokia;
+  const origin = new URL(url).origin;
+  let problem: string;
+  try {
+    const response = await fetch(`${url}/version`, {
+      headers: {
+        authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`,
+        // Upstream's jolokia-access.xml (strict-checking) refuses requests without an Origin.
+        origin,
+      },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = await response.text();
+    if (response.ok && body.includes('"status":200')) return;
+    problem = `answered HTTP ${response.status}: ${body.slice(0, 200)}`;
+  } catch (error) {
+    problem = `did not answer (${error instanceof Error ? error.message : String(error)})`;
+  }
+  throw new Error(
+    `ActiveMQ's Jolokia at ${url} ${problem}: run \`bash scripts/brokers.sh start\` ` +
+      '(it restarts an ActiveMQ started with an older activemq.xml, which had no Jolokia)',
   );
 }
 

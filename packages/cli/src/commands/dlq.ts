@@ -150,7 +150,7 @@ export function registerDlq(program: Command, io: CliIo): void {
     .summary('count the messages in dead-letter queues')
     .description(
       'Count the messages in every dead-letter queue, or in those of the queues named. ActiveMQ answers ' +
-        'through its statistics plugin, RabbitMQ through its management API (whose counts lag up to 5 s). ' +
+        'through Jolokia (a jmx block or --jolokia-url) or else its statistics plugin, RabbitMQ through its management API (whose counts lag up to 5 s). ' +
         'Without queue names only the DLQs holding messages are listed (--all: every one).',
     )
     .argument('[queues...]', 'queues (or their DLQs); default: every DLQ holding messages')
