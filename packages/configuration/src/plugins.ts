@@ -7,6 +7,7 @@
  */
 import type { SchemaObject } from 'ajv';
 import type { TransportSettings } from '@zocalo/workflows';
+import type { GelfFieldOptions } from './gelf';
 import type { LoggingSettings } from './logging-plugin';
 import { LEVEL_SCHEMA, loggingFromBlock, mergeLogging } from './logging-plugin';
 
@@ -16,15 +17,18 @@ export interface PluginBlock {
   readonly [key: string]: unknown;
 }
 
-/** Where log records also go: a Graylog server speaking GELF (python-zocalo's `graylog` plugin). */
-export interface GraylogSettings {
+/**
+ * Where log records also go: a Graylog server speaking GELF (python-zocalo's `graylog` plugin), with
+ * graypy's field options (a `logging` block's graypy handler may set them).
+ */
+export interface GraylogSettings extends GelfFieldOptions {
   /** `UDP` or `TCP`, as in python-zocalo. */
   readonly protocol: 'UDP' | 'TCP';
   readonly host: string;
   readonly port: number;
   /** Lowest level sent to Graylog (pino or Python name). Default: the logger's own level. */
   readonly level?: string;
-  /** UDP: gzip each message (default true; graypy compresses too). TCP messages are never compressed. */
+  /** UDP: zlib-compress each message (default true, as graypy). TCP messages are never compressed. */
   readonly compress?: boolean;
   /** UDP: largest datagram in bytes, chunked above it (default 1420 as graypy; at most 8192). */
   readonly chunkSize?: number;
