@@ -46,7 +46,7 @@ export interface GelfFieldOptions {
 
 /** How {@link gelfFromRecord} reads a record. */
 export interface GelfRecordOptions extends GelfFieldOptions {
-  /** The logger's name (Python's `record.name`), unless a record binds `logger`. Default `zocalo`. */
+  /** The logger's name (Python's `record.name`), unless a record has `logger` or `name`. Default `zocalo`. */
   readonly loggerName?: string;
 }
 
@@ -58,7 +58,7 @@ export const GELF_MAX_CHUNKS = 128;
 const CHUNK_HEADER = 12;
 
 /** Pino fields that become standard (or debugging) GELF fields rather than additional ones. */
-const STANDARD = new Set(['v', 'level', 'time', 'msg', 'hostname', 'pid', 'logger']);
+const STANDARD = new Set(['v', 'level', 'time', 'msg', 'hostname', 'pid', 'logger', 'name']);
 
 /**
  * Python's `threadName`: the main thread is `MainThread`; a worker thread has no Python name, so it
@@ -112,10 +112,11 @@ export function gelfFromRecord(
   const errorRecord = error !== null && typeof error === 'object' ? error : undefined;
   const text =
     typeof record.msg === 'string' && record.msg !== '' ? record.msg : (errorRecord?.message ?? '');
+  // Python's record.name: a `logger` binding, pino's `name` option, else the destination's.
   const loggerName =
-    typeof record.logger === 'string' && record.logger !== ''
-      ? record.logger
-      : (options.loggerName ?? 'zocalo');
+    [record.logger, record.name].find((name): name is string => typeof name === 'string' && name !== '') ??
+    options.loggerName ??
+    'zocalo';
   const message: Record<string, string | number> = {
     version: '1.0',
     host: options.localname ?? defaultHost,
