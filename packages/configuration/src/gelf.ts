@@ -58,7 +58,7 @@ export const GELF_MAX_CHUNKS = 128;
 const CHUNK_HEADER = 12;
 
 /** Pino fields that become standard (or debugging) GELF fields rather than additional ones. */
-const STANDARD = new Set(['v', 'level', 'time', 'msg', 'hostname', 'pid', 'logger', 'name']);
+const STANDARD = new Set(['v', 'level', 'time', 'msg', 'hostname', 'pid']);
 
 /**
  * Python's `threadName`: the main thread is `MainThread`; a worker thread has no Python name, so it
@@ -138,6 +138,7 @@ export function gelfFromRecord(
   if (options.extraFields === false) return message as unknown as GelfMessage;
   for (const [key, value] of Object.entries(record)) {
     if (STANDARD.has(key) || key === 'host' || key === 'service') continue;
+    if ((key === 'logger' || key === 'name') && typeof value === 'string') continue; // the facility
     if ((key === 'err' || key === 'error') && errorRecord) {
       if (errorRecord.type) message._error_type = errorRecord.type;
       if (errorRecord.message) message._error_message = errorRecord.message;

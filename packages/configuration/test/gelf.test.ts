@@ -462,7 +462,7 @@ describe('GELF as graypy sends it', () => {
     const service = defineService({
       name: 'Dispatcher',
       initializing: async (ctx) => {
-        await ctx.subscribe('processing_recipe', (msg) => msg.logger.info('Received processing request'));
+        await ctx.subscribe('processing_recipe', (msg) => msg.logger.info({}, 'Received processing request'));
       },
     });
     const runtime = new ServiceRuntime(service, {
