@@ -14,7 +14,7 @@ import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { constants, gunzipSync, inflateSync } from 'node:zlib';
 import { RabbitManagement } from '@zocalo/schlockmeister';
 import {
   BROKERS,
@@ -45,10 +45,14 @@ function record(where: string, text: string): void {
   outputs.push({ where, text });
 }
 
-/** The text of a GELF datagram: gzip or plain, a chunk's payload without its 12-byte header. */
+/** The text of a GELF datagram: zlib (graypy's), gzip or plain, a chunk's payload without its header. */
 function gelfText(datagram: Buffer): string {
   const payload = datagram[0] === 0x1e && datagram[1] === 0x0f ? datagram.subarray(12) : datagram;
-  return payload[0] === 0x1f && payload[1] === 0x8b ? gunzipSync(payload).toString() : payload.toString();
+  if (payload[0] === 0x1f && payload[1] === 0x8b) return gunzipSync(payload).toString();
+  // Sync flush: the first chunk of a chunked message is a stream cut short.
+  return payload[0] === 0x78
+    ? inflateSync(payload, { finishFlush: constants.Z_SYNC_FLUSH }).toString()
+    : payload.toString();
 }
 
 /** A site file with the given blocks; `broker` and any `extra` block names are in its environment. */

@@ -88,30 +88,39 @@ describe.each(['memory', 'stomp', 'amqp'] as const)('an idle zocalo service on %
   });
 });
 
-test('with --metrics-port a service loads prom-client on demand and serves /metrics', async () => {
-  const dir = tempDirectory({ 'site.yaml': MEMORY_SITE });
-  const service = startZocalo([
-    'service',
-    join(FIXTURES, 'idle-service.mjs'),
-    '--config',
-    join(dir, 'site.yaml'),
-    '--metrics-port',
-    '0',
-  ]);
-  try {
-    await service.waitFor(/serving metrics at \/metrics/);
-    const port = Number(/"port":(\d+)/.exec(service.output())?.[1]);
-    const body = await new Promise<string>((resolve, reject) => {
-      get({ host: '127.0.0.1', port, path: '/metrics' }, (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => resolve(text));
-      }).on('error', reject);
-    });
-    expect(body).toContain('# TYPE zocalo_messages_in_total counter');
-  } finally {
-    service.child.kill('SIGTERM');
-  }
-  expect((await service.exited).code).toBe(0);
+describe.each(['memory', 'amqp'] as const)('with --metrics-port on %s', (kind) => {
+  beforeAll(async () => {
+    if (kind !== 'memory') await requireBroker(kind);
+  });
+
+  test("a service loads prom-client on demand and serves python-workflows' metrics at /metrics", async () => {
+    const dir = tempDirectory({ 'site.yaml': MEMORY_SITE });
+    const flags = kind === 'memory' ? ['--config', join(dir, 'site.yaml')] : BROKER_FLAGS[kind];
+    const service = startZocalo(
+      ['service', join(FIXTURES, 'idle-service.mjs'), ...flags, '--metrics-port', '0'],
+      { env: { FOOTPRINT_QUEUE: uniqueName('footprint.metrics') } },
+    );
+    try {
+      await service.waitFor(/serving metrics at \/metrics/);
+      await service.waitFor(/service started/);
+      const port = Number(/"port":(\d+)/.exec(service.output())?.[1]);
+      const body = await new Promise<string>((resolve, reject) => {
+        get({ host: '127.0.0.1', port, path: '/metrics' }, (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve(text));
+        }).on('error', reject);
+      });
+      expect(body).toContain('# TYPE zocalo_messages_in_total counter');
+      // python-workflows' names, labelled with the service class as source.
+      expect(body).toContain('# TYPE workflows_transport_subscriptions_total counter');
+      expect(body).toContain('# TYPE workflows_callback_processing_time_seconds histogram');
+      expect(body).toContain('workflows_transport_subscriptions_total{source="Footprint"} 1');
+      expect(body).toContain('workflows_transport_active_subscriptions{source="Footprint"} 1');
+    } finally {
+      service.child.kill('SIGTERM');
+    }
+    expect((await service.exited).code).toBe(0);
+  });
 });

@@ -62,7 +62,10 @@ export interface ConfigurationParts {
 export interface ConfigurationLoggerOptions extends Omit<CreateLoggerOptions, 'graylog' | 'level'> {
   /** Overrides the level of the file (and of `ZOCALO_LOG_LEVEL`). */
   readonly level?: string;
-  /** Logger whose level the `logging` block sets (default `zocalo`; `zocalo.service` inherits from it). */
+  /**
+   * Logger whose level the `logging` block sets (default `zocalo`; `zocalo.service` inherits from it),
+   * and GELF's `facility`.
+   */
   readonly name?: string;
   /** Number of `verbose:` steps of the `logging` block to apply (`-v` = 1). */
   readonly verbosity?: number;
@@ -144,6 +147,7 @@ export class Configuration implements ConfigurationParts {
     const { name, verbosity, asDefault, level, ...rest } = options;
     const logger = createLogger({
       ...rest,
+      name,
       level: level ?? process.env.ZOCALO_LOG_LEVEL ?? levelFor(this.logging, name, verbosity) ?? 'info',
       graylog: this.graylog,
     });

@@ -15,8 +15,13 @@ import type { GraylogSettings } from './graylog-settings';
 import { REDACTED, REDACT_PATHS, redact, redactCredentials } from './redact';
 
 export interface CreateLoggerOptions {
-  /** The service (or command) name, bound as `service` on every record. */
+  /** The service (or command) name, bound as `service` on every record (GELF `_workflows_service`). */
   readonly service: string;
+  /**
+   * The logger's name, as Python names loggers (`zocalo.service.dispatcher`): GELF's `facility`, as
+   * graypy sends `record.name`. A record binding `logger` overrides it. Default `zocalo`.
+   */
+  readonly name?: string;
   /** Bound as `host` on every record and sent as GELF `host`. Default: the machine's host name. */
   readonly host?: string;
   /** Lowest level logged: a pino name or a Python name/number. Default `ZOCALO_LOG_LEVEL`, else `info`. */
@@ -103,7 +108,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
         : [options.graylog as GraylogSettings];
   const gelf = (graylog as readonly GraylogSettings[]).map((settings) => ({
     level: levelOf(settings.level, level),
-    stream: createGelfDestination(settings, host),
+    stream: createGelfDestination(settings, host, options.name),
   }));
   const streams: StreamEntry[] = [
     { level: level as Level, stream: main },

@@ -1,6 +1,6 @@
 /**
- * A pino destination that sends each record to Graylog as GELF: over UDP (gzip-compressed by
- * default, chunked above `chunkSize`) or over TCP (uncompressed, each message ended by a null byte,
+ * A pino destination that sends each record to Graylog as GELF: over UDP (zlib-compressed by
+ * default, as graypy, chunked above `chunkSize`) or over TCP (uncompressed, each message ended by a null byte,
  * one long-lived connection that reconnects with back-off). The host name is looked up once, as
  * python-zocalo's graylog handlers do. Logging never fails because Graylog is away: records are
  * queued (TCP, up to a limit) or dropped, and one line on stderr says so.
@@ -11,7 +11,7 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
-import { gzipSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import { GELF_MAX_CHUNK_SIZE, gelfChunks, gelfFromRecord } from './gelf';
 import type { GraylogSettings } from './graylog-settings';
 
@@ -67,7 +67,7 @@ function udpSender(settings: GraylogSettings): Sender {
   return {
     send(payload) {
       if (closed) return;
-      const data = settings.compress === false ? payload : gzipSync(payload);
+      const data = settings.compress === false ? payload : deflateSync(payload);
       const chunks = gelfChunks(
         data,
         Math.min(settings.chunkSize ?? DEFAULT_CHUNK_SIZE, GELF_MAX_CHUNK_SIZE),
@@ -207,7 +207,9 @@ function tcpSender(settings: GraylogSettings): Sender {
 export function createGelfDestination(
   settings: GraylogSettings,
   defaultHost: string = hostname(),
+  loggerName?: string,
 ): GelfDestination {
+  const options = loggerName === undefined ? settings : { ...settings, loggerName };
   const sender = settings.protocol.toUpperCase() === 'TCP' ? tcpSender(settings) : udpSender(settings);
   return {
     settings,
@@ -218,7 +220,7 @@ export function createGelfDestination(
       } catch {
         return true;
       }
-      sender.send(Buffer.from(JSON.stringify(gelfFromRecord(record, defaultHost))));
+      sender.send(Buffer.from(JSON.stringify(gelfFromRecord(record, defaultHost, options))));
       return true;
     },
     close: (timeoutMs = 2000) => sender.close(timeoutMs),

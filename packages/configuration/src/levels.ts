@@ -50,7 +50,7 @@ export function syslogLevel(pinoLevel: number): number {
   return 2; // fatal → CRITICAL
 }
 
-/** Python's name for a pino level number (graypy's `_level_name` field). */
+/** Python's name for a pino level number (graypy's `level_name` field). */
 export function pythonLevelName(pinoLevel: number): string {
   if (pinoLevel < 30) return 'DEBUG';
   if (pinoLevel < 40) return 'INFO';

@@ -6,6 +6,7 @@
  * always add a console handler in Python.
  */
 import type { SchemaObject } from 'ajv';
+import type { GelfFieldOptions } from './gelf';
 import type { PinoLevel } from './levels';
 import { toPinoLevel } from './levels';
 import type { GraylogSettings } from './graylog-settings';
@@ -55,6 +56,23 @@ function levels(section: unknown): { level?: PinoLevel; loggers: Record<string, 
   return level ? { level, loggers } : { loggers };
 }
 
+/**
+ * graypy's keyword arguments of a handler: python-zocalo's factories take none and turn
+ * `level_names` on; graypy's own classes default it to off.
+ */
+function graypyOptions(handler: Dict, zocaloFactory: boolean): GelfFieldOptions {
+  const flag = (key: string, fallback: boolean) =>
+    typeof handler[key] === 'boolean' ? (handler[key] as boolean) : fallback;
+  if (zocaloFactory) return {};
+  return {
+    levelNames: flag('level_names', false),
+    debuggingFields: flag('debugging_fields', true),
+    extraFields: flag('extra_fields', true),
+    ...(typeof handler.facility === 'string' ? { facility: handler.facility } : {}),
+    ...(typeof handler.localname === 'string' ? { localname: handler.localname } : {}),
+  };
+}
+
 function graylogHandlers(block: Dict): GraylogSettings[] {
   const handlers = dict(block.handlers);
   const used = new Set<string>();
@@ -75,6 +93,7 @@ function graylogHandlers(block: Dict): GraylogSettings[] {
       host: handler.host,
       port: Number(handler.port),
       ...(level ? { level } : {}),
+      ...graypyOptions(handler, match[0].startsWith('Graylog')),
     });
   }
   return found;

@@ -121,6 +121,12 @@ export type { CommandAddressee, CommandVerdict } from './services/shutdown-comma
 export { COMMAND_TOPIC, readCommand } from './services/shutdown-command';
 export type { FailureOutcome } from './services/service-metrics';
 export { ServiceMetrics } from './services/service-metrics';
+export {
+  PYTHON_DEFAULT_BUCKETS,
+  PrometheusMiddleware,
+  TransportMetrics,
+  instrumentTransport,
+} from './services/transport-metrics';
 export type { MetricsServer } from './services/metrics-server';
 export { startMetricsServer } from './services/metrics-server';
 export type { StatusIdentity, StatusReporterOptions } from './services/status-reporter';

@@ -23,10 +23,15 @@ import { findService, knownServices, makeService } from '../services';
 import type { Site, SiteOptions } from '../site';
 import { addSiteOptions, loadSite } from '../site';
 
+/** python-workflows' `--metrics-port` default. */
+const PYTHON_METRICS_PORT = 8080;
+
 interface ServiceCommandOptions extends SiteOptions {
   readonly list?: boolean;
   readonly storage?: string[];
+  readonly metrics?: boolean;
   readonly metricsPort?: string;
+  readonly metricsSource?: string;
   readonly restart?: boolean;
   readonly concurrency?: string;
   readonly maxOutputsPerMessage?: string;
@@ -86,7 +91,15 @@ export function registerService(program: Command, io: CliIo, search: () => Entry
       '--max-output-bytes-per-message <bytes>',
       `most bytes the handling of one message may send, in all (default ${DEFAULT_MAX_OUTPUT_BYTES_PER_MESSAGE}: 256 MiB)`,
     )
+    .option(
+      '-m, --metrics',
+      `serve Prometheus metrics at /metrics on --metrics-port (default ${PYTHON_METRICS_PORT})`,
+    )
     .option('--metrics-port <port>', 'serve Prometheus metrics at /metrics on this port')
+    .option(
+      '--metrics-source <source>',
+      'the source label of the workflows_* metrics (python-workflows writes <module>:<class>; default the service class)',
+    )
     .option('--restart', 'restart the service with back-off when it fails');
   addSiteOptions(command);
   command.action(async (name: string | undefined, options: ServiceCommandOptions) => {
@@ -103,7 +116,8 @@ export function registerService(program: Command, io: CliIo, search: () => Entry
       );
     const overrides = parseParameters(options.storage ?? []);
     const concurrency = whole(options.concurrency, 'concurrency', 1);
-    const metricsPort = whole(options.metricsPort, 'metrics-port', 0);
+    const metricsPort =
+      whole(options.metricsPort, 'metrics-port', 0) ?? (options.metrics ? PYTHON_METRICS_PORT : undefined);
     const maxOutputsPerMessage = whole(options.maxOutputsPerMessage, 'max-outputs-per-message', 1);
     const maxOutputBytesPerMessage = whole(
       options.maxOutputBytesPerMessage,
@@ -122,6 +136,7 @@ export function registerService(program: Command, io: CliIo, search: () => Entry
         signals: true,
         concurrency,
         metricsPort,
+        metricsSource: options.metricsSource,
         maxOutputsPerMessage,
         maxOutputBytesPerMessage,
       });

@@ -44,6 +44,7 @@ import type {
   TimerCallback,
 } from './service-context';
 import { ServiceMetrics } from './service-metrics';
+import { PrometheusMiddleware, TransportMetrics, instrumentTransport } from './transport-metrics';
 import { COMMAND_TOPIC, readCommand } from './shutdown-command';
 import type { BackoffOptions } from './restart';
 import { backoffDelay } from './restart';
@@ -81,6 +82,13 @@ export interface ServiceRuntimeOptions {
    * nothing (about 11 MB).
    */
   readonly metrics?: boolean;
+  /**
+   * The `source` label of python-workflows' metrics (`workflows_transport_*`). python-workflows
+   * writes the service's `<module>:<class>` (`zocalo.service.dispatcher:Dispatcher`); give that to
+   * show a TypeScript service in a dashboard panel of the Python one it replaces. Default: the
+   * service class (`serviceClass`, else the name).
+   */
+  readonly metricsSource?: string;
   /**
    * How long a message whose handler failed is held (still in hand) before it is released for
    * redelivery, so that a message that keeps failing does not spin (an error no retry can cure,
@@ -136,6 +144,9 @@ export class ServiceRuntime {
   private metricsKept: ServiceMetrics | undefined;
   private readonly keepMetrics: boolean;
   readonly transport: Transport;
+  /** The transport as the service uses it: counted into python-workflows' metrics. */
+  private readonly serviceTransport: Transport;
+  private prometheus: PrometheusMiddleware | undefined;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly concurrency: number;
@@ -187,6 +198,7 @@ export class ServiceRuntime {
       DEFAULT_MAX_OUTPUT_BYTES_PER_MESSAGE,
     );
     this.transport = options.transport;
+    this.serviceTransport = instrumentTransport(this.transport, () => this.prometheus);
     this.hostId = options.hostId ?? uniqueHostId();
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? getDefaultLogger()).child({ service: service.name, host: this.hostId });
@@ -310,6 +322,11 @@ export class ServiceRuntime {
     this.phase = 'starting';
     if (this.keepMetrics) {
       this.metricsKept = await ServiceMetrics.create(this.service.name, this.options.metricsRegistry);
+      this.prometheus = new PrometheusMiddleware(
+        await TransportMetrics.create(this.metricsKept.registry),
+        this.options.metricsSource ?? this.serviceClass,
+      );
+      this.transport.use(this.prometheus);
     }
     if (this.options.metricsPort !== undefined && this.metricsKept !== undefined) {
       this.metricsServer = await startMetricsServer(
@@ -325,9 +342,11 @@ export class ServiceRuntime {
     this.status.start();
     const commandTopic = this.options.commandTopic ?? COMMAND_TOPIC;
     if (commandTopic !== false) {
+      // On the transport itself: python-workflows' frontend listens for commands, uncounted.
       this.commandSubscription = await this.transport.subscribeBroadcast(commandTopic, (_header, message) =>
         this.onCommand(message),
       );
+      this.prometheus?.ignore(this.commandSubscription);
     }
     await this.service.initializing?.(this.context);
     this.phase = 'running';
@@ -384,13 +403,16 @@ export class ServiceRuntime {
   }
 
   private async unsubscribeAll(): Promise<void> {
-    const ids = [...this.subscriptions].map((subscription) => subscription.id);
-    if (this.commandSubscription !== undefined) ids.push(this.commandSubscription);
+    const ids: Array<[Transport, SubscriptionId]> = [...this.subscriptions].map((subscription) => [
+      this.serviceTransport,
+      subscription.id,
+    ]);
+    if (this.commandSubscription !== undefined) ids.push([this.transport, this.commandSubscription]);
     this.subscriptions.clear();
     this.commandSubscription = undefined;
-    for (const id of ids) {
+    for (const [transport, id] of ids) {
       try {
-        await this.transport.unsubscribe(id);
+        await transport.unsubscribe(id);
       } catch (error) {
         this.logger.warn({ err: error, subscription: id }, 'could not unsubscribe');
       }
@@ -491,7 +513,7 @@ export class ServiceRuntime {
       failuresInARow: 0,
       backoff: this.makeBackoff(() => ++subscription.failuresInARow),
       reopen: async () => {
-        await this.transport.unsubscribe(subscription.id);
+        await this.serviceTransport.unsubscribe(subscription.id);
         subscription.id = await this.openSubscription(subscription, callback);
       },
     };
@@ -506,8 +528,8 @@ export class ServiceRuntime {
     callback: MessageCallback,
   ): Promise<SubscriptionId> {
     return subscription.kind === 'queue'
-      ? this.transport.subscribe(subscription.destination, callback, subscription.options)
-      : this.transport.subscribeBroadcast(subscription.destination, callback, subscription.options);
+      ? this.serviceTransport.subscribe(subscription.destination, callback, subscription.options)
+      : this.serviceTransport.subscribeBroadcast(subscription.destination, callback, subscription.options);
   }
 
   /**
@@ -535,7 +557,7 @@ export class ServiceRuntime {
     try {
       const outcome = await processMessage(
         {
-          transport: this.transport,
+          transport: this.serviceTransport,
           logger: this.logger,
           metrics: this.metrics,
           backoff: subscription.backoff,
@@ -610,7 +632,7 @@ export class ServiceRuntime {
   // ---------------------------------------------------------------- context
 
   private makeContext(): ServiceContext {
-    const transport = this.transport;
+    const transport = this.serviceTransport;
     return {
       transport,
       logger: this.logger,
