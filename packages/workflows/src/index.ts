@@ -90,7 +90,7 @@ export type {
   StoredMessage,
 } from './memory/memory-broker';
 export { MemoryBroker, MemoryQueue, defaultMemoryBroker } from './memory/memory-broker';
-export type { MemoryReconnectOptions, MemoryTransportOptions } from './memory/memory-transport';
+export type { MemoryTransportOptions } from './memory/memory-transport';
 export { MemoryTransport } from './memory/memory-transport';
 
 // Service runtime (src/services/): write a service once, run it on any transport.

@@ -4,6 +4,9 @@
  */
 import type { CommonTransportOptions, Publication, SubscriptionRecord } from '../common-transport';
 import { CommonTransport } from '../common-transport';
+import type { ReconnectOptions, ReconnectPolicy } from '../connection/reconnect-policy';
+import { reconnectDelay, resolveReconnect } from '../connection/reconnect-policy';
+import { MAX_WAITING_SENDS } from '../connection/waiting-sends';
 import { ConnectionError, SendBacklogFullError, TransportConfigError } from '../errors';
 import type {
   HeaderValue,
@@ -33,18 +36,8 @@ export interface MemoryTransportOptions extends CommonTransportOptions {
    * Reconnect after the broker drops the link ({@link MemoryBroker.dropConnections}), or `false` to
    * report `disconnected` at once. Times in seconds. Default: 0.1 s doubling up to 10 s, 30 attempts.
    */
-  readonly reconnect?: MemoryReconnectOptions | false;
+  readonly reconnect?: ReconnectOptions | false;
 }
-
-/** Reconnection with exponential backoff, as the broker transports do. Times in seconds. */
-export interface MemoryReconnectOptions {
-  readonly initialDelay?: number;
-  readonly maxDelay?: number;
-  readonly attempts?: number;
-}
-
-/** Most sends that wait for the link (stalled or reconnecting); more are refused at once. */
-const MAX_WAITING_SENDS = 10_000;
 
 interface WaitingSend {
   readonly publication: Publication;
@@ -124,8 +117,7 @@ export class MemoryTransport extends CommonTransport {
   private readonly defaultPrefetch: number;
   private readonly openTransactions = new Map<TransactionId, OpenTransaction>();
   private readonly heartbeatMs: number;
-  private readonly reconnect:
-    { readonly initialDelayMs: number; readonly maxDelayMs: number; readonly attempts: number } | false;
+  private readonly reconnect: ReconnectPolicy | false;
   /** Whether the broker holds this transport's link (false while reconnecting). */
   private linkUp = false;
   private readonly waiting: WaitingSend[] = [];
@@ -157,26 +149,7 @@ export class MemoryTransport extends CommonTransport {
       );
     }
     this.heartbeatMs = heartbeat * 1000;
-    const reconnect = options.reconnect ?? {};
-    if (reconnect === false) {
-      this.reconnect = false;
-    } else {
-      const initialDelay = reconnect.initialDelay ?? 0.1;
-      const maxDelay = reconnect.maxDelay ?? 10;
-      const attempts = reconnect.attempts ?? 30;
-      if (
-        !(initialDelay >= 0) ||
-        !(maxDelay >= initialDelay) ||
-        !Number.isInteger(attempts) ||
-        attempts < 1
-      ) {
-        throw new TransportConfigError(
-          'memory transport: reconnect needs 0 <= initialDelay <= maxDelay (seconds) and whole attempts >= 1, ' +
-            `got ${JSON.stringify(reconnect)}`,
-        );
-      }
-      this.reconnect = { initialDelayMs: initialDelay * 1000, maxDelayMs: maxDelay * 1000, attempts };
-    }
+    this.reconnect = resolveReconnect(options.reconnect, 'memory');
   }
 
   protected async connectBroker(): Promise<void> {
@@ -313,7 +286,7 @@ export class MemoryTransport extends CommonTransport {
       return;
     }
     this.emit({ type: 'reconnecting', attempt, error: this.lastError });
-    const delay = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** (attempt - 1));
+    const delay = reconnectDelay(attempt, options);
     this.reconnectTimer = setTimeout(() => this.tryReconnect(), delay);
   }
 
