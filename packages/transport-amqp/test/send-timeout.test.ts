@@ -17,7 +17,7 @@ beforeAll(() => requireBroker('amqp'));
 /** A transport reaching RabbitMQ through a proxy the test can close, and a queue name for it. */
 async function throughProxy(
   sendTimeout: number,
-): Promise<{ proxy: Proxy; queue: string; transport: AmqpTransport }> {
+): Promise<{ proxy: Proxy; queue: string; transport: AmqpTransport; cleanUp(): Promise<void> }> {
   const proxy = await proxyToRabbit();
   const transport = new AmqpTransport({
     host: '127.0.0.1',
@@ -27,7 +27,15 @@ async function throughProxy(
     reconnect: { initialDelay: 0.2, maxDelay: 0.5, attempts: 1000 },
     sendTimeout,
   });
-  return { proxy, queue: uniqueName('zocalo.amqp.sendtimeout'), transport };
+  const queue = uniqueName('zocalo.amqp.sendtimeout');
+  // The proxy goes first: a session closing through a held proxy would wait for the close timeout.
+  const cleanUp = async (): Promise<void> => {
+    await proxy.close().catch(() => undefined);
+    await transport.disconnect();
+    await rabbitManagement.deleteQueue(queue).catch(() => undefined);
+    await rabbitManagement.deleteQueue(`dlq.${queue}`).catch(() => undefined);
+  };
+  return { proxy, queue, transport, cleanUp };
 }
 
 describe('sendTimeout', () => {
@@ -38,7 +46,7 @@ describe('sendTimeout', () => {
   });
 
   it('rejects a send still waiting for a reconnection after sendTimeout seconds', async () => {
-    const { proxy, queue, transport } = await throughProxy(1);
+    const { proxy, queue, transport, cleanUp } = await throughProxy(1);
     const events: TransportEvent[] = [];
     transport.onEvent((event) => events.push(event));
     try {
@@ -68,15 +76,12 @@ describe('sendTimeout', () => {
       expect(internals.connection.waiting.size).toBe(0);
       expect(internals.connection.waiting.bytes).toBe(0);
     } finally {
-      await transport.disconnect();
-      await proxy.close().catch(() => undefined);
-      await rabbitManagement.deleteQueue(queue).catch(() => undefined);
-      await rabbitManagement.deleteQueue(`dlq.${queue}`).catch(() => undefined);
+      await cleanUp();
     }
   });
 
   it('counts from the send, not from the loss, for a send published again after its channel was lost', async () => {
-    const { proxy, queue, transport } = await throughProxy(2);
+    const { proxy, queue, transport, cleanUp } = await throughProxy(2);
     try {
       await transport.connect();
       await transport.subscribe(queue, () => undefined); // declares the queue
@@ -97,15 +102,12 @@ describe('sendTimeout', () => {
       expect(waited).toBeGreaterThanOrEqual(1900);
       expect(waited).toBeLessThan(3000);
     } finally {
-      await transport.disconnect();
-      await proxy.close().catch(() => undefined);
-      await rabbitManagement.deleteQueue(queue).catch(() => undefined);
-      await rabbitManagement.deleteQueue(`dlq.${queue}`).catch(() => undefined);
+      await cleanUp();
     }
   });
 
   it('rejects a send the broker never confirms on a link that stays up, after sendTimeout', async () => {
-    const { proxy, queue, transport } = await throughProxy(2);
+    const { proxy, queue, transport, cleanUp } = await throughProxy(2);
     try {
       await transport.connect();
       await transport.subscribe(queue, () => undefined); // declares the queue
@@ -124,10 +126,7 @@ describe('sendTimeout', () => {
       expect(waited).toBeGreaterThanOrEqual(1900);
       expect(waited).toBeLessThan(3000);
     } finally {
-      await proxy.close().catch(() => undefined);
-      await transport.disconnect();
-      await rabbitManagement.deleteQueue(queue).catch(() => undefined);
-      await rabbitManagement.deleteQueue(`dlq.${queue}`).catch(() => undefined);
+      await cleanUp();
     }
   });
 });
