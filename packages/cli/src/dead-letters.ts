@@ -8,9 +8,9 @@
  * credentials on port 15672).
  */
 import type { Command } from 'commander';
+import { RabbitManagement } from '@zocalo/rabbitmq-management';
 import type { DlqCount } from '@zocalo/schlockmeister';
 import {
-  RabbitManagement,
   activemqDlqCheck,
   activemqStatistics,
   jolokiaDlqCheck,
