@@ -168,4 +168,5 @@ export {
   resolveReconnect,
   sendTimeoutError,
   watchLiveness,
+  within,
 } from './connection';
