@@ -29,17 +29,39 @@ export interface Finished {
   readonly stderr: string;
 }
 
+interface RunOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  timeout?: number;
+  input?: string;
+}
+
 /** Run `zocalo <args>` to the end (with `input` on its standard input, else none). */
-export function zocalo(
+export function zocalo(args: readonly string[], options: RunOptions = {}): Promise<Finished> {
+  return runBin(BIN, args, options);
+}
+
+/** The executable of a python-zocalo command name (`zocalo.go`): dist/bin/zocalo.go.js. */
+export function pythonBin(name: string): string {
+  return join(CLI_DIR, 'dist', 'bin', `${name}.js`);
+}
+
+/** Run a python-zocalo command name (`zocalo.shutdown`) with `args` to the end. */
+export function pythonZocalo(
+  name: string,
   args: readonly string[],
-  options: { env?: Record<string, string | undefined>; cwd?: string; timeout?: number; input?: string } = {},
+  options: RunOptions = {},
 ): Promise<Finished> {
+  return runBin(pythonBin(name), args, options);
+}
+
+function runBin(bin: string, args: readonly string[], options: RunOptions): Promise<Finished> {
   return new Promise((resolve, reject) => {
     const spawnOptions = { cwd: options.cwd ?? CLI_DIR, env: childEnv(options.env) };
     const child =
       options.input === undefined
-        ? spawn(process.execPath, [BIN, ...args], { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] })
-        : spawn(process.execPath, [BIN, ...args], { ...spawnOptions, stdio: ['pipe', 'pipe', 'pipe'] });
+        ? spawn(process.execPath, [bin, ...args], { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn(process.execPath, [bin, ...args], { ...spawnOptions, stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdin?.end(options.input);
     let stdout = '';
     let stderr = '';

@@ -30,6 +30,7 @@ import {
   reconnectDelay,
   TransportConfigError,
   isZocaloError,
+  within,
 } from '@zocalo/workflows';
 import { isLoginFailure } from './amqp-connection';
 import type { AmqpTransportOptions, ResolvedAmqpOptions } from './amqp-settings';
@@ -181,12 +182,7 @@ export class AmqpTransport extends CommonTransport {
     if (session && publisher && publisher.pending > 0) {
       // Closing: a connection that drops now is not reconnected.
       session.lost = true;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        publisher.settled(),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, DISCONNECT_CONFIRM_WAIT_MS))),
-      ]);
-      clearTimeout(timer);
+      await within(publisher.settled(), DISCONNECT_CONFIRM_WAIT_MS);
     }
     for (const record of this.subscriptions.values()) {
       const state = this.stateOf(record);

@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import type { ChannelModel } from 'amqplib';
 import type { Logger } from '@zocalo/workflows';
-import { TransportConfigError, watchLiveness } from '@zocalo/workflows';
+import { TransportConfigError, watchLiveness, within } from '@zocalo/workflows';
 import { openConnection } from './amqp-connection';
 import type { ResolvedAmqpOptions } from './amqp-settings';
 import type { LostPublishHandler } from './confirm-publisher';
@@ -185,19 +185,19 @@ async function closeModel(model: ChannelModel): Promise<void> {
     await model.close().catch(() => undefined);
     return;
   }
-  let timer: NodeJS.Timeout | undefined;
   let onClose: (() => void) | undefined;
-  const closed = await Promise.race([
-    model.close().then(
-      () => true,
-      () => true,
-    ),
-    // A link that drops while closing ends amqplib's close-ok wait never: the socket's end does.
-    new Promise<boolean>((resolve) => stream.once('close', (onClose = () => resolve(true)))),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS))),
-  ]);
+  const closed = await within(
+    Promise.race([
+      model.close().then(
+        () => true,
+        () => true,
+      ),
+      // A link that drops while closing ends amqplib's close-ok wait never: the socket's end does.
+      new Promise<boolean>((resolve) => stream.once('close', (onClose = () => resolve(true)))),
+    ]),
+    CLOSE_TIMEOUT_MS,
+  );
   if (onClose) stream.off('close', onClose);
-  clearTimeout(timer);
   if (!closed) stream.destroy();
 }
 

@@ -13,21 +13,22 @@ import {
   UnsupportedCapabilityError,
 } from './errors';
 import { temporaryQueueName } from './host-id';
+import type { MiddlewareChains } from './middleware/chains';
+import { NO_MIDDLEWARE, middlewareChains, runChain } from './middleware/chains';
 import type { Logger } from './logger';
 import { getDefaultLogger } from './logger';
 import type {
   AckOptions,
   BroadcastOptions,
   BroadcastSubscribeOptions,
-  IncomingMessage,
   MessageBody,
   MessageCallback,
   MessageHeaders,
   NackOptions,
-  OutgoingMessage,
   ReceivedHeaders,
   SendOptions,
   StatusMessage,
+  SubscribeCall,
   SubscribeOptions,
   SubscriptionId,
   TemporarySubscribeOptions,
@@ -160,6 +161,7 @@ export abstract class CommonTransport implements Transport {
   private nextSubscriptionId = 1;
   private nextTransactionId = 1;
   private readonly middleware: TransportMiddleware[] = [];
+  private chains: MiddlewareChains = NO_MIDDLEWARE;
   private readonly listeners = new Set<(event: TransportEvent) => void>();
 
   constructor(options: CommonTransportOptions = {}) {
@@ -278,8 +280,21 @@ export abstract class CommonTransport implements Transport {
           `raw body must be a string or a Buffer, got ${typeof message}; use send/broadcast for objects`,
         );
       }
-      if (this.middleware.length > 0) {
-        return this.runSendMiddleware({ kind, destination, message, raw, options: options ?? {} });
+      if (this.chains.send.length > 0) {
+        return runChain(
+          this.chains.send,
+          { kind, destination, message, raw, options: options ?? {} },
+          (outgoing) =>
+            this.publish(
+              this.preparePublication(
+                outgoing.kind,
+                outgoing.destination,
+                outgoing.message,
+                outgoing.raw,
+                outgoing.options,
+              ),
+            ),
+        );
       }
       return this.publish(this.preparePublication(kind, destination, message, raw, options));
     } catch (error) {
@@ -380,32 +395,9 @@ export abstract class CommonTransport implements Transport {
     }
   }
 
-  private runSendMiddleware(outgoing: OutgoingMessage): Promise<void> {
-    const chain = this.middleware;
-    const step = (index: number, current: OutgoingMessage): Promise<void> => {
-      while (index < chain.length && !chain[index].send) index++;
-      if (index === chain.length) {
-        return this.publish(
-          this.preparePublication(
-            current.kind,
-            current.destination,
-            current.message,
-            current.raw,
-            current.options,
-          ),
-        );
-      }
-      return chain[index].send!(current, (next) => step(index + 1, next));
-    };
-    try {
-      return step(0, outgoing);
-    } catch (error) {
-      return reject(error);
-    }
-  }
-
   use(middleware: TransportMiddleware): void {
     this.middleware.push(middleware);
+    this.chains = middlewareChains(this.middleware);
   }
 
   // ---------------------------------------------------------------- subscribing
@@ -415,7 +407,7 @@ export abstract class CommonTransport implements Transport {
     callback: MessageCallback,
     options: SubscribeOptions = {},
   ): Promise<SubscriptionId> {
-    return this.addSubscription('queue', queue, callback, options, options.exclusive === true, false);
+    return this.subscribeThrough({ kind: 'queue', destination: queue, callback, options });
   }
 
   subscribeBroadcast(
@@ -423,7 +415,7 @@ export abstract class CommonTransport implements Transport {
     callback: MessageCallback,
     options: BroadcastSubscribeOptions = {},
   ): Promise<SubscriptionId> {
-    return this.addSubscription('topic', topic, callback, options, false, options.retroactive === true);
+    return this.subscribeThrough({ kind: 'topic', destination: topic, callback, options });
   }
 
   async subscribeTemporary(
@@ -432,15 +424,33 @@ export abstract class CommonTransport implements Transport {
     options: TemporarySubscribeOptions = {},
   ): Promise<TemporarySubscription> {
     const queue = temporaryQueueName(hint);
-    const subscriptionId = await this.addSubscription('temporary', queue, callback, options, false, false);
+    const subscriptionId = await this.subscribeThrough({
+      kind: 'temporary',
+      destination: queue,
+      callback,
+      options,
+    });
     return { subscriptionId, queue };
+  }
+
+  private subscribeThrough(call: SubscribeCall): Promise<SubscriptionId> {
+    const open = (current: SubscribeCall): Promise<SubscriptionId> =>
+      this.addSubscription(
+        current.kind,
+        current.destination,
+        current.callback,
+        current.options,
+        current.kind === 'queue' && current.options.exclusive === true,
+        current.kind === 'topic' && current.options.retroactive === true,
+      );
+    return this.chains.subscribe.length > 0 ? runChain(this.chains.subscribe, call, open) : open(call);
   }
 
   private async addSubscription(
     kind: SubscriptionRecord['kind'],
     destination: string,
     callback: MessageCallback,
-    options: BroadcastSubscribeOptions & SubscribeOptions,
+    options: SubscribeOptions | BroadcastSubscribeOptions | TemporarySubscribeOptions,
     exclusive: boolean,
     retroactive: boolean,
   ): Promise<SubscriptionId> {
@@ -493,7 +503,15 @@ export abstract class CommonTransport implements Transport {
     return record.id;
   }
 
-  async unsubscribe(subscription: SubscriptionId): Promise<void> {
+  unsubscribe(subscription: SubscriptionId): Promise<void> {
+    return this.chains.unsubscribe.length > 0
+      ? runChain(this.chains.unsubscribe, { subscription }, (call) =>
+          this.removeSubscription(call.subscription),
+        )
+      : this.removeSubscription(subscription);
+  }
+
+  private async removeSubscription(subscription: SubscriptionId): Promise<void> {
     const record = this.subscriptions.get(subscription);
     if (!record) throw new UnknownSubscriptionError(subscription, this.name);
     this.subscriptions.delete(subscription);
@@ -531,8 +549,10 @@ export abstract class CommonTransport implements Transport {
           ? decodeBody(this.receivedText(record, header, body))
           : this.receivedText(record, header, body);
       result =
-        this.middleware.length > 0
-          ? this.runReceiveMiddleware(record, { header, message })
+        this.chains.receive.length > 0
+          ? runChain(this.chains.receive, { header, message }, async (incoming) =>
+              record.callback(incoming.header, incoming.message),
+            )
           : record.callback(header, message);
     } catch (error) {
       this.callbackFailed(record, header, error);
@@ -575,16 +595,6 @@ export abstract class CommonTransport implements Transport {
       this.dispatch(record, header, body);
     }
     if (!record.busy) this.subscriptionReady(record);
-  }
-
-  private runReceiveMiddleware(record: SubscriptionRecord, incoming: IncomingMessage): Promise<void> {
-    const chain = this.middleware;
-    const step = async (index: number, current: IncomingMessage): Promise<void> => {
-      while (index < chain.length && !chain[index].receive) index++;
-      if (index === chain.length) return record.callback(current.header, current.message);
-      return chain[index].receive!(current, (next) => step(index + 1, next));
-    };
-    return step(0, incoming);
   }
 
   private callbackFailed(record: SubscriptionRecord, header: ReceivedHeaders, error: unknown): void {
@@ -655,6 +665,14 @@ export abstract class CommonTransport implements Transport {
   // ---------------------------------------------------------------- acknowledgement
 
   ack(header: ReceivedHeaders, options?: AckOptions): Promise<void> {
+    return this.chains.ack.length > 0
+      ? runChain(this.chains.ack, { header, options: options ?? {} }, (call) =>
+          this.ackDirect(call.header, call.options),
+        )
+      : this.ackDirect(header, options);
+  }
+
+  private ackDirect(header: ReceivedHeaders, options: AckOptions | undefined): Promise<void> {
     try {
       const found = this.settle('ack', header, options?.transaction);
       if (!found) return RESOLVED;
@@ -665,6 +683,14 @@ export abstract class CommonTransport implements Transport {
   }
 
   nack(header: ReceivedHeaders, options?: NackOptions): Promise<void> {
+    return this.chains.nack.length > 0
+      ? runChain(this.chains.nack, { header, options: options ?? {} }, (call) =>
+          this.nackDirect(call.header, call.options),
+        )
+      : this.nackDirect(header, options);
+  }
+
+  private nackDirect(header: ReceivedHeaders, options: NackOptions | undefined): Promise<void> {
     try {
       const requeue = options?.requeue === true;
       if (requeue) this.require('nackRequeue');
@@ -710,7 +736,13 @@ export abstract class CommonTransport implements Transport {
 
   // ---------------------------------------------------------------- transactions
 
-  async transactionBegin(options: TransactionOptions = {}): Promise<TransactionId> {
+  transactionBegin(options: TransactionOptions = {}): Promise<TransactionId> {
+    return this.chains.transactionBegin.length > 0
+      ? runChain(this.chains.transactionBegin, { options }, (call) => this.beginDirect(call.options))
+      : this.beginDirect(options);
+  }
+
+  private async beginDirect(options: TransactionOptions): Promise<TransactionId> {
     if (!this.connected) throw new DisconnectedError('begin a transaction', this.name);
     this.require('transactions');
     if (options.subscription !== undefined && !this.subscriptions.has(options.subscription)) {
@@ -722,7 +754,15 @@ export abstract class CommonTransport implements Transport {
     return id;
   }
 
-  async transactionCommit(transaction: TransactionId): Promise<void> {
+  transactionCommit(transaction: TransactionId): Promise<void> {
+    return this.chains.transactionCommit.length > 0
+      ? runChain(this.chains.transactionCommit, { transaction }, (call) =>
+          this.commitDirect(call.transaction),
+        )
+      : this.commitDirect(transaction);
+  }
+
+  private async commitDirect(transaction: TransactionId): Promise<void> {
     if (!this.connected) throw new DisconnectedError('commit a transaction', this.name);
     this.requireTransaction(transaction);
     const settled = this.transactions.get(transaction)!;
@@ -734,7 +774,13 @@ export abstract class CommonTransport implements Transport {
     }
   }
 
-  async transactionAbort(transaction: TransactionId): Promise<void> {
+  transactionAbort(transaction: TransactionId): Promise<void> {
+    return this.chains.transactionAbort.length > 0
+      ? runChain(this.chains.transactionAbort, { transaction }, (call) => this.abortDirect(call.transaction))
+      : this.abortDirect(transaction);
+  }
+
+  private async abortDirect(transaction: TransactionId): Promise<void> {
     if (!this.connected) throw new DisconnectedError('abort a transaction', this.name);
     this.requireTransaction(transaction);
     this.transactions.delete(transaction);

@@ -3,6 +3,7 @@
  * memory transport. Start reading at `transport.ts`.
  */
 export type {
+  AckCall,
   AckOptions,
   BroadcastOptions,
   BroadcastSubscribeOptions,
@@ -11,6 +12,8 @@ export type {
   MessageBody,
   MessageCallback,
   MessageHeaders,
+  MiddlewareNext,
+  NackCall,
   NackOptions,
   OutgoingMessage,
   PublishOptions,
@@ -18,19 +21,25 @@ export type {
   SendOptions,
   ServiceStateValue,
   StatusMessage,
+  SubscribeCall,
   SubscribeOptions,
   SubscribeOptionsBase,
   SubscriptionId,
   TemporarySubscribeOptions,
   TemporarySubscription,
+  TransactionBeginCall,
+  TransactionCall,
   TransactionId,
   TransactionOptions,
   Transport,
   TransportCapabilities,
   TransportEvent,
   TransportMiddleware,
+  UnsubscribeCall,
 } from './transport';
 export { ServiceState } from './transport';
+export type { OperationCounts } from './middleware';
+export { CounterMiddleware, TimerMiddleware } from './middleware';
 export {
   BrokerError,
   ConnectionError,
@@ -121,12 +130,7 @@ export type { CommandAddressee, CommandVerdict } from './services/shutdown-comma
 export { COMMAND_TOPIC, readCommand } from './services/shutdown-command';
 export type { FailureOutcome } from './services/service-metrics';
 export { ServiceMetrics } from './services/service-metrics';
-export {
-  PYTHON_DEFAULT_BUCKETS,
-  PrometheusMiddleware,
-  TransportMetrics,
-  instrumentTransport,
-} from './services/transport-metrics';
+export { PYTHON_DEFAULT_BUCKETS, PrometheusMiddleware, TransportMetrics } from './services/transport-metrics';
 export type { MetricsServer } from './services/metrics-server';
 export { startMetricsServer } from './services/metrics-server';
 export type { StatusIdentity, StatusReporterOptions } from './services/status-reporter';
@@ -168,4 +172,5 @@ export {
   resolveReconnect,
   sendTimeoutError,
   watchLiveness,
+  within,
 } from './connection';

@@ -272,7 +272,7 @@ export interface Transport {
   /** Broadcast a service status to `transient.status` with a 15 s expiry. */
   broadcastStatus(status: StatusMessage): Promise<void>;
 
-  /** Add middleware around sends and deliveries; middleware added first runs outermost. */
+  /** Add middleware around every operation; middleware added first runs outermost. */
   use(middleware: TransportMiddleware): void;
 }
 
@@ -292,12 +292,80 @@ export interface IncomingMessage {
   readonly message: MessageBody;
 }
 
+/** A subscription being made, as middleware sees it (the temporary queue's name already chosen). */
+export type SubscribeCall =
+  | {
+      readonly kind: 'queue';
+      readonly destination: string;
+      readonly callback: MessageCallback;
+      readonly options: SubscribeOptions;
+    }
+  | {
+      readonly kind: 'topic';
+      readonly destination: string;
+      readonly callback: MessageCallback;
+      readonly options: BroadcastSubscribeOptions;
+    }
+  | {
+      readonly kind: 'temporary';
+      readonly destination: string;
+      readonly callback: MessageCallback;
+      readonly options: TemporarySubscribeOptions;
+    };
+
+/** An unsubscribe, as middleware sees it. */
+export interface UnsubscribeCall {
+  readonly subscription: SubscriptionId;
+}
+
+/** An acknowledgement, as middleware sees it. */
+export interface AckCall {
+  readonly header: ReceivedHeaders;
+  readonly options: AckOptions;
+}
+
+/** A rejection, as middleware sees it. */
+export interface NackCall {
+  readonly header: ReceivedHeaders;
+  readonly options: NackOptions;
+}
+
+/** A transaction being begun, as middleware sees it. */
+export interface TransactionBeginCall {
+  readonly options: TransactionOptions;
+}
+
+/** A transaction being committed or aborted, as middleware sees it. */
+export interface TransactionCall {
+  readonly transaction: TransactionId;
+}
+
+/** What a middleware hook calls to continue: the next middleware, or the transport itself. */
+export type MiddlewareNext<Call, Result = void> = (call: Call) => Promise<Result>;
+
 /**
- * Middleware around sends and deliveries, e.g. for logging, metrics or tracing headers. Each hook
- * calls `next` (possibly with a changed message) to continue, or throws to stop.
+ * Middleware around every operation of a transport, as python-workflows' `BaseTransportMiddleware`:
+ * logging, metrics, tracing headers. Each hook gets the call and `next`; it calls `next` (possibly
+ * with a changed call) to continue, or throws (or rejects) to stop the operation with its error.
+ * Middleware added first runs outermost. `send` covers send, rawSend, broadcast and rawBroadcast
+ * (`kind` and `raw` tell them apart); `subscribe` covers all three kinds; `receive` runs around each
+ * delivery's callback. A transport with no middleware for an operation runs it directly.
  */
 export interface TransportMiddleware {
   readonly name?: string;
-  send?(outgoing: OutgoingMessage, next: (outgoing: OutgoingMessage) => Promise<void>): Promise<void>;
-  receive?(incoming: IncomingMessage, next: (incoming: IncomingMessage) => Promise<void>): Promise<void>;
+  send?(outgoing: OutgoingMessage, next: MiddlewareNext<OutgoingMessage>): Promise<void>;
+  receive?(incoming: IncomingMessage, next: MiddlewareNext<IncomingMessage>): Promise<void>;
+  subscribe?(
+    call: SubscribeCall,
+    next: MiddlewareNext<SubscribeCall, SubscriptionId>,
+  ): Promise<SubscriptionId>;
+  unsubscribe?(call: UnsubscribeCall, next: MiddlewareNext<UnsubscribeCall>): Promise<void>;
+  ack?(call: AckCall, next: MiddlewareNext<AckCall>): Promise<void>;
+  nack?(call: NackCall, next: MiddlewareNext<NackCall>): Promise<void>;
+  transactionBegin?(
+    call: TransactionBeginCall,
+    next: MiddlewareNext<TransactionBeginCall, TransactionId>,
+  ): Promise<TransactionId>;
+  transactionCommit?(call: TransactionCall, next: MiddlewareNext<TransactionCall>): Promise<void>;
+  transactionAbort?(call: TransactionCall, next: MiddlewareNext<TransactionCall>): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { AssertionError } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import type { ReceivedHeaders, Transport, TransportEvent } from '@zocalo/workflows';
-import { ZocaloError } from '@zocalo/workflows';
+import { ZocaloError, within } from '@zocalo/workflows';
 import type { NetAddress } from '../fault-proxy';
 import { FaultProxy } from '../fault-proxy';
 import type { ConformanceOptions } from '../harness';
@@ -142,17 +142,6 @@ async function waitFor(predicate: () => boolean, timeout: number, what: string):
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
     await sleep(10);
-  }
-}
-
-/** `promise`, or undefined after `ms`; leaves no timer behind (the give-up case counts them). */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

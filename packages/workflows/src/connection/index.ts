@@ -13,3 +13,4 @@ export type {
 export { ReconnectingConnection } from './reconnecting-connection';
 export type { WaitingSendsOptions } from './waiting-sends';
 export { MAX_WAITING_BYTES, MAX_WAITING_SENDS, WaitingSends, sendTimeoutError } from './waiting-sends';
+export { within } from './within';

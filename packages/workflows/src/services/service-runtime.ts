@@ -44,7 +44,7 @@ import type {
   TimerCallback,
 } from './service-context';
 import { ServiceMetrics } from './service-metrics';
-import { PrometheusMiddleware, TransportMetrics, instrumentTransport } from './transport-metrics';
+import { PrometheusMiddleware, TransportMetrics } from './transport-metrics';
 import { COMMAND_TOPIC, readCommand } from './shutdown-command';
 import type { BackoffOptions } from './restart';
 import { backoffDelay } from './restart';
@@ -144,8 +144,6 @@ export class ServiceRuntime {
   private metricsKept: ServiceMetrics | undefined;
   private readonly keepMetrics: boolean;
   readonly transport: Transport;
-  /** The transport as the service uses it: counted into python-workflows' metrics. */
-  private readonly serviceTransport: Transport;
   private prometheus: PrometheusMiddleware | undefined;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -198,7 +196,6 @@ export class ServiceRuntime {
       DEFAULT_MAX_OUTPUT_BYTES_PER_MESSAGE,
     );
     this.transport = options.transport;
-    this.serviceTransport = instrumentTransport(this.transport, () => this.prometheus);
     this.hostId = options.hostId ?? uniqueHostId();
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? getDefaultLogger()).child({ service: service.name, host: this.hostId });
@@ -326,7 +323,6 @@ export class ServiceRuntime {
         await TransportMetrics.create(this.metricsKept.registry),
         this.options.metricsSource ?? this.serviceClass,
       );
-      this.transport.use(this.prometheus);
     }
     if (this.options.metricsPort !== undefined && this.metricsKept !== undefined) {
       this.metricsServer = await startMetricsServer(
@@ -342,12 +338,13 @@ export class ServiceRuntime {
     this.status.start();
     const commandTopic = this.options.commandTopic ?? COMMAND_TOPIC;
     if (commandTopic !== false) {
-      // On the transport itself: python-workflows' frontend listens for commands, uncounted.
+      // Before the metrics middleware: python-workflows' frontend listens for commands, uncounted.
       this.commandSubscription = await this.transport.subscribeBroadcast(commandTopic, (_header, message) =>
         this.onCommand(message),
       );
       this.prometheus?.ignore(this.commandSubscription);
     }
+    if (this.prometheus) this.transport.use(this.prometheus);
     await this.service.initializing?.(this.context);
     this.phase = 'running';
     this.logger.info({ serviceclass: this.serviceClass }, 'service started');
@@ -404,7 +401,7 @@ export class ServiceRuntime {
 
   private async unsubscribeAll(): Promise<void> {
     const ids: Array<[Transport, SubscriptionId]> = [...this.subscriptions].map((subscription) => [
-      this.serviceTransport,
+      this.transport,
       subscription.id,
     ]);
     if (this.commandSubscription !== undefined) ids.push([this.transport, this.commandSubscription]);
@@ -513,7 +510,7 @@ export class ServiceRuntime {
       failuresInARow: 0,
       backoff: this.makeBackoff(() => ++subscription.failuresInARow),
       reopen: async () => {
-        await this.serviceTransport.unsubscribe(subscription.id);
+        await this.transport.unsubscribe(subscription.id);
         subscription.id = await this.openSubscription(subscription, callback);
       },
     };
@@ -528,8 +525,8 @@ export class ServiceRuntime {
     callback: MessageCallback,
   ): Promise<SubscriptionId> {
     return subscription.kind === 'queue'
-      ? this.serviceTransport.subscribe(subscription.destination, callback, subscription.options)
-      : this.serviceTransport.subscribeBroadcast(subscription.destination, callback, subscription.options);
+      ? this.transport.subscribe(subscription.destination, callback, subscription.options)
+      : this.transport.subscribeBroadcast(subscription.destination, callback, subscription.options);
   }
 
   /**
@@ -557,7 +554,7 @@ export class ServiceRuntime {
     try {
       const outcome = await processMessage(
         {
-          transport: this.serviceTransport,
+          transport: this.transport,
           logger: this.logger,
           metrics: this.metrics,
           backoff: subscription.backoff,
@@ -632,7 +629,7 @@ export class ServiceRuntime {
   // ---------------------------------------------------------------- context
 
   private makeContext(): ServiceContext {
-    const transport = this.serviceTransport;
+    const transport = this.transport;
     return {
       transport,
       logger: this.logger,

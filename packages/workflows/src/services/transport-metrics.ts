@@ -4,21 +4,26 @@
  * ours unchanged. Every metric has one label, `source`: the service (python-workflows writes
  * `<module>:<class>`; see {@link ServiceRuntimeOptions.metricsSource}).
  *
- * Today's {@link TransportMiddleware} sees sends and deliveries only; the other operations python-workflows
- * counts (subscriptions, acknowledgements, transactions) are counted by {@link instrumentTransport},
- * a view of the transport that the service runtime hands to the service. Once middleware wraps every
- * transport operation (#18), those counts move into hooks of {@link PrometheusMiddleware} and the
- * view goes.
+ * {@link PrometheusMiddleware} counts them in middleware hooks, as python-workflows' middleware does.
+ * The service runtime adds it after its own command subscription, which python-workflows' frontend
+ * makes on a transport of its own, uncounted.
  */
 import type * as PromClient from 'prom-client';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { STATUS_TOPIC } from '../common-transport';
 import type {
+  AckCall,
   IncomingMessage,
+  MiddlewareNext,
+  NackCall,
   OutgoingMessage,
+  SubscribeCall,
   SubscriptionId,
-  Transport,
+  TransactionBeginCall,
+  TransactionCall,
+  TransactionId,
   TransportMiddleware,
+  UnsubscribeCall,
 } from '../transport';
 
 /** prometheus_client's default histogram buckets, which python-workflows keeps. */
@@ -118,7 +123,7 @@ export class TransportMetrics {
   }
 }
 
-/** python-workflows' `PrometheusMiddleware(source)`, on the hooks middleware has today. */
+/** python-workflows' `PrometheusMiddleware(source)`. Counted before each call, as Python counts. */
 export class PrometheusMiddleware implements TransportMiddleware {
   readonly name = 'prometheus';
   /** Deliveries of these subscriptions are not timed (the runtime's own command subscription). */
@@ -130,7 +135,7 @@ export class PrometheusMiddleware implements TransportMiddleware {
   ) {}
 
   /** Counted before the message goes, as python-workflows counts (an aborted transaction's too). */
-  send(outgoing: OutgoingMessage, next: (outgoing: OutgoingMessage) => Promise<void>): Promise<void> {
+  send(outgoing: OutgoingMessage, next: MiddlewareNext<OutgoingMessage>): Promise<void> {
     // python-workflows counts send(), not raw_send(); its status broadcasts go through the frontend's
     // own transport, which is not instrumented. It never counts broadcasts; we count broadcast().
     if (!outgoing.raw) {
@@ -141,10 +146,7 @@ export class PrometheusMiddleware implements TransportMiddleware {
   }
 
   /** The callback's time. A failed callback is not observed, as in python-workflows. */
-  async receive(
-    incoming: IncomingMessage,
-    next: (incoming: IncomingMessage) => Promise<void>,
-  ): Promise<void> {
+  async receive(incoming: IncomingMessage, next: MiddlewareNext<IncomingMessage>): Promise<void> {
     if (this.ignored.has(incoming.header.subscription)) return next(incoming);
     const started = performance.now();
     await next(incoming);
@@ -159,82 +161,54 @@ export class PrometheusMiddleware implements TransportMiddleware {
     this.ignored.add(subscription);
   }
 
-  // The hooks python-workflows' middleware has and ours does not have yet (#18).
-  subscribed(kind: 'queue' | 'topic' | 'temporary'): void {
+  subscribe(
+    call: SubscribeCall,
+    next: MiddlewareNext<SubscribeCall, SubscriptionId>,
+  ): Promise<SubscriptionId> {
     const counter =
-      kind === 'queue'
+      call.kind === 'queue'
         ? this.metrics.subscriptions
-        : kind === 'topic'
+        : call.kind === 'topic'
           ? this.metrics.broadcastSubscriptions
           : this.metrics.temporarySubscriptions;
     counter.inc({ source: this.source });
     this.metrics.activeSubscriptions.inc({ source: this.source });
+    return next(call);
   }
 
-  unsubscribed(): void {
-    this.metrics.activeSubscriptions.dec({ source: this.source });
+  unsubscribe(call: UnsubscribeCall, next: MiddlewareNext<UnsubscribeCall>): Promise<void> {
+    if (!this.ignored.has(call.subscription)) this.metrics.activeSubscriptions.dec({ source: this.source });
+    return next(call);
   }
 
-  acked(): void {
+  ack(call: AckCall, next: MiddlewareNext<AckCall>): Promise<void> {
     this.metrics.acks.inc({ source: this.source });
+    return next(call);
   }
 
-  nacked(): void {
+  nack(call: NackCall, next: MiddlewareNext<NackCall>): Promise<void> {
     this.metrics.nacks.inc({ source: this.source });
+    return next(call);
   }
 
-  transactionBegun(): void {
+  transactionBegin(
+    call: TransactionBeginCall,
+    next: MiddlewareNext<TransactionBeginCall, TransactionId>,
+  ): Promise<TransactionId> {
     this.metrics.transactionBegin.inc({ source: this.source });
     this.metrics.transactionsInProgress.inc({ source: this.source });
+    return next(call);
   }
 
-  transactionAborted(): void {
+  transactionAbort(call: TransactionCall, next: MiddlewareNext<TransactionCall>): Promise<void> {
     this.metrics.transactionAbort.inc({ source: this.source });
     this.metrics.transactionsInProgress.dec({ source: this.source });
+    return next(call);
   }
 
-  transactionCommitted(): void {
+  transactionCommit(call: TransactionCall, next: MiddlewareNext<TransactionCall>): Promise<void> {
     this.metrics.transactionCommit.inc({ source: this.source });
     this.metrics.transactionsInProgress.dec({ source: this.source });
+    return next(call);
   }
-}
-
-type Counted = (middleware: PrometheusMiddleware) => void;
-
-/** The transport operations counted, and how (before the call, as python-workflows counts). */
-const COUNTED: Partial<Record<keyof Transport, Counted>> = {
-  subscribe: (middleware) => middleware.subscribed('queue'),
-  subscribeBroadcast: (middleware) => middleware.subscribed('topic'),
-  subscribeTemporary: (middleware) => middleware.subscribed('temporary'),
-  unsubscribe: (middleware) => middleware.unsubscribed(),
-  ack: (middleware) => middleware.acked(),
-  nack: (middleware) => middleware.nacked(),
-  transactionBegin: (middleware) => middleware.transactionBegun(),
-  transactionAbort: (middleware) => middleware.transactionAborted(),
-  transactionCommit: (middleware) => middleware.transactionCommitted(),
-};
-
-/**
- * A view of `transport` whose subscribe, unsubscribe, ack, nack and transaction calls are counted by
- * the middleware `middleware()` returns, when it returns one (metrics are set up after the view is
- * made). Everything else is the transport itself.
- */
-export function instrumentTransport(
-  transport: Transport,
-  middleware: () => PrometheusMiddleware | undefined,
-): Transport {
-  return new Proxy(transport, {
-    get(target, key) {
-      const value: unknown = Reflect.get(target, key, target);
-      if (typeof value !== 'function') return value;
-      const counted = COUNTED[key as keyof Transport];
-      const method = value as (...args: unknown[]) => unknown;
-      if (!counted) return method.bind(target);
-      return (...args: unknown[]): unknown => {
-        const current = middleware();
-        if (current) counted(current);
-        return method.apply(target, args);
-      };
-    },
-  });
 }

@@ -1,0 +1,57 @@
+/**
+ * python-zocalo's command names with Python's command lines, in one process on the memory transport:
+ * the usage lines of python-cases.ts, each checked for its exit code, its output and its effect.
+ */
+import { join } from 'node:path';
+import type { MessageBody } from '@zocalo/workflows';
+import { MemoryTransport, RecordingLogger } from '@zocalo/workflows';
+import type { CliIo } from '../src';
+import { PYTHON_COMMAND_NAMES, runPythonCommand } from '../src';
+import { until } from './helpers';
+import { PYTHON_CASES } from './python-cases';
+
+function captureIo(env: Record<string, string> = {}): CliIo & { out: () => string; err: () => string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out: () => out.join(''),
+    err: () => err.join(''),
+    stdout: (text) => void out.push(text),
+    stderr: (text) => void err.push(text),
+    isTTY: false,
+    env: { ZOCALO_LOG_LEVEL: 'silent', ...env },
+    cwd: join(__dirname, '..'),
+  };
+}
+
+it('has usage lines for every Python command it installs', () => {
+  expect(Object.keys(PYTHON_CASES).sort()).toEqual([...PYTHON_COMMAND_NAMES].sort());
+});
+
+describe.each(Object.entries(PYTHON_CASES))('%s on the memory transport', (name, cases) => {
+  let client: MemoryTransport;
+  let received: MessageBody[];
+
+  beforeEach(async () => {
+    client = new MemoryTransport({ logger: new RecordingLogger() });
+    await client.connect();
+    received = [];
+    client.subscribeBroadcast('command', (_headers, message) => void received.push(message));
+  });
+
+  afterEach(async () => {
+    await client.disconnect();
+  });
+
+  it.each(cases.map((entry) => [entry.args.join(' '), entry] as const))('%s', async (_line, entry) => {
+    const io = captureIo();
+    const code = await runPythonCommand(name, [...entry.args, '-t', 'memory'], io);
+    if (code !== entry.code) throw new Error(`exit ${code}, stderr: ${io.err()}`);
+    if (entry.stdout) expect(io.out()).toMatch(entry.stdout);
+    if (entry.stderr) expect(io.err()).toMatch(entry.stderr);
+    if (entry.commands) {
+      await until(() => received.length >= entry.commands!.length);
+      expect(received).toEqual(entry.commands);
+    }
+  });
+});
