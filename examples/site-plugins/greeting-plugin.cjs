@@ -3,7 +3,7 @@
 // CommonJS, so that the (synchronous) configuration loader can require it on any Node 20.
 
 /** @type {import('@zocalo/configuration').ConfigurationPlugin} */
-exports.greetingPlugin = {
+module.exports.greetingPlugin = {
   schema: {
     type: 'object',
     required: ['plugin', 'greeting'],
