@@ -218,7 +218,8 @@ describe('runWrapper', () => {
   });
 
   it('runs the dummy wrapper as Python does, its task "still running" half way', async () => {
-    const dummy: RecipeDocument = { ...RECIPE, '1': { ...RECIPE['1'], parameters: { seconds: 0.3 } } };
+    const first = RECIPE['1'] as Record<string, unknown>;
+    const dummy: RecipeDocument = { ...RECIPE, '1': { ...first, parameters: { seconds: 0.3 } } };
     const report = await runWrapper({
       wrapper: 'dummy',
       transport,
