@@ -11,10 +11,10 @@
  *   `progress.ts`: progress bars on a terminal, plain lines otherwise.
  * - `site.ts`: the site configuration, environment and transport options every broker command
  *   shares, and connecting with a clear error; `transport-packages.ts`: the transports, by descriptor.
- * - `entry-points.ts` / `services.ts`: services (and plugins) found among installed packages, as
- *   python-zocalo finds entry points, or from a module path.
+ * - `services.ts`: services found among installed packages (the plugin mechanism of @zocalo/workflows,
+ *   as python-zocalo finds entry points), or from a module path.
  * - `status-board.ts`: what `zocalo status` shows; `recipe-graph.ts`: Mermaid and DOT of a recipe;
- *   `wrap-step.ts`: running a program as a recipe step; `parameters.ts`: `KEY=VALUE` parsing.
+ *   `parameters.ts`: `KEY=VALUE` parsing. `zocalo wrap` runs @zocalo/wrapper's `runWrapper`.
  */
 export type { CliOptions } from './program';
 export { CLI_VERSION, createProgram, runCli } from './program';
@@ -73,29 +73,24 @@ export type { Progress, ProgressOptions } from './progress';
 export { createProgress } from './progress';
 export type { Site, SiteOptions } from './site';
 export { addSiteOptions, disconnectQuietly, loadSite } from './site';
-export {
-  TRANSPORTS_GROUP,
-  loadTransportPackage,
-  registerInstalledTransports,
-  transportChoices,
-} from './transport-packages';
-export type { EntryPoint, EntryPointSearch } from './entry-points';
+export { loadTransportPackage, registerInstalledTransports, transportChoices } from './transport-packages';
+// The plugin discovery moved to @zocalo/workflows (the configuration loader uses it too); kept here for existing imports.
+export type { EntryPoint, EntryPointSearch } from '@zocalo/workflows';
 export {
   SERVICES_GROUP,
+  TRANSPORTS_GROUP,
   activeConditions,
   findEntryPoints,
   loadEntryPoint,
   packageEntryFile,
   parseTarget,
-} from './entry-points';
+} from '@zocalo/workflows';
 export type { ServiceFactoryContext, ServiceSource } from './services';
 export { findService, isModulePath, knownServices, makeService } from './services';
 export type { StatusEntry } from './status-board';
 export { STATUS_AGE_LIMIT, StatusBoard, formatUtilization, watchStatus } from './status-board';
 export type { RecipeEdge } from './recipe-graph';
 export { recipeEdges, toDot, toMermaid } from './recipe-graph';
-export type { WrapStepOptions, WrapStepResult } from './wrap-step';
-export { WRAP_STATUS_INTERVAL, sendToErrorSteps, taskName, wrapStep } from './wrap-step';
 export { collect, parseParameter, parseParameters } from './parameters';
 export type { PythonCommand, PythonCommandContext } from './python/python-command';
 export { PYTHON_COMMANDS, PYTHON_COMMAND_NAMES, runPythonCommand } from './python/python-command';

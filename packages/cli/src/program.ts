@@ -5,9 +5,9 @@
  * service, bad parameter syntax, unknown option).
  */
 import { Command, CommanderError } from 'commander';
+import type { EntryPointSearch } from '@zocalo/workflows';
 import { WORKFLOWS_VERSION, redactCredentials } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
-import type { EntryPointSearch } from './entry-points';
 import type { CliIo } from './io';
 import { processIo } from './io';
 

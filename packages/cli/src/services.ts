@@ -12,10 +12,9 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Configuration } from '@zocalo/configuration';
-import type { Logger, ServiceDefinition } from '@zocalo/workflows';
+import type { EntryPoint, EntryPointSearch, Logger, ServiceDefinition } from '@zocalo/workflows';
+import { SERVICES_GROUP, findEntryPoints, loadEntryPoint, parseTarget } from '@zocalo/workflows';
 import { CliError, oneLine } from './cli-error';
-import type { EntryPoint, EntryPointSearch } from './entry-points';
-import { SERVICES_GROUP, findEntryPoints, loadEntryPoint, parseTarget } from './entry-points';
 
 /** What a service factory (or class constructor) is given. */
 export interface ServiceFactoryContext {

@@ -12,14 +12,16 @@
  * name, `@zocalo/transport-<name>`, imported from here, where the command line's dependencies resolve.
  */
 import { knownTransport, knownTransports } from '@zocalo/configuration';
-import type { TransportDescriptor } from '@zocalo/workflows';
-import { plainTransportName, registerTransport, transportDescriptor } from '@zocalo/workflows';
+import type { EntryPointSearch, TransportDescriptor } from '@zocalo/workflows';
+import {
+  TRANSPORTS_GROUP,
+  findEntryPoints,
+  loadEntryPoint,
+  plainTransportName,
+  registerTransport,
+  transportDescriptor,
+} from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
-import type { EntryPointSearch } from './entry-points';
-import { findEntryPoints, loadEntryPoint } from './entry-points';
-
-/** python-workflows' entry-point group of transports. */
-export const TRANSPORTS_GROUP = 'workflows.transport';
 
 function isDescriptor(value: unknown): value is TransportDescriptor {
   const candidate = value as Partial<TransportDescriptor> | null | undefined;

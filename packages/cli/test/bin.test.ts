@@ -105,7 +105,7 @@ describe('bad input: a one-line message and a non-zero exit', () => {
       'unknown service',
       ['service', 'Nope', '-t', 'memory'],
       2,
-      /^zocalo service: unknown service "Nope": known services are Dispatcher, Schlockmeister \(zocalo service --list\)/,
+      /^zocalo service: unknown service "Nope": known services are Dispatcher, (\w+, )*Schlockmeister, (\w+, )*WrapperService \(zocalo service --list\)/,
     ],
     ['no service name', ['service'], 2, /^zocalo service: Give the name of a service/],
     [
@@ -120,7 +120,12 @@ describe('bad input: a one-line message and a non-zero exit', () => {
       2,
       /^zocalo shutdown: Need to specify one or more services/,
     ],
-    ['wrap without a program', ['wrap'], 2, "error: required option '--wrap <command>' not specified"],
+    [
+      'wrap without a wrapper',
+      ['wrap', '-t', 'memory'],
+      2,
+      'zocalo wrap: A wrapper must be specified: --wrap NAME (zocalo wrap --list shows them), or --wrap PROGRAM.',
+    ],
     [
       'wrap with a missing recipe wrapper file',
       ['wrap', '--wrap', 'true', '--recipe-wrapper', 'nope.json', '-t', 'memory'],
@@ -302,6 +307,7 @@ describe('zocalo service', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Dispatcher +@zocalo\/dispatcher$/m);
     expect(result.stdout).toMatch(/^Schlockmeister +@zocalo\/schlockmeister$/m);
+    expect(result.stdout).toMatch(/^WrapperService +@zocalo\/wrapper$/m);
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('runs the Dispatcher and exits 0 after %s', async (signal) => {
@@ -389,6 +395,39 @@ describe('zocalo wrap', () => {
     expect(missing.stderr.trim().split('\n').at(-1)).toBe(
       'zocalo wrap: cannot run ./no-such-program: ENOENT',
     );
+    const typo = await zocalo(['wrap', '--wrap', 'dumy', '-t', 'memory']);
+    expect(typo.stderr.trim().split('\n').at(-1)).toBe(
+      'zocalo wrap: cannot run dumy: ENOENT (and no installed wrapper is called "dumy": zocalo wrap --list)',
+    );
+  });
+
+  it('lists the wrappers of installed packages and the built-ins', async () => {
+    const list = await zocalo(['wrap', '--list']);
+    expect({ code: list.code, stdout: list.stdout }).toEqual({
+      code: 0,
+      stdout: 'command  @zocalo/wrapper\ndummy    @zocalo/wrapper\n',
+    });
+  });
+
+  it('runs the command wrapper by name, and the dummy wrapper, which a SIGTERM stops as a failure', async () => {
+    const named = await zocalo([
+      'wrap',
+      '--wrap',
+      'command',
+      '-t',
+      'memory',
+      '--',
+      process.execPath,
+      '-e',
+      '1',
+    ]);
+    expect(named.code).toBe(0);
+    const dummy = startZocalo(['wrap', '--wrap', 'dummy', '-t', 'memory']);
+    await dummy.waitFor(/Setup complete, starting processing/);
+    dummy.child.kill('SIGTERM');
+    const stopped = await dummy.exited;
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr.trim().split('\n').at(-1)).toBe('zocalo wrap: processing stopped by SIGTERM');
   });
 });
 

@@ -8,6 +8,7 @@
  * skipped test saying so (a missing broker, on the other hand, fails: see @zocalo/test-brokers).
  */
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrokerKind } from '@zocalo/test-brokers';
 import { BROKER_SETTINGS, rabbitManagement, requireBroker, uniqueName } from '@zocalo/test-brokers';
@@ -49,6 +50,9 @@ function loadProblem(pkg: string): string | undefined {
 
 type Envelope = { environment: { ID: string }; payload: unknown; 'recipe-path': number[] };
 
+/** The named outputs of the wrapped step of fixtures/recipes/wrapped.json, each a queue. */
+const WRAP_OUTPUTS = ['wrap-starting', 'wrap-success', 'wrap-failure', 'wrap-completed'];
+
 for (const kind of (process.env.ZOCALO_CLI_E2E ?? 'amqp,stomp').split(',') as BrokerKind[]) {
   const broker = BROKERS[kind];
   const problem = loadProblem(broker.pkg);
@@ -81,7 +85,8 @@ for (const kind of (process.env.ZOCALO_CLI_E2E ?? 'amqp,stomp').split(',') as Br
       await import(broker.pkg);
       transport = await createTransport(kind, broker.settings);
       await transport.connect();
-      for (const queue of ['collect', 'wrap-out', 'errors']) await collect(`${prefix}.${queue}`);
+      for (const queue of ['collect', 'wrap-out', 'errors', ...WRAP_OUTPUTS])
+        await collect(`${prefix}.${queue}`);
       dispatcher = startZocalo([
         'service',
         'Dispatcher',
@@ -111,7 +116,15 @@ for (const kind of (process.env.ZOCALO_CLI_E2E ?? 'amqp,stomp').split(',') as Br
       }
       await transport?.disconnect();
       if (kind === 'amqp') {
-        for (const queue of ['processing_recipe', 'double', 'collect', 'wrap-out', 'errors']) {
+        for (const queue of [
+          'processing_recipe',
+          'double',
+          'collect',
+          'wrap-out',
+          'errors',
+          'wrap-submit',
+          ...WRAP_OUTPUTS,
+        ]) {
           await rabbitManagement.deleteQueue(`${prefix}.${queue}`).catch(() => false);
           await rabbitManagement.deleteQueue(`dlq.${prefix}.${queue}`).catch(() => false);
         }
@@ -275,6 +288,45 @@ for (const kind of (process.env.ZOCALO_CLI_E2E ?? 'amqp,stomp').split(',') as Br
         exit_code: 5,
         error: 'node exited with code 5',
       });
+    });
+
+    it('zocalo go → Dispatcher → zocalo wrap --wrap dummy (in a process of its own) → the success step', async () => {
+      // This process plays the cluster submission service: the step's message to a file, then
+      // `zocalo wrap` for it, as a cluster job would run it.
+      const dir = tempDirectory();
+      const runs: Array<ReturnType<typeof zocalo>> = [];
+      const submissions = await transport.subscribe(`${prefix}.wrap-submit`, (_header, message) => {
+        const file = join(dir, `step-${runs.length}.json`);
+        writeFileSync(file, JSON.stringify(message));
+        runs.push(zocalo(['wrap', '--wrap', 'dummy', '--recipewrapper', file, ...broker.flags]));
+      });
+      const go = await zocalo([
+        'go',
+        'wrapped',
+        '-p',
+        `prefix=${prefix}`,
+        '-p',
+        'service=cluster',
+        '--queue',
+        requests,
+        '-q',
+        ...broker.flags,
+      ]);
+      expect({ code: go.code, stderr: go.stderr }).toEqual({ code: 0, stderr: '' });
+      await until(() => messages(`${prefix}.wrap-completed`).length === 1, 20000);
+      const [run] = await Promise.all(runs);
+      expect({
+        code: run.code,
+        errors: run.stderr.split('\n').filter((l) => l.startsWith('zocalo')),
+      }).toEqual({
+        code: 0,
+        errors: [],
+      });
+      expect(messages(`${prefix}.wrap-starting`).map((m) => m.payload)).toEqual(['Starting processing']);
+      expect(messages(`${prefix}.wrap-success`).map((m) => m.payload)).toEqual(['Finished processing']);
+      expect(messages(`${prefix}.wrap-success`)[0].environment.ID).toBe(go.stdout.trim());
+      expect(messages(`${prefix}.wrap-failure`)).toEqual([]);
+      await transport.unsubscribe(submissions);
     });
 
     it('zocalo shutdown --host stops both services, which exit 0', async () => {

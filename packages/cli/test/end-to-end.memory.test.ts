@@ -3,6 +3,8 @@
  * command itself) → Dispatcher → example services → the result on the last queue, with the guid
  * as recipe ID; status broadcasts seen by `zocalo status`; a shutdown command ending services.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dispatcher } from '@zocalo/dispatcher';
 import { recipeHandler } from '@zocalo/recipes';
@@ -15,6 +17,7 @@ import {
   defineService,
 } from '@zocalo/workflows';
 import type { CliIo } from '../src';
+import { createWrapperService } from '@zocalo/wrapper';
 import { go, runCli, sendShutdown, shutdownCommands } from '../src';
 import { FIXTURES, UUID, until } from './helpers';
 
@@ -157,6 +160,52 @@ describe('end to end on the memory transport', () => {
     await until(() => collected.length === 1);
     expect((collected[0].message as Envelope).environment.ID).toBe(guid);
     expect((collected[0].message as Envelope).payload).toEqual({ value: 7, result: 14 });
+  });
+
+  it('zocalo go → Dispatcher → zocalo wrap (run for the step, as a cluster job would be) → the success step', async () => {
+    const [starting, success, completed] = await Promise.all(
+      ['starting', 'success', 'completed'].map((output) => collect(`mwrap.wrap-${output}`)),
+    );
+    start(new Dispatcher({ recipeDirectory: RECIPES }));
+    // What a cluster submission service does: the step's message to a file, `zocalo wrap` for it.
+    const dir = mkdtempSync(join(tmpdir(), 'zocalo-e2e-wrap-'));
+    const runs: Array<Promise<number>> = [];
+    await client.subscribe('mwrap.wrap-submit', (_header, message) => {
+      writeFileSync(join(dir, 'step.json'), JSON.stringify(message));
+      const argv = ['wrap', '--wrap', 'dummy', '--recipewrapper', join(dir, 'step.json'), '-t', 'memory'];
+      runs.push(runCli(['node', 'zocalo', ...argv], captureIo()));
+    });
+    const { guid } = await go(client, {
+      recipes: ['wrapped'],
+      parameters: { prefix: 'mwrap', service: 'cluster' },
+    });
+    await until(() => completed.length === 1);
+    expect(await Promise.all(runs)).toEqual([0]);
+    expect(starting.map((received) => (received.message as Envelope).payload)).toEqual([
+      'Starting processing',
+    ]);
+    expect(success.map((received) => (received.message as Envelope).payload)).toEqual([
+      'Finished processing',
+    ]);
+    expect((success[0].message as Envelope).environment.ID).toBe(guid);
+  });
+
+  it('zocalo go → Dispatcher → the wrapper service → the success step, with the wrapper’s status', async () => {
+    const [success, failure] = await Promise.all(
+      ['success', 'failure'].map((output) => collect(`swrap.wrap-${output}`)),
+    );
+    const statuses: Array<Record<string, unknown>> = [];
+    await client.subscribeBroadcast('transient.status', (_header, message) => {
+      statuses.push(message as Record<string, unknown>);
+    });
+    start(new Dispatcher({ recipeDirectory: RECIPES }));
+    start(createWrapperService({ storage: { 'zocalo.wrapper.queue': 'swrap.wrap-submit' } }));
+    await until(() => defaultMemoryBroker().stats('swrap.wrap-submit').consumers === 1);
+    await go(client, { recipes: ['wrapped'], parameters: { prefix: 'swrap', service: 'WrapperService' } });
+    await until(() => success.length === 1);
+    expect((success[0].message as Envelope).payload).toBe('Finished processing');
+    expect(failure).toEqual([]);
+    expect(statuses.map((status) => status.task)).toContain('dummy (swrap) (still running)');
   });
 
   it('shows running services in zocalo status --once --json', async () => {

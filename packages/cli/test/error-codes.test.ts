@@ -10,6 +10,7 @@ import * as recipes from '@zocalo/recipes';
 import * as schlockmeister from '@zocalo/schlockmeister';
 import * as amqp from '@zocalo/transport-amqp';
 import * as workflows from '@zocalo/workflows';
+import * as wrapper from '@zocalo/wrapper';
 import { ZocaloError } from '@zocalo/workflows';
 import * as cli from '../src';
 
@@ -22,6 +23,7 @@ const PACKAGES: ReadonlyArray<[string, Record<string, unknown>, Readonly<Record<
   ['@zocalo/rabbitmq-management', management, management.RABBITMQ_MANAGEMENT_ERROR_CODES],
   ['@zocalo/schlockmeister', schlockmeister, schlockmeister.SCHLOCKMEISTER_ERROR_CODES],
   ['@zocalo/transport-amqp', amqp, amqp.AMQP_ERROR_CODES],
+  ['@zocalo/wrapper', wrapper, wrapper.WRAPPER_ERROR_CODES],
 ];
 
 /** The error classes a package defines and exports (not those it re-exports from another package). */

@@ -29,11 +29,13 @@ export {
 } from './flags';
 export type { GraylogSettings } from './graylog-settings';
 export { knownTransport, knownTransports } from './transports';
-export type { ConfigurationPlugin, PluginBlock, PluginState } from './plugins';
+export type { ConfigurationPlugin, ConfigurationPluginSearch, PluginBlock, PluginState } from './plugins';
 export {
   canonicalTransportName,
   configurationPlugin,
   configurationPlugins,
+  defaultPluginSearch,
+  installedConfigurationPlugin,
   registerConfigurationPlugin,
 } from './plugins';
 export type { LoggingSettings, VerbosityStep } from './logging-plugin';

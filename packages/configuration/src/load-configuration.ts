@@ -10,10 +10,10 @@ import { getDefaultLogger } from '@zocalo/workflows';
 import { Configuration } from './configuration';
 import { ConfigurationError } from './errors';
 import { flattenEnvironments } from './environments';
-import type { PluginBlock, PluginState } from './plugins';
-import { configurationPlugin } from './plugins';
+import type { ConfigurationPluginSearch, PluginBlock, PluginState } from './plugins';
+import { defaultPluginSearch, pluginResolver } from './plugins';
 import { BLOCK_FILE_SCHEMA, schemaProblems } from './schema';
-import type { BlockSource, SiteFiles } from './site-files';
+import type { BlockSource, PluginLookup, SiteFiles } from './site-files';
 import { checkBlock, readSiteFile, readSiteFiles } from './site-files';
 import { parseYaml, readYamlFile } from './yaml-file';
 
@@ -31,6 +31,13 @@ export interface LoadConfigurationOptions {
   readonly environment?: string | readonly string[];
   /** Where warnings go (unknown plugins, duplicate keys). Default: the @zocalo/workflows default logger. */
   readonly logger?: Logger;
+  /**
+   * Where a plugin that no built-in or registered plugin provides is looked for: installed packages
+   * declaring it in package.json (`"zocalo": { "configurationPlugins": { name: export } }`, or the
+   * Python group `zocalo.configuration.plugins`). Default: the working directory's project and the
+   * running script's installation; `false`: nowhere.
+   */
+  readonly plugins?: ConfigurationPluginSearch;
 }
 
 function blockFrom(
@@ -38,6 +45,7 @@ function blockFrom(
   source: BlockSource,
   warn: (message: string, plugin?: string) => void,
   files: string[],
+  lookup: PluginLookup,
 ): PluginBlock {
   if ('block' in source) return source.block;
   // A block given as a path string: read it now that it is used (python-zocalo's _resolve).
@@ -54,7 +62,7 @@ function blockFrom(
     );
   }
   const block = file.data as PluginBlock;
-  const blockProblems = checkBlock(name, block, file, [], warn);
+  const blockProblems = checkBlock(name, block, file, [], warn, lookup);
   if (blockProblems.length > 0) throw new ConfigurationError(blockProblems);
   return block;
 }
@@ -64,6 +72,7 @@ function activate(
   site: SiteFiles,
   requested: readonly string[] | undefined,
   warn: (message: string, plugin?: string) => void,
+  lookup: PluginLookup,
   main?: string,
 ): Configuration {
   const flat = flattenEnvironments(site.environments, (name) => site.blocks.has(name));
@@ -82,9 +91,9 @@ function activate(
       });
     }
     for (const name of names) {
-      const block = blockFrom(name, site.blocks.get(name) as BlockSource, warn, files);
+      const block = blockFrom(name, site.blocks.get(name) as BlockSource, warn, files, lookup);
       blocks[name] = block;
-      const plugin = configurationPlugin(block.plugin);
+      const plugin = lookup(block.plugin);
       const { plugin: _plugin, ...rest } = block;
       state.results[block.plugin] = plugin ? plugin.activate(block, state) : rest;
     }
@@ -132,18 +141,21 @@ export function loadConfiguration(options: LoadConfigurationOptions = {}): Confi
         ? [options.environment]
         : [...options.environment];
 
+  const lookup = pluginResolver(options.plugins ?? defaultPluginSearch());
   let site: SiteFiles;
   if (options.text !== undefined) {
     site = readSiteFile(
       parseYaml(options.text),
       (include) => readYamlFile(include, 'included configuration file'),
       warn,
+      [],
+      lookup,
     );
   } else if (file) {
-    site = readSiteFiles(resolve(file), warn);
+    site = readSiteFiles(resolve(file), warn, lookup);
   } else {
     site = { files: [], blocks: new Map(), environments: new Map() };
   }
-  const configuration = activate(site, requested, warn, site.files[0]);
+  const configuration = activate(site, requested, warn, lookup, site.files[0]);
   return new Configuration({ ...configuration, warnings });
 }

@@ -4,14 +4,30 @@
  * points (graylog, logging, storage, rabbitmqapi, jmx, smtp) and python-workflows' (`transport`, and
  * one per transport: `stomp`, `pika`, made from the transport's descriptor, as are the blocks of
  * `memory` and of third-party transports). A block naming any other plugin is kept and warned about,
- * as in Python.
+ * as in Python. A name none of these has is looked for among installed packages, which declare their
+ * plugins in package.json as python-zocalo's packages declare `zocalo.configuration.plugins` entry
+ * points: `"zocalo": { "configurationPlugins": { "ispyb": "ispybPlugin" } }`.
  */
+import { dirname } from 'node:path';
 import type { SchemaObject } from 'ajv';
-import type { TransportDescriptor, TransportSettingType, TransportSettings } from '@zocalo/workflows';
-import { plainTransportName } from '@zocalo/workflows';
+import type {
+  EntryPoint,
+  EntryPointSearch,
+  TransportDescriptor,
+  TransportSettingType,
+  TransportSettings,
+} from '@zocalo/workflows';
+import {
+  CONFIGURATION_PLUGINS_GROUP,
+  PluginLoadError,
+  findEntryPoints,
+  loadEntryPointSync,
+  plainTransportName,
+} from '@zocalo/workflows';
 import type { GraylogSettings } from './graylog-settings';
 import type { LoggingSettings } from './logging-plugin';
 import { LEVEL_SCHEMA, loggingFromBlock, mergeLogging } from './logging-plugin';
+import { compile } from './schema';
 import { knownTransport, knownTransports } from './transports';
 
 /** A plugin block as written in the file: `plugin:` and the plugin's own keys. */
@@ -269,4 +285,94 @@ export function configurationPlugins(): string[] {
  */
 export function registerConfigurationPlugin(name: string, plugin: ConfigurationPlugin): void {
   plugins.set(name, plugin);
+}
+
+/** Where installed configuration plugins are looked for; `false`: nowhere (registered ones only). */
+export type ConfigurationPluginSearch = EntryPointSearch | false;
+
+/**
+ * The default search: the working directory's project and, when the running script is part of an
+ * installed package (the `zocalo` command), that installation's packages too.
+ */
+export function defaultPluginSearch(): EntryPointSearch {
+  const script = process.argv[1];
+  return { cwd: process.cwd(), extraRoots: script ? [dirname(script)] : [] };
+}
+
+/** Loaded installed plugins, by package folder and name: each is loaded once per process. */
+const installed = new Map<string, ConfigurationPlugin>();
+
+function isConfigurationPlugin(value: unknown): value is ConfigurationPlugin {
+  const candidate = value as Partial<ConfigurationPlugin> | null | undefined;
+  return (
+    typeof candidate?.activate === 'function' &&
+    (candidate.schema === undefined || (typeof candidate.schema === 'object' && candidate.schema !== null))
+  );
+}
+
+/** An installed plugin as exported: a plugin object, or a class whose instances are (constructed without arguments). */
+function pluginFrom(entry: EntryPoint, value: unknown): ConfigurationPlugin {
+  let plugin = value;
+  if (typeof value === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(value))) {
+    plugin = new (value as new () => unknown)();
+  }
+  if (!isConfigurationPlugin(plugin)) {
+    throw new PluginLoadError(
+      entry,
+      'its export is not a configuration plugin: export an object { schema, activate(block, state) }',
+    );
+  }
+  // The `plugin` key is every block's (ajv's strict mode wants it declared); without a schema it is
+  // the only key checked (extra keys are allowed, as in Python).
+  const given = plugin.schema ?? { type: 'object', required: ['plugin'] };
+  const schema: SchemaObject = {
+    ...given,
+    properties: { plugin: { type: 'string' }, ...(given.properties as Record<string, SchemaObject>) },
+  };
+  try {
+    compile(schema);
+  } catch (error) {
+    throw new PluginLoadError(entry, `its schema is not a valid JSON schema: ${String(error)}`, {
+      cause: error,
+    });
+  }
+  return { schema, activate: (block, state) => plugin.activate(block, state) };
+}
+
+/**
+ * The plugin `name` of an installed package, loaded (synchronously: the configuration is read so),
+ * or undefined when no installed package declares one. A package that declares it but fails to
+ * load throws a `PluginLoadError` naming the package.
+ */
+export function installedConfigurationPlugin(
+  name: string,
+  search: EntryPointSearch = defaultPluginSearch(),
+): ConfigurationPlugin | undefined {
+  const entry = findEntryPoints(CONFIGURATION_PLUGINS_GROUP, search).find((found) => found.name === name);
+  if (!entry) return undefined;
+  const key = `${entry.packageDir}\0${name}`;
+  let plugin = installed.get(key);
+  if (!plugin) {
+    plugin = pluginFrom(entry, loadEntryPointSync(entry));
+    installed.set(key, plugin);
+  }
+  return plugin;
+}
+
+/**
+ * How a configuration finds the plugin a block names: a registered (built-in) one, a transport's,
+ * else an installed package's (when `search` is not false), once per name.
+ */
+export function pluginResolver(
+  search: ConfigurationPluginSearch,
+): (name: string) => ConfigurationPlugin | undefined {
+  const resolved = new Map<string, ConfigurationPlugin | undefined>();
+  return (name) => {
+    if (resolved.has(name)) return resolved.get(name);
+    const plugin =
+      configurationPlugin(name) ??
+      (search === false ? undefined : installedConfigurationPlugin(name, search));
+    resolved.set(name, plugin);
+    return plugin;
+  };
 }

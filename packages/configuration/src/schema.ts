@@ -48,7 +48,8 @@ export const BLOCK_FILE_SCHEMA: SchemaObject = {
 const ajv = new Ajv({ strict: true, allowUnionTypes: true, allErrors: true, verbose: true });
 const compiled = new WeakMap<SchemaObject, ValidateFunction>();
 
-function compile(schema: SchemaObject): ValidateFunction {
+/** Compile a schema (strict ajv, once per schema object); throws when the schema itself is invalid. */
+export function compile(schema: SchemaObject): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
     validate = ajv.compile(schema);

@@ -12,7 +12,8 @@ import type { ConfigurationProblem } from './errors';
 import { ConfigurationError } from './errors';
 import type { EnvironmentDefinition } from './environments';
 import { mergeEnvironments, readEnvironments } from './environments';
-import type { PluginBlock } from './plugins';
+import { PluginLoadError } from '@zocalo/workflows';
+import type { ConfigurationPlugin, PluginBlock } from './plugins';
 import { configurationPlugin } from './plugins';
 import { FILE_SCHEMA, RESERVED_KEYS, schemaProblems } from './schema';
 import type { YamlFile } from './yaml-file';
@@ -37,15 +38,30 @@ export function resolvePath(directory: string, path: string): string {
   return resolve(directory, expanded);
 }
 
-/** Check a plugin block against its plugin's schema; an unknown plugin is a warning, not an error. */
+/** How a block's plugin is found by name (see `pluginResolver`). */
+export type PluginLookup = (name: string) => ConfigurationPlugin | undefined;
+
+/**
+ * Check a plugin block against its plugin's schema; an unknown plugin is a warning, not an error,
+ * and an installed plugin that cannot be loaded is a problem located at the block.
+ */
 export function checkBlock(
   name: string,
   block: PluginBlock,
   source: YamlFile,
   base: readonly (string | number)[],
   warn: (message: string, plugin: string) => void,
+  lookup: PluginLookup = configurationPlugin,
 ): ConfigurationProblem[] {
-  const plugin = configurationPlugin(block.plugin);
+  let plugin: ConfigurationPlugin | undefined;
+  try {
+    plugin = lookup(block.plugin);
+  } catch (error) {
+    if (!(error instanceof PluginLoadError)) throw error;
+    return [
+      source.problem([...base, 'plugin'], `block ${name} names plugin '${block.plugin}': ${error.message}`),
+    ];
+  }
   if (!plugin) {
     const place = source.locate(base);
     warn(
@@ -64,6 +80,7 @@ export function readSiteFile(
   readInclude: (file: string) => YamlFile,
   warn: (message: string, plugin?: string) => void,
   stack: readonly string[] = [],
+  lookup: PluginLookup = configurationPlugin,
 ): SiteFiles {
   const data = source.data;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
@@ -85,7 +102,7 @@ export function readSiteFile(
       typeof value === 'object' &&
       typeof (value as PluginBlock).plugin === 'string'
     ) {
-      problems.push(...checkBlock(name, value as PluginBlock, source, [name], warn));
+      problems.push(...checkBlock(name, value as PluginBlock, source, [name], warn, lookup));
       blocks.set(name, { block: value as PluginBlock, source });
     }
   }
@@ -118,7 +135,7 @@ export function readSiteFile(
       }
       throw error;
     }
-    const sub = readSiteFile(included, readInclude, warn, here);
+    const sub = readSiteFile(included, readInclude, warn, here, lookup);
     site = {
       files: [...site.files, ...sub.files],
       blocks: new Map([...site.blocks, ...sub.blocks]),
@@ -129,10 +146,16 @@ export function readSiteFile(
 }
 
 /** Read a configuration file and everything it includes. */
-export function readSiteFiles(file: string, warn: (message: string, plugin?: string) => void): SiteFiles {
+export function readSiteFiles(
+  file: string,
+  warn: (message: string, plugin?: string) => void,
+  lookup: PluginLookup = configurationPlugin,
+): SiteFiles {
   return readSiteFile(
     readYamlFile(file),
     (include) => readYamlFile(include, 'included configuration file'),
     warn,
+    [],
+    lookup,
   );
 }

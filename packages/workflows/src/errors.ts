@@ -23,6 +23,7 @@ export const ZOCALO_ERROR_CODES = Object.freeze({
   LoginRefusedError: 'ZOCALO_LOGIN_REFUSED',
   SendBacklogFullError: 'ZOCALO_SEND_BACKLOG_FULL',
   NotARegularFileError: 'ZOCALO_NOT_A_REGULAR_FILE',
+  PluginLoadError: 'ZOCALO_PLUGIN_LOAD',
 } as const);
 
 /** A code of {@link ZOCALO_ERROR_CODES}. */

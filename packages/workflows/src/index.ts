@@ -149,6 +149,25 @@ export type { UrlCredentials } from './redaction';
 export { REDACTED, isSecretKey, redact, redactCredentials, splitUrlCredentials } from './redaction';
 export { NotARegularFileError, readRegularFile, readRegularFileAsync } from './regular-file';
 
+// Plugins of installed packages (package.json "zocalo"): services, wrappers, configuration plugins, transports.
+export type { EntryPoint, EntryPointSearch, PluginKind } from './entry-points';
+export {
+  CONFIGURATION_PLUGINS_GROUP,
+  PLUGIN_KINDS,
+  PluginLoadError,
+  SERVICES_GROUP,
+  TRANSPORTS_GROUP,
+  WRAPPERS_GROUP,
+  activeConditions,
+  entryPointGroup,
+  findEntryPoint,
+  findEntryPoints,
+  loadEntryPoint,
+  loadEntryPointSync,
+  packageEntryFile,
+  parseTarget,
+} from './entry-points';
+
 // Connection resilience for transports (src/connection/): reconnect once, the same way everywhere.
 export type {
   ConnectionErrorKind,

@@ -4,18 +4,18 @@
  * the command exits 0; a service that fails exits 1.
  */
 import type { Command } from 'commander';
-import type { ServiceDefinition } from '@zocalo/workflows';
+import type { EntryPointSearch, ServiceDefinition } from '@zocalo/workflows';
 import {
   DEFAULT_MAX_OUTPUT_BYTES_PER_MESSAGE,
   DEFAULT_MAX_OUTPUTS_PER_MESSAGE,
   ServiceRuntime,
   ZOCALO_ERROR_CODES,
+  findEntryPoints,
   isZocaloError,
+  loadEntryPoint,
   runWithRestart,
 } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, oneLine } from '../cli-error';
-import type { EntryPointSearch } from '../entry-points';
-import { findEntryPoints, loadEntryPoint } from '../entry-points';
 import type { CliIo } from '../io';
 import { collect, parseParameters } from '../parameters';
 import type { ServiceFactoryContext } from '../services';

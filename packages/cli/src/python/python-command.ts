@@ -8,9 +8,9 @@
  * runs one and turns the way it ended into an exit code, as Python's would: 0 done, 1 failed (or
  * `sys.exit("message")`), 2 a bad command line.
  */
+import type { EntryPointSearch } from '@zocalo/workflows';
 import { redactCredentials } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, oneLine } from '../cli-error';
-import type { EntryPointSearch } from '../entry-points';
 import type { CliIo } from '../io';
 import { processIo } from '../io';
 import type { CliOptions } from '../program';
@@ -35,6 +35,7 @@ export type PythonCommand = (
 /** Every Python command name, and its module. */
 export const PYTHON_COMMANDS: Readonly<Record<string, () => Promise<PythonCommand>>> = {
   'zocalo.shutdown': async () => (await import('./shutdown')).pythonShutdown,
+  'zocalo.wrap': async () => (await import('./wrap')).pythonWrap,
 };
 
 /** The Python command names this package installs. */

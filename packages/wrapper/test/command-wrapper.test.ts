@@ -2,8 +2,9 @@ import { RecipeWrapper } from '@zocalo/recipes';
 import type { RecipeDocument } from '@zocalo/recipes';
 import type { MessageBody } from '@zocalo/workflows';
 import { MemoryBroker, MemoryTransport, RecordingLogger } from '@zocalo/workflows';
-import { taskName, wrapStep } from '../src';
-import { until } from './helpers';
+import { until } from '@zocalo/test-brokers';
+import type { RunWrapperOptions } from '../src';
+import { CommandWrapper, runWrapper } from '../src';
 
 const logger = new RecordingLogger();
 
@@ -55,13 +56,25 @@ const steps: RecipeDocument = {
   start: [[1, null]],
 };
 
-describe('wrapStep', () => {
+/** `zocalo wrap --wrap command -- COMMAND ARGS...`, as a library call. */
+function wrapStep(
+  options: Omit<RunWrapperOptions, 'wrapper' | 'args'> & { command: string; args?: string[] },
+) {
+  const { command, args = [], ...rest } = options;
+  return runWrapper({ ...rest, wrapper: 'command', args: [command, ...args] });
+}
+
+afterEach(() => {
+  CommandWrapper.stderr = (chunk) => void process.stderr.write(chunk);
+});
+
+describe('the command wrapper', () => {
   it("gives the program the step's input and sends its JSON result to the step's outputs", async () => {
     const out = await collect('w.out');
     const err = await collect('w.err');
     const result = await wrapStep({
       transport,
-      wrapper: wrapper(steps),
+      recipeWrapper: wrapper(steps),
       command: process.execPath,
       args: ['-e', ADD],
       logger,
@@ -69,7 +82,8 @@ describe('wrapStep', () => {
     expect(result).toMatchObject({
       success: true,
       exitCode: 0,
-      result: { sum: 7, id: 'wrap-id', pointer: 1 },
+      payload: { exit_code: 0, result: { sum: 7, id: 'wrap-id', pointer: 1 } },
+      task: 'node (x+y)',
     });
     await until(() => out.length === 1);
     expect(out).toEqual([{ exit_code: 0, result: { sum: 7, id: 'wrap-id', pointer: 1 } }]);
@@ -80,15 +94,20 @@ describe('wrapStep', () => {
     const out = await collect('w.out');
     const err = await collect('w.err');
     const stderr: string[] = [];
+    CommandWrapper.stderr = (chunk) => void stderr.push(chunk.toString());
     const result = await wrapStep({
       transport,
-      wrapper: wrapper(steps),
+      recipeWrapper: wrapper(steps),
       command: process.execPath,
       args: ['-e', FAIL],
       logger,
-      stderr: (chunk) => void stderr.push(chunk.toString()),
     });
-    expect(result).toMatchObject({ success: false, exitCode: 4, error: 'node exited with code 4' });
+    expect(result).toMatchObject({
+      success: false,
+      outcome: 'failure',
+      exitCode: 4,
+      error: 'node exited with code 4',
+    });
     await until(() => err.length === 1);
     expect(err).toEqual([
       { exit_code: 4, result: { partial: true }, error: 'node exited with code 4', stderr: 'boom\n' },
@@ -111,12 +130,12 @@ describe('wrapStep', () => {
     );
     await wrapStep({
       transport,
-      wrapper: wrapper(named),
+      recipeWrapper: wrapper(named),
       command: process.execPath,
       args: ['-e', 'console.log(1)'],
       logger,
     });
-    await wrapStep({ transport, wrapper: wrapper(named), command: './no-such-program', logger });
+    await wrapStep({ transport, recipeWrapper: wrapper(named), command: './no-such-program', logger });
     await until(() => completed.length === 2);
     expect(starting).toEqual(['Starting processing', 'Starting processing']);
     expect(success).toEqual([{ exit_code: 0, result: 1 }]);
@@ -133,7 +152,7 @@ describe('wrapStep', () => {
     });
     await wrapStep({
       transport,
-      wrapper: wrapper(steps),
+      recipeWrapper: wrapper(steps),
       command: process.execPath,
       args: ['-e', 'setTimeout(() => console.log("{}"), 250)'],
       statusInterval: 0.1,
@@ -141,21 +160,57 @@ describe('wrapStep', () => {
       logger,
     });
     await until(() => statuses.some((status) => status.status === 6));
+    // As python-zocalo: the first broadcast names the wrapper, then the task it runs.
     expect(statuses[0]).toMatchObject({
       host: 'uk.ac.diamond.ws1.42',
-      task: 'node (x+y)',
-      service: 'node (x+y)',
+      task: 'command',
       status: 1,
       statustext: 'starting',
       workflows: expect.any(String),
+      zocalo: expect.any(String),
     });
+    expect(statuses[0]).not.toHaveProperty('service');
     const processing = statuses.filter((status) => status.status === 4);
+    expect(processing.every((status) => status.task === 'node (x+y)')).toBe(true);
     expect(processing.length).toBeGreaterThanOrEqual(2); // repeated every interval while it runs
     expect(statuses.at(-1)).toMatchObject({ status: 6, statustext: 'shutdown' });
   });
 
-  it('names the task after the program and the step’s task_information', () => {
-    expect(taskName('/usr/bin/xia2')).toBe('xia2');
-    expect(taskName('/usr/bin/xia2', wrapper(steps))).toBe('xia2 (x+y)');
+  it('stops the program with SIGTERM when told to stop, and reports a failure', async () => {
+    const failure = await collect('w.err');
+    const stop = new AbortController();
+    const running = wrapStep({
+      transport,
+      recipeWrapper: wrapper(steps),
+      command: process.execPath,
+      args: ['-e', 'process.stdout.write("{}"); setTimeout(() => {}, 60000)'],
+      logger,
+      signal: stop.signal,
+    });
+    setTimeout(() => stop.abort('SIGTERM'), 300);
+    const result = await running;
+    expect(result).toMatchObject({
+      success: false,
+      outcome: 'stopped',
+      exitCode: 1,
+      error: 'processing stopped by SIGTERM',
+    });
+    await until(() => failure.length === 1);
+    expect(failure[0]).toMatchObject({ exit_code: null, error: 'node was terminated by SIGTERM' });
+  });
+
+  it('needs a program', async () => {
+    const failure = await collect('w.failure');
+    const named: RecipeDocument = {
+      '1': { queue: 'w.step', output: { failure: 2 } },
+      '2': { queue: 'w.failure' },
+      start: [[1, null]],
+    };
+    const result = await runWrapper({ wrapper: 'command', transport, recipeWrapper: wrapper(named), logger });
+    expect(result).toMatchObject({ success: false, outcome: 'error', exitCode: 1 });
+    await until(() => failure.length === 1);
+    expect(failure).toEqual([
+      'the command wrapper needs a program to run: zocalo wrap --wrap command -- PROGRAM [ARGS...]',
+    ]);
   });
 });
