@@ -127,7 +127,9 @@ export {
   TransportMetrics,
   instrumentTransport,
 } from './services/transport-metrics';
-export type { MetricsServer } from './services/metrics-server';
+export type { MetricsServer, ProbeChecks } from './services/metrics-server';
+export type { LivenessServer, LivenessServerOptions } from './services/liveness-server';
+export { LIVENESS_DEFAULTS, startLivenessServer } from './services/liveness-server';
 export { startMetricsServer } from './services/metrics-server';
 export type { StatusIdentity, StatusReporterOptions } from './services/status-reporter';
 export { StatusReporter } from './services/status-reporter';
