@@ -35,6 +35,9 @@ export type PythonCommand = (
 /** Every Python command name, and its module. */
 export const PYTHON_COMMANDS: Readonly<Record<string, () => Promise<PythonCommand>>> = {
   'zocalo.shutdown': async () => (await import('./shutdown')).pythonShutdown,
+  'zocalo.go': async () => (await import('./go')).pythonGo,
+  'zocalo.service': async () => (await import('./service')).pythonService,
+  'zocalo.pickup': async () => (await import('./pickup')).pythonPickup,
 };
 
 /** The Python command names this package installs. */
