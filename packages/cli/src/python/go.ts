@@ -11,7 +11,13 @@ import { oneLine } from '../cli-error';
 import { goHeaders, pythonList, readCustomRecipe, storeRequest } from '../commands/go';
 import { disconnectQuietly } from '../site';
 import type { PythonCommand } from './python-command';
-import { PYTHON_FACE_EPILOG, SUPPRESS, createPythonParser, parsePythonArgs, pythonExit } from './python-parser';
+import {
+  PYTHON_FACE_EPILOG,
+  SUPPRESS,
+  createPythonParser,
+  parsePythonArgs,
+  pythonExit,
+} from './python-parser';
 import { pythonRepr } from './python-repr';
 import { addPythonSiteOptions, pythonSite } from './python-site';
 

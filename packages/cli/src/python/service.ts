@@ -13,7 +13,13 @@ import { oneLine } from '../cli-error';
 import type { ServiceSource } from '../services';
 import { findService, isModulePath, knownServices } from '../services';
 import type { PythonCommand } from './python-command';
-import { PYTHON_FACE_EPILOG, SUPPRESS, createPythonParser, parsePythonArgs, pythonExit } from './python-parser';
+import {
+  PYTHON_FACE_EPILOG,
+  SUPPRESS,
+  createPythonParser,
+  parsePythonArgs,
+  pythonExit,
+} from './python-parser';
 import { addPythonSiteOptions, pythonSite } from './python-site';
 
 /** python-workflows' service name matching: exact, else the one name it starts, else ignoring case. */

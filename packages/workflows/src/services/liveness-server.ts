@@ -52,7 +52,8 @@ server.listen(workerData.port, workerData.host, () => parentPort.postMessage({ p
 
 /** Start the endpoint; the returned server stamps the main loop's time until closed. */
 export async function startLivenessServer(options: LivenessServerOptions): Promise<LivenessServer> {
-  if (!(options.timeout > 0)) throw new InvalidArgumentError(`the liveness timeout must be > 0 seconds, got ${options.timeout}`);
+  if (!(options.timeout > 0))
+    throw new InvalidArgumentError(`the liveness timeout must be > 0 seconds, got ${options.timeout}`);
   const { Worker: WorkerThread } = await import('node:worker_threads');
   const buffer = new SharedArrayBuffer(2 * Float64Array.BYTES_PER_ELEMENT);
   const shared = new Float64Array(buffer);

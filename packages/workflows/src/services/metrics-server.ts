@@ -33,7 +33,9 @@ export async function startMetricsServer(
     const probe = path === '/readyz' ? probes?.ready : path === '/healthz' ? probes?.healthy : undefined;
     if (request.method === 'GET' && probe) {
       const ok = probe();
-      response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : `${path === '/readyz' ? 'not ready' : 'not healthy'}\n`);
+      response
+        .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(ok ? 'ok\n' : `${path === '/readyz' ? 'not ready' : 'not healthy'}\n`);
       return;
     }
     if (request.method !== 'GET' || path !== '/metrics') {

@@ -100,7 +100,11 @@ test('a running service is ready on both ports, with its extra status fields, an
   expect(await get(liveness, '/readyz')).toBe(200);
   expect(await get(liveness, '/')).toBe(200);
   await until(() => env.statuses.length > 0);
-  expect(env.statuses.at(-1)).toMatchObject({ host: 'uk.ac.diamond.test.4711', zocalo: '1.2.3', tag: 'blue' });
+  expect(env.statuses.at(-1)).toMatchObject({
+    host: 'uk.ac.diamond.test.4711',
+    zocalo: '1.2.3',
+    tag: 'blue',
+  });
   runtime.stop();
   await running;
   await expect(get(liveness, '/')).rejects.toThrow(/ECONNREFUSED/);
