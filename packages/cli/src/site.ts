@@ -11,6 +11,7 @@ import {
   createLogger,
   environmentsFromFlags,
   knownTransports,
+  levelFor,
   loadConfiguration,
 } from '@zocalo/configuration';
 import type { Logger, Transport, TransportSettings } from '@zocalo/workflows';
@@ -28,7 +29,8 @@ export interface SiteOptions {
   readonly test?: boolean;
   readonly transport?: string;
   readonly logLevel?: string;
-  readonly verbose?: boolean;
+  /** `-v` (true or 1), `-vv` (2), …: climbs the `verbose:` steps of the site's `logging` block. */
+  readonly verbose?: boolean | number;
   readonly [flag: string]: unknown;
 }
 
@@ -87,24 +89,31 @@ export interface Site {
  * that also becomes the process-wide default.
  */
 export function loadSite(io: CliIo, command: string, options: SiteOptions, defaultLevel = 'warn'): Site {
-  const level = options.verbose ? 'debug' : (options.logLevel ?? io.env.ZOCALO_LOG_LEVEL ?? defaultLevel);
+  const verbosity = typeof options.verbose === 'number' ? options.verbose : options.verbose ? 1 : 0;
+  // Until the site's logging block is read (its warnings need a logger).
+  const early = options.logLevel ?? (verbosity > 0 ? 'debug' : (io.env.ZOCALO_LOG_LEVEL ?? defaultLevel));
   let logger: Logger;
   try {
-    logger = createLogger({ service: command, level });
+    logger = createLogger({ service: command, level: early });
   } catch (error) {
     throw new CliError(oneLine(error), EXIT_USAGE, { cause: error });
   }
   let configuration: Configuration;
+  let level: string;
   try {
     const environments = environmentsFromFlags(options);
     configuration = loadConfiguration({
       file: options.config,
       env: io.env,
-      environment: environments.length > 0 ? environments : undefined,
+      environment: environments.length > 0 ? environments : defaultEnvironments(io),
       logger,
     }).withFlags(options);
+    level =
+      siteLevel(configuration, command, verbosity, options.logLevel, io.env.ZOCALO_LOG_LEVEL) ?? defaultLevel;
     if (configuration.graylog.length > 0) {
       logger = configuration.createLogger({ service: command, level, asDefault: false });
+    } else if (level !== early) {
+      logger = createLogger({ service: command, level });
     }
   } catch (error) {
     if (error instanceof ConfigurationError) {
@@ -141,6 +150,39 @@ export function loadSite(io: CliIo, command: string, options: SiteOptions, defau
       return transport;
     },
   };
+}
+
+/**
+ * `ZOCALO_DEFAULT_ENV`: the environments to activate when none is named (comma-separated), instead of
+ * `default`. Undefined when unset, so that `default` applies.
+ */
+export function defaultEnvironments(io: CliIo): string[] | undefined {
+  const names = (io.env.ZOCALO_DEFAULT_ENV ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  return names.length > 0 ? names : undefined;
+}
+
+/**
+ * A command's log level, as python-zocalo's logging plugin sets it: an explicit `--log-level` wins;
+ * `-v`/`-vv` climb the `verbose:` steps of the site's `logging` block (debug when it has none);
+ * else `ZOCALO_LOG_LEVEL`, else the block's level for the command's logger (`zocalo.service` →
+ * `zocalo` → root). Undefined when nothing sets one.
+ */
+export function siteLevel(
+  configuration: Configuration,
+  command: string,
+  verbosity: number,
+  explicit: string | undefined,
+  fromEnvironment: string | undefined,
+): string | undefined {
+  if (explicit !== undefined) return explicit;
+  const logging = configuration.logging;
+  if (verbosity > 0) {
+    return logging && logging.verbose.length > 0 ? levelFor(logging, command, verbosity) : 'debug';
+  }
+  return fromEnvironment ?? levelFor(logging, command, 0);
 }
 
 /** Disconnect, never throwing (the command's outcome is already decided). */

@@ -75,7 +75,7 @@ export async function go(
 }
 
 /** Python's `print(list)`: `['a', 'b']`. */
-function pythonList(items: readonly string[]): string {
+export function pythonList(items: readonly string[]): string {
   return `[${items.map((item) => `'${item.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(', ')}]`;
 }
 
@@ -93,7 +93,8 @@ interface GoCommandOptions extends SiteOptions {
   readonly showMessage?: boolean;
 }
 
-function readCustomRecipe(file: string): Recipe {
+/** Read and validate a recipe file (`-f`), as a one-line {@link CliError} when it is not one. */
+export function readCustomRecipe(file: string): Recipe {
   let text: string;
   try {
     text = readRegularFile(file);
@@ -131,6 +132,22 @@ function checkNamedRecipes(directory: string | undefined, names: readonly string
       throw new CliError(`recipe ${name} (${directory}): ${oneLine(error)}`, undefined, { cause: error });
     }
   }
+}
+
+/**
+ * Store a request in the fallback location as python-zocalo's `zocalo.go` does (a file named by a
+ * new UUID holding `{"headers": …, "message": …}`, for `zocalo pickup`) and return the line it prints.
+ */
+export function storeRequest(
+  directory: string,
+  headers: MessageHeaders,
+  message: Readonly<Record<string, unknown>>,
+  dryRun = false,
+): string {
+  const file = join(directory, randomUUID());
+  if (dryRun) return `Not storing message in ${file} (running with --dry-run)`;
+  writeFileSync(file, `${JSON.stringify({ headers, message }, null, 2)}\n`);
+  return `Message successfully stored in ${file}`;
 }
 
 export function registerGo(program: Command, io: CliIo): void {
@@ -196,10 +213,7 @@ export function registerGo(program: Command, io: CliIo): void {
       if (typeof fallback !== 'string' || fallback === '') {
         throw new CliError('--drop needs storage zocalo.go.fallback_location in the site configuration');
       }
-      const file = join(fallback, randomUUID());
-      if (options.dryRun) return say(`Not storing message in ${file} (running with --dry-run)`);
-      writeFileSync(file, `${JSON.stringify({ headers, message: request }, null, 2)}\n`);
-      say(`Message successfully stored in ${file}`);
+      say(storeRequest(fallback, headers, request, options.dryRun));
     };
     if (options.drop) drop();
     else if (options.dryRun) say('Not sending message (running with --dry-run)');

@@ -35,7 +35,7 @@ async function configure(io: CliIo, file: string, options: ConfigureOptions): Pr
     force: options.force,
     dryRun: options.dryRun,
     vhost: options.vhost,
-    verbose: options.verbose,
+    verbose: options.verbose === true || (typeof options.verbose === 'number' && options.verbose > 0),
     output: io.stdout,
   });
   const unsupported = result.counts.unsupported ?? 0;

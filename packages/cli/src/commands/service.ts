@@ -4,10 +4,11 @@
  * the command exits 0; a service that fails exits 1.
  */
 import type { Command } from 'commander';
-import type { EntryPointSearch, ServiceDefinition } from '@zocalo/workflows';
+import type { EntryPointSearch, ServiceDefinition, ServiceRuntimeOptions } from '@zocalo/workflows';
 import {
   DEFAULT_MAX_OUTPUT_BYTES_PER_MESSAGE,
   DEFAULT_MAX_OUTPUTS_PER_MESSAGE,
+  LIVENESS_DEFAULTS,
   ServiceRuntime,
   ZOCALO_ERROR_CODES,
   findEntryPoints,
@@ -18,13 +19,14 @@ import {
 import { CliError, EXIT_FAILURE, oneLine } from '../cli-error';
 import type { CliIo } from '../io';
 import { collect, parseParameters } from '../parameters';
-import type { ServiceFactoryContext } from '../services';
+import { extendedStatus } from '../extended-status';
+import type { ServiceFactoryContext, ServiceSource } from '../services';
 import { findService, knownServices, makeService } from '../services';
 import type { Site, SiteOptions } from '../site';
 import { addSiteOptions, loadSite } from '../site';
 
 /** python-workflows' `--metrics-port` default. */
-const PYTHON_METRICS_PORT = 8080;
+export const PYTHON_METRICS_PORT = 8080;
 
 interface ServiceCommandOptions extends SiteOptions {
   readonly list?: boolean;
@@ -33,12 +35,16 @@ interface ServiceCommandOptions extends SiteOptions {
   readonly metricsPort?: string;
   readonly metricsSource?: string;
   readonly restart?: boolean;
+  readonly tag?: string;
+  readonly liveness?: boolean;
+  readonly livenessPort?: string;
+  readonly livenessTimeout?: string;
   readonly concurrency?: string;
   readonly maxOutputsPerMessage?: string;
   readonly maxOutputBytesPerMessage?: string;
 }
 
-function whole(value: string | undefined, name: string, minimum: number): number | undefined {
+export function whole(value: string | undefined, name: string, minimum: number): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
   if (!Number.isInteger(number) || number < minimum) {
@@ -65,6 +71,78 @@ export function factoryContext(
       return loaded;
     },
   };
+}
+
+/** What the runtime is given besides the transport, the logger and the signals. */
+export type ServiceRunOptions = Omit<ServiceRuntimeOptions, 'transport' | 'logger' | 'signals'>;
+
+/**
+ * Run a service found by {@link findService} on a site's transport until it is told to stop, with
+ * python-zocalo's extended status fields (see {@link extendedStatus}) and, with `restart`, started
+ * again with back-off when it fails: what `zocalo service` and `zocalo.service` share. A failure is
+ * a one-line {@link CliError} (exit 1).
+ */
+export async function runServiceFromSite(
+  name: string,
+  source: ServiceSource,
+  site: Site,
+  context: ServiceFactoryContext,
+  options: ServiceRunOptions & {
+    readonly restart?: boolean;
+    readonly tag?: string;
+    readonly env: CliIo['env'];
+  },
+): Promise<void> {
+  const { restart, tag, env, ...runtimeOptions } = options;
+  const statusFields = { ...(await extendedStatus({ env, tag })), ...runtimeOptions.statusFields };
+  const runOnce = async (): Promise<void> => {
+    const service: ServiceDefinition = await makeService(source, context);
+    const runtime = new ServiceRuntime(service, {
+      ...runtimeOptions,
+      statusFields,
+      transport: await site.createTransport(),
+      logger: site.logger,
+      signals: true,
+    });
+    await runtime.run();
+  };
+  try {
+    if (!restart) await runOnce();
+    else {
+      const stop = new AbortController();
+      const onSignal = (): void => stop.abort();
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      try {
+        await runWithRestart(runOnce, { signal: stop.signal });
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+    }
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    const connection =
+      isZocaloError(error, ZOCALO_ERROR_CODES.ConnectionError) ||
+      isZocaloError(error, ZOCALO_ERROR_CODES.DisconnectedError);
+    throw new CliError(
+      connection
+        ? `cannot connect to the ${site.transportName} broker: ${oneLine(error)}`
+        : `service ${name} failed: ${oneLine(error)}`,
+      EXIT_FAILURE,
+      { cause: error },
+    );
+  }
+}
+
+/** The liveness endpoint of `--liveness`, `--liveness-port` and `--liveness-timeout`, or none. */
+export function livenessOption(
+  enabled: boolean | undefined,
+  port: number | undefined,
+  timeout: number | undefined,
+): ServiceRunOptions['liveness'] {
+  if (!enabled) return undefined;
+  return { port: port ?? LIVENESS_DEFAULTS.port, timeout: timeout ?? LIVENESS_DEFAULTS.timeout };
 }
 
 export function registerService(program: Command, io: CliIo, search: () => EntryPointSearch): void {
@@ -100,7 +178,17 @@ export function registerService(program: Command, io: CliIo, search: () => Entry
       '--metrics-source <source>',
       'the source label of the workflows_* metrics (python-workflows writes <module>:<class>; default the service class)',
     )
-    .option('--restart', 'restart the service with back-off when it fails');
+    .option('--restart', 'restart the service with back-off when it fails')
+    .option('--tag <tag>', 'a tag of this instance, sent in its status broadcasts (python-zocalo)')
+    .option(
+      '--liveness',
+      `serve a liveness endpoint on --liveness-port (default ${LIVENESS_DEFAULTS.port}): 200 while the main loop turns, 503 once stuck`,
+    )
+    .option('--liveness-port <port>', 'port of the liveness endpoint (implies --liveness)')
+    .option(
+      '--liveness-timeout <seconds>',
+      `how long the main loop may be stuck before liveness fails (default ${LIVENESS_DEFAULTS.timeout})`,
+    );
   addSiteOptions(command);
   command.action(async (name: string | undefined, options: ServiceCommandOptions) => {
     if (options.list) {
@@ -128,46 +216,27 @@ export function registerService(program: Command, io: CliIo, search: () => Entry
     const site = loadSite(io, `zocalo.service`, options, 'info');
     const context = factoryContext(site, search(), overrides);
 
-    const runOnce = async (): Promise<void> => {
-      const service: ServiceDefinition = await makeService(source, context);
-      const runtime = new ServiceRuntime(service, {
-        transport: await site.createTransport(),
-        logger: site.logger,
-        signals: true,
-        concurrency,
-        metricsPort,
-        metricsSource: options.metricsSource,
-        maxOutputsPerMessage,
-        maxOutputBytesPerMessage,
-      });
-      await runtime.run();
-    };
-    try {
-      if (!options.restart) await runOnce();
-      else {
-        const stop = new AbortController();
-        const onSignal = (): void => stop.abort();
-        process.once('SIGTERM', onSignal);
-        process.once('SIGINT', onSignal);
-        try {
-          await runWithRestart(runOnce, { signal: stop.signal });
-        } finally {
-          process.off('SIGTERM', onSignal);
-          process.off('SIGINT', onSignal);
-        }
-      }
-    } catch (error) {
-      if (error instanceof CliError) throw error;
-      const connection =
-        isZocaloError(error, ZOCALO_ERROR_CODES.ConnectionError) ||
-        isZocaloError(error, ZOCALO_ERROR_CODES.DisconnectedError);
+    const livenessTimeout =
+      options.livenessTimeout === undefined ? undefined : Number(options.livenessTimeout);
+    if (livenessTimeout !== undefined && !(livenessTimeout > 0)) {
       throw new CliError(
-        connection
-          ? `cannot connect to the ${site.transportName} broker: ${oneLine(error)}`
-          : `service ${name} failed: ${oneLine(error)}`,
-        EXIT_FAILURE,
-        { cause: error },
+        `--liveness-timeout must be a number of seconds > 0, got "${options.livenessTimeout}"`,
       );
     }
+    await runServiceFromSite(name, source, site, context, {
+      env: io.env,
+      tag: options.tag,
+      restart: options.restart,
+      concurrency,
+      metricsPort,
+      metricsSource: options.metricsSource,
+      maxOutputsPerMessage,
+      maxOutputBytesPerMessage,
+      liveness: livenessOption(
+        options.liveness ?? options.livenessPort !== undefined,
+        whole(options.livenessPort, 'liveness-port', 0),
+        livenessTimeout,
+      ),
+    });
   });
 }

@@ -36,6 +36,9 @@ export type PythonCommand = (
 export const PYTHON_COMMANDS: Readonly<Record<string, () => Promise<PythonCommand>>> = {
   'zocalo.shutdown': async () => (await import('./shutdown')).pythonShutdown,
   'zocalo.wrap': async () => (await import('./wrap')).pythonWrap,
+  'zocalo.go': async () => (await import('./go')).pythonGo,
+  'zocalo.service': async () => (await import('./service')).pythonService,
+  'zocalo.pickup': async () => (await import('./pickup')).pythonPickup,
 };
 
 /** The Python command names this package installs. */

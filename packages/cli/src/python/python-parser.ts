@@ -133,4 +133,9 @@ export function parsePythonArgs(
   return style === 'optparse' ? parser.parse_intermixed_args([...argv]) : parser.parse_args([...argv]);
 }
 
+/** What each Python command's help ends with: why its options may look odd. */
+export function PYTHON_FACE_EPILOG(prog: string, face: string): string {
+  return `${prog} takes python-zocalo's arguments as Python has them, even where they are odd; \`${face}\` is this package's own face of the same command.`;
+}
+
 export { SUPPRESS };

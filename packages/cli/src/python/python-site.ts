@@ -76,7 +76,13 @@ function flagDest(flag: string): string {
  * The site a parsed Python command line asks for: the environments of `-e`, the transport of `-t`
  * and the transport flags over the site file, with a logger at `defaultLevel`.
  */
-export function pythonSite(io: CliIo, prog: string, parsed: Namespace, defaultLevel = 'warn'): Site {
+export function pythonSite(
+  io: CliIo,
+  prog: string,
+  parsed: Namespace,
+  defaultLevel = 'warn',
+  logging: Pick<SiteOptions, 'verbose' | 'logLevel'> = {},
+): Site {
   const flags: Record<string, unknown> = {};
   for (const descriptor of knownTransports()) {
     const names = [
@@ -93,6 +99,7 @@ export function pythonSite(io: CliIo, prog: string, parsed: Namespace, defaultLe
     ...flags,
     environment: environment && environment.length > 0 ? environment : undefined,
     transport: typeof parsed.transport === 'string' ? parsed.transport : undefined,
+    ...logging,
   };
   return loadSite(io, prog, options, defaultLevel);
 }

@@ -1,4 +1,7 @@
-/** A tiny HTTP server (node:http) that serves a prom-client registry at `/metrics`. */
+/**
+ * A tiny HTTP server (node:http) that serves a prom-client registry at `/metrics`, and, when given
+ * {@link ProbeChecks}, Kubernetes' readiness (`/readyz`) and health (`/healthz`) probes.
+ */
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -8,16 +11,33 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/** What `/readyz` and `/healthz` answer: 200 while true, 503 otherwise. */
+export interface ProbeChecks {
+  /** Connected to the broker and subscribed: ready for work. */
+  readonly ready: () => boolean;
+  /** Running (not ended, not failed). */
+  readonly healthy: () => boolean;
+}
+
 /** Listen on `port` (0: any free port) and `host` (default all interfaces). */
 export async function startMetricsServer(
   registry: Registry,
   port: number,
   host?: string,
+  probes?: ProbeChecks,
 ): Promise<MetricsServer> {
   // node:http is loaded only by a process that serves metrics (about 2 MB resident).
   const { createServer } = await import('node:http');
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
+    const probe = path === '/readyz' ? probes?.ready : path === '/healthz' ? probes?.healthy : undefined;
+    if (request.method === 'GET' && probe) {
+      const ok = probe();
+      response
+        .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(ok ? 'ok\n' : `${path === '/readyz' ? 'not ready' : 'not healthy'}\n`);
+      return;
+    }
     if (request.method !== 'GET' || path !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found; metrics are at /metrics\n');
       return;

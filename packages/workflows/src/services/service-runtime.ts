@@ -34,6 +34,8 @@ import {
   checkLimit,
 } from './output-budget';
 import { startMetricsServer } from './metrics-server';
+import type { LivenessServer, LivenessServerOptions } from './liveness-server';
+import { startLivenessServer } from './liveness-server';
 import { ProcessingGate } from './processing-gate';
 import type { ServiceDefinition } from './service';
 import type {
@@ -74,6 +76,17 @@ export interface ServiceRuntimeOptions {
   /** Serve Prometheus metrics at `http://<metricsHost>:<metricsPort>/metrics` (0: any free port). */
   readonly metricsPort?: number;
   readonly metricsHost?: string;
+  /**
+   * Serve a liveness endpoint (`--liveness`): 200 while the event loop turns, 503 once it has been
+   * stuck longer than `timeout` seconds; `/readyz` there too. The metrics port (`metricsPort`) also
+   * answers `/readyz` (connected and subscribed) and `/healthz`.
+   */
+  readonly liveness?: LivenessServerOptions;
+  /**
+   * Fields added to every status broadcast (python-zocalo's extended status: `zocalo`, `tag`,
+   * `cluster_JOB_ID`, …). They cannot replace the fixed fields (`host`, `status`, `service`, …).
+   */
+  readonly statusFields?: Readonly<Record<string, string>>;
   /** Count the metrics in this registry. Default: a new one per runtime. */
   readonly metricsRegistry?: Registry;
   /**
@@ -163,6 +176,7 @@ export class ServiceRuntime {
   private forceListener: (() => void) | undefined;
   private forced = false;
   private metricsServer: MetricsServer | undefined;
+  private livenessServer: LivenessServer | undefined;
   private removeSignalHandlers: (() => void) | undefined;
   private removeTransportListener: (() => void) | undefined;
   private disconnecting = false;
@@ -211,7 +225,11 @@ export class ServiceRuntime {
       this.transport,
       { host: this.hostId, service: service.name, serviceclass: this.serviceClass },
       ServiceState.NEW,
-      { interval: options.statusInterval ?? 6, idleDelay: options.idleDelay ?? 0.5 },
+      {
+        interval: options.statusInterval ?? 6,
+        idleDelay: options.idleDelay ?? 0.5,
+        fields: options.statusFields,
+      },
       this.clock,
       this.logger,
     );
@@ -239,6 +257,16 @@ export class ServiceRuntime {
   /** The port the metrics endpoint listens on, once running with `metricsPort`. */
   get metricsPort(): number | undefined {
     return this.metricsServer?.port;
+  }
+
+  /** The port the liveness endpoint listens on, once running with `liveness`. */
+  get livenessPort(): number | undefined {
+    return this.livenessServer?.port;
+  }
+
+  /** Connected to the broker, subscribed and taking work: what `/readyz` answers. */
+  get ready(): boolean {
+    return this.phase === 'running' && this.ending === undefined && this.transport.isConnected();
   }
 
   /** The status broadcast as it would be sent now. */
@@ -329,8 +357,13 @@ export class ServiceRuntime {
         this.metricsKept.registry,
         this.options.metricsPort,
         this.options.metricsHost,
+        { ready: () => this.ready, healthy: () => this.phase !== 'ended' },
       );
       this.logger.info({ port: this.metricsServer.port }, 'serving metrics at /metrics');
+    }
+    if (this.options.liveness !== undefined) {
+      this.livenessServer = await startLivenessServer(this.options.liveness);
+      this.logger.info({ port: this.livenessServer.port }, 'serving liveness');
     }
     this.status.setState(ServiceState.STARTING);
     await this.transport.connect();
@@ -351,6 +384,7 @@ export class ServiceRuntime {
     this.refreshState();
     // A stop asked for while starting: take no message at all.
     if (this.ending === undefined) this.gate.resume();
+    this.livenessServer?.setReady(this.ready);
   }
 
   /** The graceful end: finish the work in hand, unsubscribe, inShutdown(), END, disconnect. */
@@ -394,6 +428,7 @@ export class ServiceRuntime {
 
   private stopTakingWork(): void {
     if (this.phase !== 'ended') this.phase = 'stopping';
+    this.livenessServer?.setReady(false);
     this.gate.close();
     this.stopping.abort();
     for (const timer of this.timers) this.cancelTimer(timer);
@@ -424,6 +459,7 @@ export class ServiceRuntime {
     this.removeTransportListener?.();
     this.removeTransportListener = undefined;
     await this.metricsServer?.close();
+    await this.livenessServer?.close();
     this.disconnecting = true;
     try {
       await this.transport.disconnect();
@@ -433,6 +469,7 @@ export class ServiceRuntime {
   }
 
   private onTransportEvent(event: TransportEvent): void {
+    this.livenessServer?.setReady(this.ready);
     if (event.type !== 'disconnected' || this.disconnecting || this.phase === 'ended') return;
     this.end({
       kind: 'fail',

@@ -17,6 +17,8 @@ export interface StatusReporterOptions {
   readonly interval: number;
   /** Seconds IDLE must last before it is announced; 0 announces it at once. */
   readonly idleDelay: number;
+  /** Extra fields of every broadcast, after the fixed ones (which they cannot replace). */
+  readonly fields?: Readonly<Record<string, string>>;
 }
 
 /** The fixed fields of a service's status. Nothing else (no configuration, no secret) is sent. */
@@ -79,7 +81,7 @@ export class StatusReporter {
   /** The status message for the state last announced. */
   statusMessage(): StatusMessage {
     const status = this.announced ?? this.current;
-    return {
+    const message: Record<string, unknown> = {
       host: this.identity.host,
       workflows: WORKFLOWS_VERSION,
       status,
@@ -88,6 +90,10 @@ export class StatusReporter {
       serviceclass: this.identity.serviceclass,
       utilization: this.utilization.report(),
     };
+    for (const [field, value] of Object.entries(this.options.fields ?? {})) {
+      if (!(field in message)) message[field] = value;
+    }
+    return message as unknown as StatusMessage;
   }
 
   /** Stop broadcasting; resolves once every broadcast already begun has been sent (or failed). */
