@@ -35,6 +35,10 @@ export type PythonCommand = (
 /** Every Python command name, and its module. */
 export const PYTHON_COMMANDS: Readonly<Record<string, () => Promise<PythonCommand>>> = {
   'zocalo.shutdown': async () => (await import('./shutdown')).pythonShutdown,
+  'zocalo.dlq_check': async () => (await import('./dlq')).pythonDlqCheck,
+  'zocalo.dlq_purge': async () => (await import('./dlq')).pythonDlqPurge,
+  'zocalo.dlq_reinject': async () => (await import('./dlq')).pythonDlqReinject,
+  'zocalo.queue_drain': async () => (await import('./queue-drain')).pythonQueueDrain,
 };
 
 /** The Python command names this package installs. */
