@@ -10,6 +10,11 @@ export interface CliIo {
   readonly stderrIsTTY?: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /**
+   * Standard input's text, for commands run in-process (tests): null is none to read (a terminal);
+   * undefined, the process's own.
+   */
+  readonly stdin?: string | null;
 }
 
 /** The real process. */

@@ -8,11 +8,15 @@ import type { MessageBody } from '@zocalo/workflows';
 import { MemoryTransport, RecordingLogger } from '@zocalo/workflows';
 import type { CliIo } from '../src';
 import { PYTHON_COMMAND_NAMES, runPythonCommand } from '../src';
-import { until } from './helpers';
+import { sleep, until } from './helpers';
 import { PYTHON_CASES } from './python-cases';
 import { prepareCase } from './python-case-run';
 
-function captureIo(env: Record<string, string> = {}): CliIo & { out: () => string; err: () => string } {
+function captureIo(
+  env: Record<string, string> = {},
+  cwd: string = join(__dirname, '..'),
+  stdin?: string,
+): CliIo & { out: () => string; err: () => string } {
   const out: string[] = [];
   const err: string[] = [];
   return {
@@ -22,8 +26,20 @@ function captureIo(env: Record<string, string> = {}): CliIo & { out: () => strin
     stderr: (text) => void err.push(text),
     isTTY: false,
     env: { ZOCALO_LOG_LEVEL: 'silent', ...env },
-    cwd: join(__dirname, '..'),
+    cwd,
+    // Never the test runner's own standard input: none, unless the case gives one.
+    stdin: stdin ?? null,
   };
+}
+
+/** What a queue holds: its messages, taken off it (a moment more than `expected` takes, to see no extra). */
+async function drain(client: MemoryTransport, queue: string, expected: number): Promise<MessageBody[]> {
+  const got: MessageBody[] = [];
+  const id = await client.subscribe(queue, (_headers, message) => void got.push(message));
+  await until(() => got.length >= expected).catch(() => undefined);
+  await sleep(50);
+  await client.unsubscribe(id);
+  return got;
 }
 
 it('has usage lines for every Python command it installs', () => {
@@ -53,7 +69,10 @@ describe.each(Object.entries(PYTHON_CASES))('%s on the memory transport', (name,
 
   it.each(cases.map((entry) => [entry.args.join(' '), entry] as const))('%s', async (_line, entry) => {
     const run = prepareCase(entry);
-    const io = captureIo(run.env);
+    for (const [queue, messages] of Object.entries(run.before)) {
+      for (const message of messages) await client.send(queue, message);
+    }
+    const io = captureIo(run.env, run.cwd, run.stdin);
     const code = await runPythonCommand(name, [...run.args, '-t', 'memory'], io);
     if (code !== entry.code) throw new Error(`exit ${code}, stdout: ${io.out()}, stderr: ${io.err()}`);
     await run.check({ stdout: io.out(), stderr: io.err() }, () => requests.map((request) => request.message));
@@ -67,6 +86,9 @@ describe.each(Object.entries(PYTHON_CASES))('%s on the memory transport', (name,
     if (entry.commands) {
       await until(() => received.length >= entry.commands!.length);
       expect(received).toEqual(entry.commands);
+    }
+    for (const [queue, messages] of Object.entries(run.queues)) {
+      expect(await drain(client, queue, messages.length)).toEqual(messages);
     }
   });
 });

@@ -30,6 +30,7 @@ export { recipeSchema, checkRecipeSchema } from './schema';
 export type { ApplyParametersOptions } from './parameters';
 export { DEFAULT_MAX_PARAMETER_OUTPUT, applyParametersTo } from './parameters';
 export { MAX_WIDTH_AND_PRECISION } from './python-format-spec';
+export { pyRepr } from './python-repr';
 export type { RecipeSendOptions, RecipeWrapperOptions } from './recipe-wrapper';
 export { RECIPE_HEADER, RecipeWrapper } from './recipe-wrapper';
 export type {

@@ -18,7 +18,25 @@ export interface QueueDrainOptions {
   readonly max?: number;
   /** Called after each message moved, with the running count (for a progress bar). */
   readonly onProgress?: (moved: number) => void;
+  /** Called after each message moved, with what moved where (python-zocalo's drain prints each). */
+  readonly onMoved?: (moved: DrainedMessage) => void;
 }
+
+/** One message a drain moved. */
+export interface DrainedMessage {
+  readonly header: ReceivedHeaders;
+  /** The body as it was received (bytes or text, see `rawBytes`). */
+  readonly body: string | Buffer;
+  readonly destination: string;
+  /** How many have moved so far, this one included. */
+  readonly count: number;
+}
+
+/**
+ * Where a drained message goes: a queue name, or a function choosing one per message (python-zocalo's
+ * `.`: the recipe's next step). A function that throws stops the drain and leaves that message on the source.
+ */
+export type DrainDestination = string | ((header: ReceivedHeaders, body: string | Buffer) => string);
 
 export interface QueueDrainResult {
   readonly moved: number;
@@ -31,10 +49,10 @@ export interface QueueDrainResult {
 export async function queueDrain(
   transport: Transport,
   source: string,
-  destination: string,
+  destination: DrainDestination,
   options: QueueDrainOptions = {},
 ): Promise<QueueDrainResult> {
-  if (source === destination)
+  if (typeof destination === 'string' && source === destination)
     throw new InvalidArgumentError(`queue drain: source and destination are both ${source}`);
   const idleMs = (options.idleTimeout ?? 2) * 1000;
   const max = options.max ?? Infinity;
@@ -53,17 +71,27 @@ export async function queueDrain(
       const wait = nextAt - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       nextAt = Math.max(nextAt, Date.now()) + spacingMs;
+      const body = rawBody(message);
+      let target: string;
       try {
-        await transport.rawSend(destination, rawBody(message), { headers: reinjectHeaders(header) });
+        target = typeof destination === 'string' ? destination : destination(header, body);
       } catch (cause) {
         failed += 1;
-        error ??= `cannot send to ${destination}: ${(cause as Error).message}`;
+        error ??= (cause as Error).message;
+        return;
+      }
+      try {
+        await transport.rawSend(target, body, { headers: reinjectHeaders(header) });
+      } catch (cause) {
+        failed += 1;
+        error ??= `cannot send to ${target}: ${(cause as Error).message}`;
         return;
       }
       await transport.ack(header);
       moved += 1;
       lastActivity = Date.now();
       options.onProgress?.(moved);
+      options.onMoved?.({ header, body, destination: target, count: moved });
     },
     { acknowledgement: true, rawBytes: true, prefetch: 1 },
   );

@@ -70,7 +70,7 @@ export type {
 export { RabbitDlqWatcher, deathHistory } from './rabbit-watch';
 export type { DeathRecord, QuarantineArrival, RabbitDlqWatcherOptions } from './rabbit-watch';
 export { queueDrain } from './drain';
-export type { QueueDrainOptions, QueueDrainResult } from './drain';
+export type { DrainDestination, DrainedMessage, QueueDrainOptions, QueueDrainResult } from './drain';
 export { countByHolding } from './count';
 export type { CountByHoldingOptions, QueueCount } from './count';
 export { SchlockmeisterConfigurationError, schlockmeisterSettings } from './settings';

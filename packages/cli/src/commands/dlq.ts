@@ -70,20 +70,31 @@ interface ReinjectOptions extends ManagementOptions {
 /** The lines of `zocalo dlq purge` output (python-zocalo's too) that name a file: `  /path/to/file`. */
 const PURGE_FILE_LINE = /^ {2}\//;
 
+/** The lines of `dlq purge` output naming a file, trimmed. */
+function purgeFileNames(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .filter((line) => PURGE_FILE_LINE.test(line))
+    .map((line) => line.trim());
+}
+
 /**
  * File names piped in on standard input, as python-zocalo's reinject takes them: the lines of
  * `dlq purge` output naming a file. Only a pipe or a file is read (never a terminal); with file
  * arguments, a pipe that has said nothing within a moment is not waited for (python-zocalo polls it once).
+ * Undefined when standard input is neither (Python's `select` found nothing to read).
  */
-async function namesFromStdin(haveFiles: boolean): Promise<string[]> {
+export async function namesFromStdin(io: CliIo, haveFiles: boolean): Promise<string[] | undefined> {
+  if (io.stdin === null) return undefined;
+  if (io.stdin !== undefined) return purgeFileNames(io.stdin);
   let kind: 'pipe' | 'file';
   try {
     const stat = fstatSync(0);
     if (stat.isFIFO() || stat.isSocket()) kind = 'pipe';
     else if (stat.isFile()) kind = 'file';
-    else return [];
+    else return undefined;
   } catch {
-    return [];
+    return undefined;
   }
   const stdin = process.stdin;
   const text = await new Promise<string>((done) => {
@@ -108,10 +119,29 @@ async function namesFromStdin(haveFiles: boolean): Promise<string[]> {
     if (haveFiles && kind === 'pipe') timer = setTimeout(finish, 200);
   });
   if (!stdin.destroyed) stdin.destroy();
-  return text
-    .split(/\r?\n/)
-    .filter((line) => PURGE_FILE_LINE.test(line))
-    .map((line) => line.trim());
+  return purgeFileNames(text);
+}
+
+/**
+ * RabbitMQ: the type of an exchange through the management API (undefined when it does not exist), for
+ * {@link dlqReinject}'s fanout broadcasts; undefined on other brokers.
+ */
+export function exchangeTypeFor(
+  site: Site,
+  options: ManagementOptions,
+): ((exchange: string) => Promise<string | undefined>) | undefined {
+  if (site.transportName !== 'amqp' && site.transportName !== 'pika') return undefined;
+  const management = managementFor(site, options);
+  return async (exchange) => {
+    try {
+      const answer = (await management.request('GET', management.path('exchanges', exchange))) as
+        { type?: unknown } | undefined;
+      return typeof answer?.type === 'string' ? answer.type : undefined;
+    } catch (error) {
+      if (/ answered 404 /.test(oneLine(error))) return undefined;
+      throw error;
+    }
+  };
 }
 
 /** Connect as the site says (less a STOMP prefix, see {@link queueNaming}), run, and always disconnect. */
@@ -286,13 +316,11 @@ export function registerDlq(program: Command, io: CliIo): void {
   addSiteOptions(reinject);
   reinject.action(async (files: string[], options: ReinjectOptions) => {
     const wait = options.wait === undefined ? undefined : parseSeconds(options.wait, '--wait');
-    const piped = await namesFromStdin(files.length > 0);
+    const piped = (await namesFromStdin(io, files.length > 0)) ?? [];
     if (piped.length > 0) io.stdout(`${piped.length} filenames read from stdin\n`);
     const paths = [...files, ...piped].map((file) => resolve(io.cwd, file));
     if (paths.length === 0) throw new CliError('No DLQ message files given.');
     await withTransport(io, 'zocalo.dlq_reinject', options, async (site, transport, naming) => {
-      const rabbit = site.transportName === 'amqp' || site.transportName === 'pika';
-      const management = rabbit ? managementFor(site, options) : undefined;
       const progress = createProgress(io, { label: 'reinjecting', total: paths.length, unit: 'files' });
       let outcomes: ReinjectOutcome[];
       try {
@@ -308,21 +336,7 @@ export function registerDlq(program: Command, io: CliIo): void {
                   `Parsing message from ${file}\n${JSON.stringify({ header: saved.header, message: saved.message ?? saved.body }, null, 2)}\n`,
                 )
             : undefined,
-          exchangeType:
-            management === undefined
-              ? undefined
-              : async (exchange) => {
-                  try {
-                    const answer = (await management.request(
-                      'GET',
-                      management.path('exchanges', exchange),
-                    )) as { type?: unknown } | undefined;
-                    return typeof answer?.type === 'string' ? answer.type : undefined;
-                  } catch (error) {
-                    if (/ answered 404 /.test(oneLine(error))) return undefined;
-                    throw error;
-                  }
-                },
+          exchangeType: exchangeTypeFor(site, options),
           onProgress: (outcome, done) => {
             progress.update(done);
             const how = outcome.broadcast ? 'broadcast to' : 'sent to';

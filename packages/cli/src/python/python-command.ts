@@ -39,6 +39,10 @@ export const PYTHON_COMMANDS: Readonly<Record<string, () => Promise<PythonComman
   'zocalo.go': async () => (await import('./go')).pythonGo,
   'zocalo.service': async () => (await import('./service')).pythonService,
   'zocalo.pickup': async () => (await import('./pickup')).pythonPickup,
+  'zocalo.dlq_check': async () => (await import('./dlq')).pythonDlqCheck,
+  'zocalo.dlq_purge': async () => (await import('./dlq')).pythonDlqPurge,
+  'zocalo.dlq_reinject': async () => (await import('./dlq')).pythonDlqReinject,
+  'zocalo.queue_drain': async () => (await import('./queue-drain')).pythonQueueDrain,
 };
 
 /** The Python command names this package installs. */
