@@ -7,6 +7,7 @@ import * as configuration from '@zocalo/configuration';
 import * as dispatcher from '@zocalo/dispatcher';
 import * as recipes from '@zocalo/recipes';
 import * as schlockmeister from '@zocalo/schlockmeister';
+import * as slurm from '@zocalo/slurm';
 import * as amqp from '@zocalo/transport-amqp';
 import * as workflows from '@zocalo/workflows';
 import { ZocaloError } from '@zocalo/workflows';
@@ -20,6 +21,7 @@ const PACKAGES: ReadonlyArray<[string, Record<string, unknown>, Readonly<Record<
   ['@zocalo/cli', cli, cli.CLI_ERROR_CODES],
   ['@zocalo/schlockmeister', schlockmeister, schlockmeister.SCHLOCKMEISTER_ERROR_CODES],
   ['@zocalo/transport-amqp', amqp, amqp.AMQP_ERROR_CODES],
+  ['@zocalo/slurm', slurm, slurm.SLURM_ERROR_CODES],
 ];
 
 /** The error classes a package defines and exports (not those it re-exports from another package). */
