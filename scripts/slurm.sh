@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start, stop and check the single-node Slurm cluster the @zocalo/slurm tests submit jobs to:
-#   munged, slurmctld, slurmd and slurmrestd (REST API openapi/v0.0.38, JWT authentication) on loopback,
+#   munged, slurmctld, slurmd and slurmrestd (REST API v0.0.38, and v0.0.36 and v0.0.37; JWT) on loopback,
 #   every file of theirs (munge key, slurm.conf, JWT key, state, logs, pids) in this checkout's .slurm/
 #   (or, when the users munge and slurm cannot reach the checkout, in /var/tmp/zocalo-slurm-<hash>/).
 #
@@ -322,10 +322,10 @@ start_daemons() {
   await slurmctld ctld_answers "answer to scontrol ping"
   launch slurmd /usr/sbin/slurmd -D -f "$CONF" -N "$(hostname -s)"
   # slurmrestd: -u drops to an unprivileged user after binding (it refuses root); SLURM_JWT=daemon with
-  # rest_auth/jwt makes it use each request's token; only the v0.0.38 plugin, as the default set also
-  # loads the slurmdbd plugin, which dies without a slurmdbd.
+  # rest_auth/jwt makes it use each request's token; the openapi/v0.0.3x plugins only, as the default
+  # set also loads the slurmdbd ones (dbv0.0.3x), which die without a slurmdbd.
   SLURM_JWT=daemon launch slurmrestd /usr/sbin/slurmrestd -f "$CONF" -a rest_auth/jwt \
-    -s "openapi/$API_VERSION" -u "$user" "$HOST:$REST_PORT"
+    -s "openapi/v0.0.36,openapi/v0.0.37,openapi/$API_VERSION" -u "$user" "$HOST:$REST_PORT"
   await slurmd node_idle "idle node in sinfo"
   write_token || die "no JWT for the tests (see above); slurmctld's log: $LOG_DIR/slurmctld.log"
   await slurmrestd rest_answers "answer to GET $REST_URL/slurm/$API_VERSION/ping"

@@ -265,7 +265,9 @@ export class SlurmRestApi {
         `slurmrestd serves no such path: does it load API ${this.apiVersion} (slurmrestd -s openapi/${this.apiVersion})?`,
       );
     }
-    if (purpose.kind === 'job' && numbers.includes(SLURM_INVALID_JOB_ID)) {
+    // v0.0.36 says `_handle_job_get: unknown job 99999` with error_code 0.
+    const unknownJob = details.slurmErrors.some((entry) => /\bunknown job\b/i.test(entry.error ?? ''));
+    if (purpose.kind === 'job' && (numbers.includes(SLURM_INVALID_JOB_ID) || unknownJob)) {
       return new SlurmJobNotFoundError(purpose.jobId, details);
     }
     if (purpose.kind === 'submit') return new SlurmJobRejectedError(details);

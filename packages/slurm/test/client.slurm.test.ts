@@ -188,3 +188,25 @@ describe('SlurmRestApi on a real slurmrestd', () => {
     expect(nodes.nodes[0].state).toMatch(/idle|mixed|allocated/i);
   });
 });
+
+// slurmrestd also loads the two older plugins of the same generation (scripts/slurm.sh).
+describe.each(['v0.0.36', 'v0.0.37'])('SlurmRestApi on a real slurmrestd, API %s', (apiVersion) => {
+  it('pings, runs a job to its end, and knows an unknown job id', async () => {
+    const { dir, settings } = slurm.get();
+    const api = new SlurmRestApi({
+      url: settings.url,
+      apiVersion,
+      user: settings.user,
+      tokenFile: settings.tokenFile,
+    });
+    expect((await api.ping()).pings[0]).toMatchObject({ responding: true });
+    const { jobId } = await api.submitJob({
+      script: '#!/bin/sh\nexit 3\n',
+      workingDirectory: dir,
+      timeLimit: 5,
+    });
+    expect(await waitForEnd(api, jobId)).toMatchObject({ jobId, state: 'FAILED', exitCode: 3 });
+    expect((await api.listJobs()).map((job) => job.jobId)).toContain(jobId);
+    await expect(api.getJob(999_999)).rejects.toThrow(SlurmJobNotFoundError);
+  });
+});

@@ -73,8 +73,12 @@ export async function requireSlurm(timeoutMs = 3000): Promise<SlurmTestSettings>
     if (response.ok && body.includes('"pings"') && !/"errors":\s*\[\s*\{/.test(body)) return settings;
     problem = `answered HTTP ${response.status}: ${body.replace(/\s+/g, ' ').slice(0, 300)}`;
   } catch (error) {
-    const cause = error instanceof Error ? ((error as { cause?: unknown }).cause ?? error) : error;
-    problem = `did not answer (${cause instanceof Error ? cause.message : String(cause)})`;
+    // fetch's errors come from another realm under jest (no instanceof): read the cause's message.
+    const field = (value: unknown, key: string): unknown =>
+      typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+    const cause = field(error, 'cause') ?? error;
+    const message = field(cause, 'message');
+    problem = `did not answer (${typeof message === 'string' ? message : String(cause)})`;
   }
   throw new Error(`Slurm REST API at ${ping} ${problem}: ${fix}`);
 }
