@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, exactly as CI runs it (`pnpm test`): start the real brokers (installing them
-# where missing), then lint, type-check, build and check the published entry points, then every
-# package's tests, one package at a time (broker tests restart brokers; they must not overlap).
+# The whole test suite, exactly as CI runs it (`pnpm test`): start the real brokers and the single-node
+# Slurm (installing them where missing), then lint, type-check, build and check the published entry
+# points, then every package's tests, one package at a time (broker tests restart brokers; they must
+# not overlap).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,11 @@ export TURBO_TELEMETRY_DISABLED=1
 bash scripts/brokers.sh start
 # Leftover queues of earlier runs hold RabbitMQ's file handles (a few hundred exhaust a default node).
 bash scripts/brokers.sh clean
+# The Slurm cluster @zocalo/slurm's tests submit jobs to; stopped at the end when this run started it.
+slurm_was_running=1
+bash scripts/slurm.sh running || slurm_was_running=0
+bash scripts/slurm.sh start
+if [[ $slurm_was_running -eq 0 ]]; then trap 'bash scripts/slurm.sh stop || true' EXIT; fi
 turbo run lint typecheck build --output-logs=errors-only
 prettier --check . --log-level warn
 node scripts/check-exports.mjs

@@ -8,6 +8,7 @@ import * as dispatcher from '@zocalo/dispatcher';
 import * as management from '@zocalo/rabbitmq-management';
 import * as recipes from '@zocalo/recipes';
 import * as schlockmeister from '@zocalo/schlockmeister';
+import * as slurm from '@zocalo/slurm';
 import * as amqp from '@zocalo/transport-amqp';
 import * as workflows from '@zocalo/workflows';
 import * as wrapper from '@zocalo/wrapper';
@@ -24,6 +25,7 @@ const PACKAGES: ReadonlyArray<[string, Record<string, unknown>, Readonly<Record<
   ['@zocalo/schlockmeister', schlockmeister, schlockmeister.SCHLOCKMEISTER_ERROR_CODES],
   ['@zocalo/transport-amqp', amqp, amqp.AMQP_ERROR_CODES],
   ['@zocalo/wrapper', wrapper, wrapper.WRAPPER_ERROR_CODES],
+  ['@zocalo/slurm', slurm, slurm.SLURM_ERROR_CODES],
 ];
 
 /** The error classes a package defines and exports (not those it re-exports from another package). */

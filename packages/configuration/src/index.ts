@@ -28,6 +28,8 @@ export {
   transportFromFlags,
 } from './flags';
 export type { GraylogSettings } from './graylog-settings';
+export type { SlurmPluginSettings } from './slurm-settings';
+export { SLURM_PLUGIN_NAMES, slurmPlugin, slurmSettings } from './slurm-settings';
 export { knownTransport, knownTransports } from './transports';
 export type { ConfigurationPlugin, ConfigurationPluginSearch, PluginBlock, PluginState } from './plugins';
 export {

@@ -28,6 +28,7 @@ import type { GraylogSettings } from './graylog-settings';
 import type { LoggingSettings } from './logging-plugin';
 import { LEVEL_SCHEMA, loggingFromBlock, mergeLogging } from './logging-plugin';
 import { compile } from './schema';
+import { SLURM_PLUGIN_NAMES, slurmPlugin } from './slurm-settings';
 import { knownTransport, knownTransports } from './transports';
 
 /** A plugin block as written in the file: `plugin:` and the plugin's own keys. */
@@ -252,6 +253,8 @@ const plugins = new Map<string, ConfigurationPlugin>([
   // Mail relay of the Mailer service.
   ['smtp', dataPlugin(['host', 'port'], { host: { type: 'string' }, port, from: { type: 'string' } })],
 ]);
+// python-zocalo's Slurm REST API plugin, under both of its entry point names (slurm-settings.ts).
+for (const name of SLURM_PLUGIN_NAMES) plugins.set(name, slurmPlugin);
 
 /**
  * The plugin of this name, or undefined when none is registered. A transport's name or alias (a

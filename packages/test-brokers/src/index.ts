@@ -1,7 +1,8 @@
 /**
  * Test harness for the real brokers: connection constants, a guard that FAILS a test run when a broker is
  * missing (never skips), broker restarts for reconnection tests, unique destination names and a small
- * client for RabbitMQ's management HTTP API. The brokers themselves are run by `scripts/brokers.sh`.
+ * client for RabbitMQ's management HTTP API. The brokers themselves are run by `scripts/brokers.sh`;
+ * the Slurm cluster of the @zocalo/slurm tests by `scripts/slurm.sh` (`requireSlurm`, in slurm.ts).
  * Also the polling helpers every package's tests share (`sleep`, `until`); for a logger that records,
  * use `RecordingLogger` from `@zocalo/workflows`. Depends on no workspace package, so any package's
  * tests can use it.
@@ -298,3 +299,7 @@ export const rabbitManagement = {
     return true;
   },
 };
+
+// The Slurm cluster of scripts/slurm.sh (slurmrestd's address, the JWT file, requireSlurm).
+export type { SlurmTestSettings } from './slurm';
+export { requireSlurm, slurmTestSettings } from './slurm';
