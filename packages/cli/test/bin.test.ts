@@ -105,7 +105,7 @@ describe('bad input: a one-line message and a non-zero exit', () => {
       'unknown service',
       ['service', 'Nope', '-t', 'memory'],
       2,
-      /^zocalo service: unknown service "Nope": known services are Dispatcher, Schlockmeister \(zocalo service --list\)/,
+      /^zocalo service: unknown service "Nope": known services are Dispatcher, JSONLines, Mailer, Schlockmeister \(zocalo service --list\)/,
     ],
     ['no service name', ['service'], 2, /^zocalo service: Give the name of a service/],
     [
@@ -302,6 +302,8 @@ describe('zocalo service', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Dispatcher +@zocalo\/dispatcher$/m);
     expect(result.stdout).toMatch(/^Schlockmeister +@zocalo\/schlockmeister$/m);
+    expect(result.stdout).toMatch(/^Mailer +@zocalo\/mailer$/m);
+    expect(result.stdout).toMatch(/^JSONLines +@zocalo\/jsonlines$/m);
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('runs the Dispatcher and exits 0 after %s', async (signal) => {

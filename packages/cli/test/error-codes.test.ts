@@ -5,6 +5,8 @@
  */
 import * as configuration from '@zocalo/configuration';
 import * as dispatcher from '@zocalo/dispatcher';
+import * as jsonlines from '@zocalo/jsonlines';
+import * as mailer from '@zocalo/mailer';
 import * as recipes from '@zocalo/recipes';
 import * as schlockmeister from '@zocalo/schlockmeister';
 import * as amqp from '@zocalo/transport-amqp';
@@ -19,6 +21,8 @@ const PACKAGES: ReadonlyArray<[string, Record<string, unknown>, Readonly<Record<
   ['@zocalo/dispatcher', dispatcher, dispatcher.DISPATCHER_ERROR_CODES],
   ['@zocalo/cli', cli, cli.CLI_ERROR_CODES],
   ['@zocalo/schlockmeister', schlockmeister, schlockmeister.SCHLOCKMEISTER_ERROR_CODES],
+  ['@zocalo/mailer', mailer, mailer.MAILER_ERROR_CODES],
+  ['@zocalo/jsonlines', jsonlines, jsonlines.JSONLINES_ERROR_CODES],
   ['@zocalo/transport-amqp', amqp, amqp.AMQP_ERROR_CODES],
 ];
 
