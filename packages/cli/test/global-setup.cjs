@@ -7,7 +7,16 @@ const { existsSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 
 const packages = join(__dirname, '..', '..');
-const required = ['workflows', 'recipes', 'configuration', 'dispatcher', 'schlockmeister', 'mailer', 'jsonlines', 'cli'];
+const required = [
+  'workflows',
+  'recipes',
+  'configuration',
+  'dispatcher',
+  'schlockmeister',
+  'mailer',
+  'jsonlines',
+  'cli',
+];
 const optional = ['transport-amqp', 'transport-stomp'];
 
 function newest(dir) {

@@ -27,7 +27,8 @@ describe.each<BrokerKind>(['stomp', 'amqp'])('zocalo service JSONLines on %s', (
     await transport.connect();
   });
   afterAll(async () => {
-    if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
+    if (service && service.child.exitCode === null && service.child.signalCode === null)
+      service.child.kill('SIGKILL');
     await transport?.disconnect();
     if (kind === 'amqp') {
       await rabbitManagement.deleteQueue(queue).catch(() => false);
@@ -37,9 +38,18 @@ describe.each<BrokerKind>(['stomp', 'amqp'])('zocalo service JSONLines on %s', (
 
   it('writes a recipe step’s message as its line and ends 0 on SIGTERM', async () => {
     const output = join(mkdtempSync(join(tmpdir(), 'zocalo-cli-jsonlines-')), 'out.jsonl');
-    service = startZocalo(['service', 'JSONLines', ...BROKER_FLAGS[kind], '-s', `zocalo.jsonlines.queue=${queue}`]);
+    service = startZocalo([
+      'service',
+      'JSONLines',
+      ...BROKER_FLAGS[kind],
+      '-s',
+      `zocalo.jsonlines.queue=${queue}`,
+    ]);
     await service.waitFor(/"serviceclass":"JSONLines","msg":"service started"/, 20_000);
-    const recipe = new Recipe({ 1: { queue, parameters: { output_filename: output } }, start: [[1, { kind, n: 1 }]] });
+    const recipe = new Recipe({
+      1: { queue, parameters: { output_filename: output } },
+      start: [[1, { kind, n: 1 }]],
+    });
     await RecipeWrapper.fromRecipe(recipe, transport).start();
     await until(() => existsSync(output) && readFileSync(output, 'utf8').endsWith('\n'), 20_000);
     expect(readFileSync(output, 'utf8')).toBe(`{"kind": "${kind}", "n": 1}\n`);

@@ -27,7 +27,8 @@ function captureIo(env: Record<string, string> = {}): CliIo & { out: string[]; e
   };
 }
 
-const zocalo = (args: readonly string[], io: CliIo): Promise<number> => runCli(['node', 'zocalo', ...args], io);
+const zocalo = (args: readonly string[], io: CliIo): Promise<number> =>
+  runCli(['node', 'zocalo', ...args], io);
 
 describe('zocalo service: the Mailer and JSONLines', () => {
   it('--list shows them, with the Dispatcher and Schlockmeister, by their python-zocalo names', async () => {
@@ -46,7 +47,14 @@ describe('zocalo service: the Mailer and JSONLines', () => {
   });
 
   it('JSONLines: runs by name and ends 0 on SIGTERM', async () => {
-    const service = startZocalo(['service', 'JSONLines', '-t', 'memory', '-s', 'zocalo.jsonlines.queue=test.lines']);
+    const service = startZocalo([
+      'service',
+      'JSONLines',
+      '-t',
+      'memory',
+      '-s',
+      'zocalo.jsonlines.queue=test.lines',
+    ]);
     await service.waitFor(/"serviceclass":"JSONLines","msg":"service started"/);
     service.child.kill('SIGTERM');
     const finished = await service.exited;
@@ -61,9 +69,19 @@ describe('zocalo service: the Mailer and JSONLines', () => {
       'version: 1\nembedded:\n  plugin: memory\nrelay:\n  plugin: smtp\n  host: 127.0.0.1\n  port: 2525\n' +
         '  from: zocalo@example.com\nenvironments:\n  default: [embedded, relay]\n',
     );
-    const service = startZocalo(['service', 'Mailer', '--config', site, '-v', '-s', 'zocalo.mailer.queue=test.mail']);
+    const service = startZocalo([
+      'service',
+      'Mailer',
+      '--config',
+      site,
+      '-v',
+      '-s',
+      'zocalo.mailer.queue=test.mail',
+    ]);
     await service.waitFor(/"msg":"service started"/);
-    expect(service.output()).toMatch(/"queue":"test\.mail","host":"127\.0\.0\.1","port":2525,"msg":"Mail notifications starting"/);
+    expect(service.output()).toMatch(
+      /"queue":"test\.mail","host":"127\.0\.0\.1","port":2525,"msg":"Mail notifications starting"/,
+    );
     service.child.kill('SIGTERM');
     expect((await service.exited).code).toBe(0);
   });

@@ -26,7 +26,11 @@ const load = (text: string, environment?: string) =>
 describe('the smtp plugin', () => {
   it('makes the SMTP settings available once the environment is active', () => {
     expect(load(SAMPLE).plugins.smtp).toBeUndefined();
-    expect(load(SAMPLE, 'live').plugins.smtp).toEqual({ host: 'localhost', port: 8080, from: 'foo@example.com' });
+    expect(load(SAMPLE, 'live').plugins.smtp).toEqual({
+      host: 'localhost',
+      port: 8080,
+      from: 'foo@example.com',
+    });
   });
 
   it('reads a port written as text as a number; from is optional', () => {
@@ -37,7 +41,11 @@ describe('the smtp plugin', () => {
   it.each([
     ['a port that is no number', SAMPLE.replace('8080', 'banana'), /my-smtp\.port: .*a port number/],
     ['no host', 'version: 1\nfailure:\n  plugin: smtp\n  port: 25\n', /failure.*host/],
-    ['a from that is no address', SAMPLE.replace('foo@example.com', 'Zocalo'), /my-smtp\.from: .*an e-mail address/],
+    [
+      'a from that is no address',
+      SAMPLE.replace('foo@example.com', 'Zocalo'),
+      /my-smtp\.from: .*an e-mail address/,
+    ],
   ])('refuses %s', (_name, text, message) => {
     expect(() => load(text)).toThrow(ConfigurationError);
     expect(() => load(text)).toThrow(message);

@@ -62,7 +62,10 @@ export class Mailer extends Service {
   }
 
   override async initializing(ctx: ServiceContext): Promise<void> {
-    ctx.logger.debug({ queue: this.queue, host: this.smtp.host, port: this.smtp.port }, 'Mail notifications starting');
+    ctx.logger.debug(
+      { queue: this.queue, host: this.smtp.host, port: this.smtp.port },
+      'Mail notifications starting',
+    );
     if (this.smtp.from === undefined) {
       ctx.logger.warn(
         {},

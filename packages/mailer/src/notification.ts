@@ -81,6 +81,8 @@ function listify(value: unknown): unknown[] {
 
 /** Python's `str.splitlines()`. */
 function splitLines(text: string): string[] {
+  // Python's line boundaries include the separators \x1c-\x1e.
+  // eslint-disable-next-line no-control-regex
   const lines = text.split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/);
   if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
   return text === '' ? [] : lines;

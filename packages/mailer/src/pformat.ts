@@ -100,9 +100,10 @@ function formatList(value: unknown[], out: string[], indent: number, allowance: 
 
 /** Python's `str.splitlines(keepends=True)`. */
 function splitLines(text: string): string[] {
-  return text.match(/[^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*(?:\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]|$)/g)!.filter(
-    (line) => line !== '',
-  );
+  // Python's line boundaries include the separators \x1c-\x1e.
+  // eslint-disable-next-line no-control-regex
+  const lines = /[^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*(?:\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]|$)/g;
+  return text.match(lines)!.filter((line) => line !== '');
 }
 
 /** `PrettyPrinter._pprint_str`: a long string as adjacent literals, split at line ends and spaces. */

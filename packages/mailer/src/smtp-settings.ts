@@ -42,7 +42,9 @@ export function smtpSettings(block: unknown): SmtpSettings {
   }
   const { host, port, from } = block as Record<string, unknown>;
   if (typeof host !== 'string' || host.trim() === '') {
-    throw new MailerConfigurationError(`The smtp block needs a host (the mail relay's name), got ${describe(host)}`);
+    throw new MailerConfigurationError(
+      `The smtp block needs a host (the mail relay's name), got ${describe(host)}`,
+    );
   }
   const number = typeof port === 'string' && /^\s*\d+\s*$/.test(port) ? Number(port) : port;
   if (typeof number !== 'number' || !Number.isInteger(number) || number < 1 || number > 65535) {
@@ -51,7 +53,9 @@ export function smtpSettings(block: unknown): SmtpSettings {
     );
   }
   if (from !== undefined && from !== null && typeof from !== 'string') {
-    throw new MailerConfigurationError(`The smtp block's from must be an e-mail address, got ${describe(from)}`);
+    throw new MailerConfigurationError(
+      `The smtp block's from must be an e-mail address, got ${describe(from)}`,
+    );
   }
   return { host, port: number, ...(typeof from === 'string' && from !== '' ? { from } : {}) };
 }

@@ -7,7 +7,13 @@
 import { loadConfiguration } from '@zocalo/configuration';
 import { Recipe, RecipeWrapper } from '@zocalo/recipes';
 import { sleep, uniqueName, until } from '@zocalo/test-brokers';
-import { MemoryBroker, MemoryTransport, RecordingLogger, ServiceRuntime, ServiceState } from '@zocalo/workflows';
+import {
+  MemoryBroker,
+  MemoryTransport,
+  RecordingLogger,
+  ServiceRuntime,
+  ServiceState,
+} from '@zocalo/workflows';
 import { MAILER_QUEUE, Mailer, MailerConfigurationError, createMailer } from '../src';
 import type { MailerOptions, SmtpSettings } from '../src';
 import type { TestSmtpServer } from './helpers';
@@ -69,7 +75,11 @@ function logged(text: string): boolean {
 
 /** The message was settled: none left on the queue, none in hand. */
 async function settled(): Promise<void> {
-  await until(() => broker.stats(queue).depth === 0 && broker.stats(queue).inFlight === 0, 5000, 'the message to be settled');
+  await until(
+    () => broker.stats(queue).depth === 0 && broker.stats(queue).inFlight === 0,
+    5000,
+    'the message to be settled',
+  );
 }
 
 describe('Mailer: what the SMTP server receives', () => {
@@ -94,7 +104,9 @@ describe('Mailer: what the SMTP server receives', () => {
     expect(mail.headers.get('content-type')).toMatch(/^text\/plain; charset=utf-8/);
     await settled();
     expect(broker.stats(`DLQ.${queue}`).depth).toBe(0);
-    expect(logged("Sending mail notification 'This is a test email' to ['bar@example.com', 'foo@example.com']")).toBe(true);
+    expect(
+      logged("Sending mail notification 'This is a test email' to ['bar@example.com', 'foo@example.com']"),
+    ).toBe(true);
   });
 
   it('a plain message: parameters and content in the message, the subject and sender by default, {payload[...]}', async () => {
@@ -140,7 +152,11 @@ describe('Mailer: what the SMTP server receives', () => {
     await startMailer();
     await sendRecipe(
       {
-        recipients: { select: 'mx', mx: ['b@example.com', 'a@example.com'], all: ['a@example.com', 'c@example.com'] },
+        recipients: {
+          select: 'mx',
+          mx: ['b@example.com', 'a@example.com'],
+          all: ['a@example.com', 'c@example.com'],
+        },
         content: 'x',
       },
       {},
@@ -179,14 +195,23 @@ describe('Mailer: messages it rejects (dead-lettered, reason logged, no mail)', 
       { recipients: 'a@example.com', content: 'an unclosed {brace' },
       'Message content cannot be filled in',
     ],
-    ['a plain message without content', 'plain', { parameters: { recipients: 'a@example.com' } }, 'Rejected invalid simple message'],
+    [
+      'a plain message without content',
+      'plain',
+      { parameters: { recipients: 'a@example.com' } },
+      'Rejected invalid simple message',
+    ],
     ['a plain message without parameters', 'plain', { content: 'x' }, 'Rejected invalid simple message'],
   ])('%s', async (_name, kind, body, reason) => {
     await startMailer();
     if (kind === 'recipe') await sendRecipe(body, { some: 'payload' });
     else await client.send(queue, body);
     await until(() => broker.stats(`DLQ.${queue}`).depth === 1, 5000, 'the dead letter');
-    expect(logged(`message rejected and dead-lettered: ${reason}`)).toBe(true);
+    await until(
+      () => logged(`message rejected and dead-lettered: ${reason}`),
+      3000,
+      'the reason to be logged',
+    );
     await sleep(100);
     expect(smtp.mails).toHaveLength(0);
   });
@@ -195,7 +220,7 @@ describe('Mailer: messages it rejects (dead-lettered, reason logged, no mail)', 
     await startMailer();
     await client.send(queue, ['not', 'a', 'dict']);
     await until(() => broker.stats(`DLQ.${queue}`).depth === 1, 5000, 'the dead letter');
-    expect(logged('Rejected invalid simple message')).toBe(true);
+    await until(() => logged('Rejected invalid simple message'), 3000, 'the reason to be logged');
   });
 
   it('no `from` anywhere: rejected, and a warning at start', async () => {
@@ -203,7 +228,7 @@ describe('Mailer: messages it rejects (dead-lettered, reason logged, no mail)', 
     expect(logged('the smtp block has no "from"')).toBe(true);
     await sendRecipe({ recipients: 'a@example.com', content: 'x' }, {});
     await until(() => broker.stats(`DLQ.${queue}`).depth === 1, 5000, 'the dead letter');
-    expect(logged('No sender for message')).toBe(true);
+    await until(() => logged('No sender for message'), 3000, 'the reason to be logged');
   });
 });
 
@@ -275,7 +300,9 @@ describe('createMailer: the relay from the site configuration', () => {
     expect(mailer.queue).toBe(MAILER_QUEUE);
     expect(mailer.name).toBe('Mail Notifications');
     expect(mailer.serviceClass).toBe('Mailer');
-    expect(createMailer({ configuration, storage: { 'zocalo.mailer.queue': 'test.mail' } }).queue).toBe('test.mail');
+    expect(createMailer({ configuration, storage: { 'zocalo.mailer.queue': 'test.mail' } }).queue).toBe(
+      'test.mail',
+    );
   });
 
   it('refuses to start without an smtp block, saying what to add', () => {

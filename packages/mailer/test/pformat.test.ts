@@ -16,9 +16,12 @@ interface Case {
 const CASES = decodeBody(readFileSync(join(__dirname, 'fixtures', 'pformat-cases.json'), 'utf8')) as Case[];
 
 describe('pformat: as Python’s pprint.pformat', () => {
-  it.each(CASES.map((item, index) => [index, item] as const))('case %i', (_index, { value, pformat: python }) => {
-    expect(pformat(value)).toBe(python);
-  });
+  it.each(CASES.map((item, index) => [index, item] as const))(
+    'case %i',
+    (_index, { value, pformat: python }) => {
+      expect(pformat(value)).toBe(python);
+    },
+  );
 
   it('sorts keys by code point also where the repr fits on the line', () => {
     expect(safeRepr({ b: 1, a: { d: 2, c: 3 } })).toBe("{'a': {'c': 3, 'd': 2}, 'b': 1}");
