@@ -5,7 +5,8 @@
  *   maps failures to one-line messages and exit codes (`cli-error.ts`).
  * - `commands/`: one file per command — `go` ({@link go}: send a processing request), `service`,
  *   `wrap`, `shutdown`, `status`, `recipe validate|graph`, `dlq check|purge|reinject`, `queue drain`,
- *   `pickup`, `rabbitmq configure` (planned by `rabbitmq-plan.ts` from `rabbitmq-file.ts`).
+ *   `pickup`, `rabbitmq configure` ({@link configureRabbitmq} in `rabbitmq-configure.ts`, planned by
+ *   `rabbitmq-plan.ts` from `rabbitmq-file.ts` and the INI users of `rabbitmq-users.ts`).
  * - `dead-letters.ts`: DLQ names and counts per broker (statistics plugin, management API);
  *   `progress.ts`: progress bars on a terminal, plain lines otherwise.
  * - `site.ts`: the site configuration, environment and transport options every broker command
@@ -27,10 +28,43 @@ export { completeHost, sendShutdown, shutdownCommands } from './commands/shutdow
 export { factoryContext } from './commands/service';
 export { parseSeconds } from './commands/dlq';
 export { parseRate } from './commands/queue';
-export type { RabbitmqFile } from './rabbitmq-file';
+export type {
+  BindingEntry,
+  ExchangeEntry,
+  GroupEntry,
+  PermissionEntry,
+  PolicyEntry,
+  RabbitmqFile,
+  VhostEntry,
+} from './rabbitmq-file';
 export { desiredState, parseRabbitmqFile, readRabbitmqFile } from './rabbitmq-file';
-export type { Action, CurrentState, DesiredState, PlanOptions } from './rabbitmq-plan';
+export type {
+  Action,
+  BindingSpec,
+  CurrentBinding,
+  CurrentQueue,
+  CurrentState,
+  CurrentUser,
+  DesiredState,
+  Difference,
+  ExchangeSpec,
+  PermissionSpec,
+  PlanOptions,
+  PolicySpec,
+  QueueSpec,
+  Subject,
+  UserSpec,
+  Verb,
+  VhostSpec,
+} from './rabbitmq-plan';
 export { describeAction, planConfiguration } from './rabbitmq-plan';
+export type {
+  ConfigureOutcome,
+  ConfigureRabbitmqOptions,
+  ConfigureRabbitmqResult,
+} from './rabbitmq-configure';
+export { configureRabbitmq } from './rabbitmq-configure';
+export { parseTags, parseUserFile, readUserConfig } from './rabbitmq-users';
 export type { StoredRequest } from './commands/pickup';
 export { StoredRequestError, readStoredRequest } from './commands/pickup';
 export type { DeadLetterBroker, ManagementOptions, QueueNaming } from './dead-letters';

@@ -1,10 +1,14 @@
 /**
  * The planning half of `zocalo rabbitmq configure`, without a broker: what a RabbitMQ configuration file
- * asks for (policies, queues, exchanges, bindings) compared with what the broker holds, as a list of
- * actions. python-zocalo's `configure_rabbitmq` deletes whatever differs or is not in the file; here
- * deleting is asked for (`prune`), a queue that holds messages is deleted only with `force`, and a queue
- * or exchange whose arguments differ (which RabbitMQ cannot change in place) is re-created only with both.
+ * asks for (users, vhosts, permissions, policies, queues, exchanges, bindings) compared with what the
+ * broker holds, as a list of actions in the order python-zocalo's `configure_rabbitmq` applies them.
+ * Python deletes whatever differs or is not in the file; here deleting is asked for (`prune`), a queue
+ * that holds messages (or a vhost) is deleted only with `force`, and a queue or exchange whose arguments
+ * differ (which RabbitMQ cannot change in place) is re-created only with both. What the broker cannot
+ * hold (an exchange type of a plugin it lacks) is reported as not applicable, and the rest goes ahead.
  */
+import type { HashingAlgorithm } from '@zocalo/rabbitmq-management';
+import { SHA256, passwordMatches } from '@zocalo/rabbitmq-management';
 import { descriptor as amqp } from '@zocalo/transport-amqp/descriptor';
 
 /** A policy, as in the file and on the broker. */
@@ -40,12 +44,14 @@ export interface ExchangeSpec {
   readonly type: string;
   readonly durable: boolean;
   readonly autoDelete: boolean;
+  /** Default false. */
+  readonly internal?: boolean;
   readonly arguments: Readonly<Record<string, unknown>>;
 }
 
 export interface BindingSpec {
   readonly vhost: string;
-  /** The exchange. */
+  /** The exchange; `''` is the default exchange, which binds every queue by its name by itself. */
   readonly source: string;
   readonly destination: string;
   readonly destinationType: 'queue' | 'exchange';
@@ -58,23 +64,81 @@ export interface CurrentBinding extends BindingSpec {
   readonly propertiesKey: string;
 }
 
-/** What a configuration file asks for. */
+/** A vhost, as in the file's `vhosts:` and on the broker. */
+export interface VhostSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly tracing: boolean;
+}
+
+/** A user's permissions in a vhost. */
+export interface PermissionSpec {
+  readonly vhost: string;
+  readonly user: string;
+  readonly configure: string;
+  readonly write: string;
+  readonly read: string;
+}
+
+/** A user of the `--user-config` INI files. */
+export interface UserSpec {
+  readonly name: string;
+  readonly password: string;
+  readonly tags: readonly string[];
+  /** The INI file that declares it. */
+  readonly file: string;
+  /**
+   * Set by the plan for a user that exists: its stored hash, whose salt python-zocalo keeps when it
+   * writes the user again.
+   */
+  readonly saltFrom?: string;
+}
+
+/** A user on the broker. */
+export interface CurrentUser {
+  readonly name: string;
+  readonly passwordHash: string;
+  readonly hashingAlgorithm: HashingAlgorithm;
+  readonly tags: readonly string[];
+}
+
+/** What a configuration file (and `--user-config`) asks for. */
 export interface DesiredState {
   readonly policies: readonly PolicySpec[];
   readonly queues: readonly QueueSpec[];
   readonly exchanges: readonly ExchangeSpec[];
   readonly bindings: readonly BindingSpec[];
+  /** The file's `vhosts:`. Empty or absent: vhosts are not managed (none created, none deleted). */
+  readonly vhosts?: readonly VhostSpec[];
+  /** The file's `permissions:`. Empty or absent: permissions are not managed. */
+  readonly permissions?: readonly PermissionSpec[];
+  /** The users of `--user-config`; absent: users are not managed. */
+  readonly users?: readonly UserSpec[];
 }
 
-/** What the broker holds, in the vhosts planned for. */
+/** What the broker holds, in the vhosts planned for (users and vhosts: all of them). */
 export interface CurrentState {
   readonly policies: readonly PolicySpec[];
   readonly queues: readonly CurrentQueue[];
   readonly exchanges: readonly ExchangeSpec[];
   readonly bindings: readonly CurrentBinding[];
+  /** Every vhost of the broker (read when the file manages vhosts). */
+  readonly vhosts?: readonly VhostSpec[];
+  /** The permissions in the vhosts planned for. */
+  readonly permissions?: readonly PermissionSpec[];
+  /** Every user of the broker. */
+  readonly users?: readonly CurrentUser[];
+  /** The exchange types the broker offers; absent: unknown, every type taken as offered. */
+  readonly exchangeTypes?: readonly string[];
+  /** The user the management API logs in as: never deleted, nor its permissions (it would lock itself out). */
+  readonly self?: string;
 }
 
 export type Subject =
+  | { readonly kind: 'user'; readonly spec: UserSpec | CurrentUser }
+  | { readonly kind: 'vhost'; readonly spec: VhostSpec }
+  | { readonly kind: 'permission'; readonly spec: PermissionSpec }
   | { readonly kind: 'policy'; readonly spec: PolicySpec }
   | { readonly kind: 'queue'; readonly spec: QueueSpec }
   | { readonly kind: 'exchange'; readonly spec: ExchangeSpec }
@@ -85,12 +149,14 @@ export interface Difference {
   readonly key: string;
   readonly broker: unknown;
   readonly file: unknown;
+  /** Said instead of both values (a password is never shown). */
+  readonly note?: string;
 }
 
 export type Action =
   /** Missing on the broker: declare it. */
   | { readonly verb: 'create'; readonly subject: Subject }
-  /** A policy whose settings differ: put the file's (a policy can be replaced in place). */
+  /** Settings differ and can be changed in place (a policy, user, vhost's metadata, permission): put the file's. */
   | { readonly verb: 'update'; readonly subject: Subject; readonly differences: readonly Difference[] }
   /** A queue or exchange whose settings differ, with prune and force: delete it, declare it again. */
   | { readonly verb: 'recreate'; readonly subject: Subject; readonly differences: readonly Difference[] }
@@ -111,16 +177,31 @@ export type Action =
       readonly subject: Subject;
       readonly doing: 'create' | 'delete';
       readonly reason: string;
-    };
+    }
+  /** The broker cannot hold it (an exchange type of a plugin it lacks): left out, the rest goes ahead. */
+  | { readonly verb: 'unsupported'; readonly subject: Subject; readonly reason: string };
 
 export type Verb = Action['verb'];
 
 export interface PlanOptions {
   /** Delete what is on the broker and not in the file. */
   readonly prune?: boolean;
-  /** With prune: delete queues that hold messages, and re-create queues and exchanges that differ. */
+  /**
+   * With prune: delete queues that hold messages and vhosts, and re-create queues and exchanges that
+   * differ.
+   */
   readonly force?: boolean;
 }
+
+/** The plugins that bring RabbitMQ's optional exchange types, for the message that one is missing. */
+const EXCHANGE_TYPE_PLUGINS: Readonly<Record<string, string>> = {
+  'x-delayed-message': 'rabbitmq_delayed_message_exchange',
+  'x-consistent-hash': 'rabbitmq_consistent_hash_exchange',
+  'x-random': 'rabbitmq_random_exchange',
+  'x-recent-history': 'rabbitmq_recent_history_exchange',
+  'x-jms-topic': 'rabbitmq_jms_topic_exchange',
+  'x-modulus-hash': 'rabbitmq_sharding',
+};
 
 /** Where the AMQP transport holds delayed messages (they expire by themselves): never ours to prune. */
 const HOLDING_QUEUE_PREFIXES = amqp.holding?.queuePrefixes ?? [];
@@ -207,9 +288,47 @@ export function exchangeDifferences(broker: ExchangeSpec, file: ExchangeSpec): D
       type: [broker.type, file.type],
       durable: [broker.durable, file.durable],
       auto_delete: [broker.autoDelete, file.autoDelete],
+      internal: [broker.internal ?? false, file.internal ?? false],
     }),
     ...recordDifferences('', broker.arguments, file.arguments),
   ];
+}
+
+export function vhostDifferences(broker: VhostSpec, file: VhostSpec): Difference[] {
+  return fieldDifferences({
+    description: [broker.description, file.description],
+    tags: [[...broker.tags].sort(), [...file.tags].sort()],
+    tracing: [broker.tracing, file.tracing],
+  });
+}
+
+export function permissionDifferences(broker: PermissionSpec, file: PermissionSpec): Difference[] {
+  return fieldDifferences({
+    configure: [broker.configure, file.configure],
+    write: [broker.write, file.write],
+    read: [broker.read, file.read],
+  });
+}
+
+/**
+ * What differs between a user on the broker and in the INI files, as python-zocalo decides it: the
+ * password, by hashing the file's with the stored salt (sha256, python-zocalo's only algorithm: a user
+ * stored otherwise is written again), and the tags as a set.
+ */
+export function userDifferences(broker: CurrentUser, file: UserSpec): Difference[] {
+  const differences: Difference[] = [];
+  if (broker.hashingAlgorithm !== SHA256) {
+    differences.push({ key: 'hashing_algorithm', broker: broker.hashingAlgorithm, file: SHA256 });
+  } else if (!passwordMatches(file.password, broker.passwordHash)) {
+    differences.push({
+      key: 'password',
+      broker: undefined,
+      file: undefined,
+      note: `not the one of ${file.file}`,
+    });
+  }
+  differences.push(...fieldDifferences({ tags: [[...broker.tags].sort(), [...file.tags].sort()] }));
+  return differences;
 }
 
 function named(vhost: string, name: string): string {
@@ -251,10 +370,134 @@ function whyNotEmpty(queue: CurrentQueue): string | undefined {
   return undefined;
 }
 
+/** Why the broker cannot hold an exchange of this type, or undefined when it can. */
+function missingExchangeType(type: string, offered: readonly string[] | undefined): string | undefined {
+  if (offered === undefined || offered.includes(type)) return undefined;
+  const plugin = EXCHANGE_TYPE_PLUGINS[type];
+  return (
+    `this broker offers no exchange type ${type}` +
+    (plugin ? ` (it needs the ${plugin} plugin)` : '') +
+    `; it offers ${[...offered].sort().join(', ')}`
+  );
+}
+
+/** Sorted by name (users and vhosts, which have no vhost to sort by first). */
+function sortedByOwnName<T extends { readonly name: string }>(items: Iterable<T>): T[] {
+  return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+const SELF_REASON = 'the management API logs in as this user: change it by hand';
+
+/** The users of the INI files against the broker's: created, updated in place, pruned. */
+function planUsers(
+  desired: readonly UserSpec[],
+  current: CurrentState,
+  prune: boolean,
+  actions: Action[],
+): void {
+  const wanted = new Map(desired.map((user) => [user.name, user]));
+  const existing = new Map((current.users ?? []).map((user) => [user.name, user]));
+  for (const user of sortedByOwnName(existing.values())) {
+    if (wanted.has(user.name)) continue;
+    const subject: Subject = { kind: 'user', spec: user };
+    if (!prune) actions.push({ verb: 'extra', subject });
+    else if (user.name === current.self)
+      actions.push({ verb: 'skip', subject, doing: 'delete', reason: SELF_REASON });
+    else actions.push({ verb: 'delete', subject, ifEmpty: false });
+  }
+  for (const user of sortedByOwnName(wanted.values())) {
+    const found = existing.get(user.name);
+    if (!found) {
+      actions.push({ verb: 'create', subject: { kind: 'user', spec: user } });
+      continue;
+    }
+    const differences = userDifferences(found, user);
+    const subject: Subject = {
+      kind: 'user',
+      spec: found.hashingAlgorithm === SHA256 ? { ...user, saltFrom: found.passwordHash } : user,
+    };
+    actions.push(
+      differences.length > 0 ? { verb: 'update', subject, differences } : { verb: 'keep', subject },
+    );
+  }
+}
+
+/** The file's vhosts against the broker's (`/` is never deleted): created, updated in place, pruned with force. */
+function planVhosts(
+  desired: readonly VhostSpec[],
+  current: CurrentState,
+  prune: boolean,
+  force: boolean,
+  actions: Action[],
+): void {
+  const wanted = new Map(desired.map((vhost) => [vhost.name, vhost]));
+  const existing = new Map((current.vhosts ?? []).map((vhost) => [vhost.name, vhost]));
+  for (const vhost of sortedByOwnName(existing.values())) {
+    if (wanted.has(vhost.name) || vhost.name === '/') continue;
+    const subject: Subject = { kind: 'vhost', spec: vhost };
+    if (!prune) actions.push({ verb: 'extra', subject });
+    else if (!force) {
+      actions.push({
+        verb: 'skip',
+        subject,
+        doing: 'delete',
+        reason: 'deleting a vhost deletes its queues and their messages: --force deletes it with them',
+      });
+    } else actions.push({ verb: 'delete', subject, ifEmpty: false });
+  }
+  for (const vhost of sortedByOwnName(wanted.values())) {
+    const subject: Subject = { kind: 'vhost', spec: vhost };
+    const found = existing.get(vhost.name);
+    const differences = found ? vhostDifferences(found, vhost) : [];
+    if (!found) actions.push({ verb: 'create', subject });
+    else if (differences.length > 0) actions.push({ verb: 'update', subject, differences });
+    else actions.push({ verb: 'keep', subject });
+  }
+}
+
+/** The file's permissions against the broker's in the vhosts planned for. */
+function planPermissions(
+  desired: readonly PermissionSpec[],
+  current: CurrentState,
+  users: ReadonlySet<string> | undefined,
+  prune: boolean,
+  actions: Action[],
+): void {
+  const key = (permission: PermissionSpec): string => named(permission.vhost, permission.user);
+  const order = (a: PermissionSpec, b: PermissionSpec): number =>
+    compare({ vhost: a.vhost, name: a.user }, { vhost: b.vhost, name: b.user });
+  const wanted = new Map(desired.map((permission) => [key(permission), permission]));
+  const existing = new Map((current.permissions ?? []).map((permission) => [key(permission), permission]));
+  for (const permission of [...existing.values()].sort(order)) {
+    if (wanted.has(key(permission))) continue;
+    const subject: Subject = { kind: 'permission', spec: permission };
+    if (!prune) actions.push({ verb: 'extra', subject });
+    else if (permission.user === current.self) {
+      actions.push({ verb: 'skip', subject, doing: 'delete', reason: SELF_REASON });
+    } else actions.push({ verb: 'delete', subject, ifEmpty: false });
+  }
+  for (const permission of [...wanted.values()].sort(order)) {
+    const subject: Subject = { kind: 'permission', spec: permission };
+    const found = existing.get(key(permission));
+    const differences = found ? permissionDifferences(found, permission) : [];
+    if (!found && users !== undefined && !users.has(permission.user)) {
+      actions.push({
+        verb: 'skip',
+        subject,
+        doing: 'create',
+        reason: `user ${permission.user} is neither on the broker nor in --user-config`,
+      });
+    } else if (!found) actions.push({ verb: 'create', subject });
+    else if (differences.length > 0) actions.push({ verb: 'update', subject, differences });
+    else actions.push({ verb: 'keep', subject });
+  }
+}
+
 /**
- * The actions that bring `current` to `desired`, in the order to run them: policies, queues, exchanges,
- * bindings (as python-zocalo), within each kind deletions first. `current` holds only the vhosts planned
- * for: whatever it holds that `desired` lacks is pruned or reported as extra.
+ * The actions that bring `current` to `desired`, in the order to run them, python-zocalo's: users,
+ * vhosts, permissions, policies, queues, exchanges, bindings; within each kind deletions first.
+ * `current` holds only the vhosts planned for: whatever it holds that `desired` lacks is pruned or
+ * reported as extra (users and vhosts only when the file manages them).
  */
 export function planConfiguration(
   desired: DesiredState,
@@ -266,6 +509,19 @@ export function planConfiguration(
   const actions: Action[] = [];
   const unwanted = (subject: Subject): Action =>
     prune ? { verb: 'delete', subject, ifEmpty: false } : { verb: 'extra', subject };
+
+  if (desired.users !== undefined) planUsers(desired.users, current, prune, actions);
+  if ((desired.vhosts ?? []).length > 0) planVhosts(desired.vhosts ?? [], current, prune, force, actions);
+  if ((desired.permissions ?? []).length > 0) {
+    const users =
+      current.users === undefined
+        ? undefined
+        : new Set([
+            ...current.users.map((user) => user.name),
+            ...(desired.users ?? []).map((user) => user.name),
+          ]);
+    planPermissions(desired.permissions ?? [], current, users, prune, actions);
+  }
 
   // Policies: replaced in place when they differ.
   const wantedPolicies = byName(desired.policies);
@@ -342,8 +598,17 @@ export function planConfiguration(
     actions.push(unwanted({ kind: 'exchange', spec: exchange }));
   }
   const currentExchanges = byName(current.exchanges);
+  /** Exchanges of the file the broker cannot hold, with why. */
+  const unsupported = new Map<string, string>();
   for (const exchange of sortedByName(desired.exchanges)) {
-    const found = currentExchanges.get(named(exchange.vhost, exchange.name));
+    const key = named(exchange.vhost, exchange.name);
+    const found = currentExchanges.get(key);
+    const missing = found ? undefined : missingExchangeType(exchange.type, current.exchangeTypes);
+    if (missing !== undefined) {
+      unsupported.set(key, missing);
+      actions.push({ verb: 'unsupported', subject: { kind: 'exchange', spec: exchange }, reason: missing });
+      continue;
+    }
     const differences = found ? exchangeDifferences(found, exchange) : [];
     actions.push(
       declared({ kind: 'exchange', spec: exchange }, found !== undefined, differences, goneExchanges),
@@ -366,7 +631,8 @@ export function planConfiguration(
     return queue !== undefined && !isSkippedQueue(queue);
   });
   const wantedBindings = new Set(desired.bindings.map(bindingKey));
-  const currentBindings = new Set(managed.map(bindingKey));
+  // Kept: any binding the broker has (a binding from a holding exchange is never pruned, but is kept).
+  const currentBindings = new Set(current.bindings.filter((binding) => !vanishes(binding)).map(bindingKey));
   const bindingOrder = (a: BindingSpec, b: BindingSpec): number =>
     compare(
       { vhost: a.vhost, name: `${a.source}\u0000${a.destination}` },
@@ -375,17 +641,38 @@ export function planConfiguration(
   for (const binding of [...managed].sort(bindingOrder)) {
     if (!wantedBindings.has(bindingKey(binding))) actions.push(unwanted({ kind: 'binding', spec: binding }));
   }
+  const exists = (vhost: string, name: string, type: 'queue' | 'exchange'): boolean =>
+    type === 'queue'
+      ? wantedQueues.has(named(vhost, name)) || currentQueues.has(named(vhost, name))
+      : wantedExchanges.has(named(vhost, name)) || currentExchanges.has(named(vhost, name));
+  const seen = new Set<string>();
   for (const binding of [...desired.bindings].sort(bindingOrder)) {
+    if (seen.has(bindingKey(binding))) continue;
+    seen.add(bindingKey(binding));
     const subject: Subject = { kind: 'binding', spec: binding };
     const source = named(binding.vhost, binding.source);
-    if (currentBindings.has(bindingKey(binding))) actions.push({ verb: 'keep', subject });
-    else if (!wantedExchanges.has(source) && !currentExchanges.has(source)) {
-      actions.push({
-        verb: 'skip',
-        subject,
-        doing: 'create',
-        reason: `exchange ${binding.source} is neither in the file nor on the broker: declare it (a broadcast group) first`,
-      });
+    const destination = named(binding.vhost, binding.destination);
+    const skip = (reason: string): void =>
+      void actions.push({ verb: 'skip', subject, doing: 'create', reason });
+    if (unsupported.has(source) || (binding.destinationType === 'exchange' && unsupported.has(destination))) {
+      const which = unsupported.has(source) ? binding.source : binding.destination;
+      actions.push({ verb: 'unsupported', subject, reason: `exchange ${which} is not applicable, above` });
+    } else if (binding.source === '') {
+      // The default exchange binds every queue by its name, by itself, and takes no other binding.
+      if (binding.destinationType !== 'queue' || binding.routingKey !== binding.destination) {
+        skip(
+          'the default exchange routes to each queue by its name only; RabbitMQ refuses other bindings to it',
+        );
+      } else if (!exists(binding.vhost, binding.destination, 'queue')) {
+        skip(`queue ${binding.destination} is neither in the file nor on the broker`);
+      } else actions.push({ verb: 'keep', subject });
+    } else if (currentBindings.has(bindingKey(binding))) actions.push({ verb: 'keep', subject });
+    else if (!exists(binding.vhost, binding.source, 'exchange')) {
+      skip(
+        `exchange ${binding.source} is neither in the file nor on the broker: declare it (under exchanges: or as a broadcast group) first`,
+      );
+    } else if (!exists(binding.vhost, binding.destination, binding.destinationType)) {
+      skip(`${binding.destinationType} ${binding.destination} is neither in the file nor on the broker`);
     } else actions.push({ verb: 'create', subject });
   }
   return actions;
@@ -399,18 +686,33 @@ function shownValue(value: unknown): string {
 
 /** `x-queue-type: classic on the broker, quorum in the file`. */
 export function describeDifference(difference: Difference): string {
+  if (difference.note !== undefined) return `${difference.key}: ${difference.note}`;
   return `${difference.key}: ${shownValue(difference.broker)} on the broker, ${shownValue(difference.file)} in the file`;
 }
 
-/** `queue / zocalo.x`, `binding / ex -> zocalo.x with routing key zocalo.x`. */
+/** `queue / zocalo.x`, `binding / ex -> zocalo.x with routing key zocalo.x`, `user custom`. */
 export function describeSubject(subject: Subject): string {
-  if (subject.kind !== 'binding') return `${subject.kind} ${subject.spec.vhost} ${subject.spec.name}`;
-  const binding = subject.spec;
-  const destination =
-    binding.destinationType === 'exchange' ? `exchange ${binding.destination}` : binding.destination;
-  const argumentsText =
-    Object.keys(binding.arguments).length > 0 ? ` and arguments ${JSON.stringify(binding.arguments)}` : '';
-  return `binding ${binding.vhost} ${binding.source} -> ${destination} with routing key ${shownValue(binding.routingKey)}${argumentsText}`;
+  switch (subject.kind) {
+    case 'user':
+      return `user ${subject.spec.name}`;
+    case 'vhost':
+      return `vhost ${subject.spec.name}`;
+    case 'permission':
+      return `permission ${subject.spec.vhost} ${subject.spec.user}`;
+    case 'binding': {
+      const binding = subject.spec;
+      const destination =
+        binding.destinationType === 'exchange' ? `exchange ${binding.destination}` : binding.destination;
+      const argumentsText =
+        Object.keys(binding.arguments).length > 0
+          ? ` and arguments ${JSON.stringify(binding.arguments)}`
+          : '';
+      const source = binding.source === '' ? '(default exchange)' : binding.source;
+      return `binding ${binding.vhost} ${source} -> ${destination} with routing key ${shownValue(binding.routingKey)}${argumentsText}`;
+    }
+    default:
+      return `${subject.kind} ${subject.spec.vhost} ${subject.spec.name}`;
+  }
 }
 
 /** One line of the command's output for an action. */
@@ -425,6 +727,8 @@ export function describeAction(action: Action): string {
       return `extra ${subject} (not in the file; --prune deletes it)`;
     case 'skip':
       return `skip ${action.doing} ${subject} (${action.reason})`;
+    case 'unsupported':
+      return `not applicable ${subject} (${action.reason})`;
     default:
       return `${action.verb} ${subject}`;
   }

@@ -7,6 +7,7 @@ import * as configuration from '@zocalo/configuration';
 import * as dispatcher from '@zocalo/dispatcher';
 import * as jsonlines from '@zocalo/jsonlines';
 import * as mailer from '@zocalo/mailer';
+import * as management from '@zocalo/rabbitmq-management';
 import * as recipes from '@zocalo/recipes';
 import * as schlockmeister from '@zocalo/schlockmeister';
 import * as amqp from '@zocalo/transport-amqp';
@@ -20,6 +21,7 @@ const PACKAGES: ReadonlyArray<[string, Record<string, unknown>, Readonly<Record<
   ['@zocalo/configuration', configuration, configuration.CONFIGURATION_ERROR_CODES],
   ['@zocalo/dispatcher', dispatcher, dispatcher.DISPATCHER_ERROR_CODES],
   ['@zocalo/cli', cli, cli.CLI_ERROR_CODES],
+  ['@zocalo/rabbitmq-management', management, management.RABBITMQ_MANAGEMENT_ERROR_CODES],
   ['@zocalo/schlockmeister', schlockmeister, schlockmeister.SCHLOCKMEISTER_ERROR_CODES],
   ['@zocalo/mailer', mailer, mailer.MAILER_ERROR_CODES],
   ['@zocalo/jsonlines', jsonlines, jsonlines.JSONLINES_ERROR_CODES],

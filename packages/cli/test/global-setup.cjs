@@ -12,6 +12,7 @@ const required = [
   'recipes',
   'configuration',
   'dispatcher',
+  'rabbitmq-management',
   'schlockmeister',
   'mailer',
   'jsonlines',

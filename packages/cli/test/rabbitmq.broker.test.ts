@@ -7,8 +7,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RabbitManagement } from '@zocalo/schlockmeister';
+import { RabbitManagement } from '@zocalo/rabbitmq-management';
 import { BROKERS, requireBroker, uniqueName } from '@zocalo/test-brokers';
+import { configureRabbitmq } from '../src/rabbitmq-configure';
 import { tempDirectory, zocalo } from './helpers';
 
 jest.setTimeout(60_000);
@@ -245,11 +246,90 @@ it('refuses a broken file with exit code 2, naming it', async () => {
   expect(invalid.code).toBe(2);
   expect(invalid.stderr).toContain(`${file}:3:`);
   expect(invalid.stderr).toContain(
-    'groups.0.settings.queues.type: must be one of "classic", "quorum", got "qorum"',
+    'groups.0.settings.queues.type: must be one of "classic", "quorum", "stream", got "qorum"',
   );
 
   const missing = await zocalo(['rabbitmq', 'configure', join(dir, 'nope.yml'), ...API]);
   expect(missing.code).toBe(2);
   expect(missing.stderr).toContain(`cannot read ${join(dir, 'nope.yml')}: no such file`);
   expect(await queue('zocalo.a')).toBeDefined();
+});
+
+describe('configureRabbitmq, in code: vhosts, permissions and users of the file', () => {
+  const own = uniqueName('zocalo-configure-vhost');
+  const user = uniqueName('zocalo-configure-user');
+  const usersDir = tempDirectory({
+    'user.ini': `[rabbitmq]\nusername = ${user}\npassword = s3cret\ntags = monitoring\n`,
+  });
+  const vhostFile = join(dir, 'vhosts.yml');
+
+  function writeVhostFile(description: string, read: string): void {
+    writeFileSync(
+      vhostFile,
+      [
+        `vhosts: [{name: ${own}, description: ${description}, tags: [zocalo]}]`,
+        `permissions: [{user: ${user}, vhost: ${own}, configure: "^$", write: "^$", read: "${read}"}]`,
+        'exchanges: []',
+        `groups: [{names: [work], vhost: ${own}, settings: {queues: {type: quorum}}}]`,
+        '',
+      ].join('\n'),
+    );
+  }
+
+  afterAll(async () => {
+    await management.deleteVhost(own).catch(() => undefined);
+    await management.deleteUser(user).catch(() => undefined);
+  });
+
+  it('creates the vhost, the user and its permission, then changes them in place', async () => {
+    writeVhostFile('first', '.*');
+    const output: string[] = [];
+    const first = await configureRabbitmq({
+      management,
+      file: vhostFile,
+      userConfig: usersDir,
+      output: (line) => output.push(line),
+    });
+    expect(first.problem).toBeUndefined();
+    expect(output).toEqual(
+      expect.arrayContaining([
+        `create user ${user}\n`,
+        `create vhost ${own}\n`,
+        `create permission ${own} ${user}\n`,
+        `create queue ${own} work\n`,
+      ]),
+    );
+    expect(await management.vhostInfo(own)).toMatchObject({ description: 'first', tags: ['zocalo'] });
+    expect(await management.permission(own, user)).toMatchObject({
+      configure: '^$',
+      write: '^$',
+      read: '.*',
+    });
+    expect(await management.user(user)).toMatchObject({ tags: ['monitoring'] });
+
+    // A message waits in the vhost's queue: changing the vhost's metadata in place keeps it.
+    await management.request('POST', management.pathIn('exchanges', own, 'amq.default', 'publish'), {
+      properties: {},
+      routing_key: 'work',
+      payload: 'kept',
+      payload_encoding: 'string',
+    });
+    writeVhostFile('second', '^work$');
+    const second = await configureRabbitmq({ management, file: vhostFile, userConfig: usersDir });
+    expect(second.problem).toBeUndefined();
+    expect(
+      second.outcomes.filter((outcome) => outcome.action.verb === 'update').map((outcome) => outcome.line),
+    ).toEqual([
+      `update vhost ${own} (description: first on the broker, second in the file)`,
+      `update permission ${own} ${user} (read: ".*" on the broker, "^work$" in the file)`,
+    ]);
+    expect(await management.vhostInfo(own)).toMatchObject({ description: 'second' });
+    expect(await management.permission(own, user)).toMatchObject({ read: '^work$' });
+    const [kept] = (await management.request('POST', management.pathIn('queues', own, 'work', 'get'), {
+      count: 1,
+      ackmode: 'ack_requeue_false',
+      encoding: 'auto',
+    })) as { payload: string }[];
+    expect(kept?.payload).toBe('kept');
+  });
 });

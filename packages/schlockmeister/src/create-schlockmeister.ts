@@ -14,7 +14,7 @@
  */
 import type { Logger, ServiceDefinition } from '@zocalo/workflows';
 import { settingText, splitUrlCredentials } from '@zocalo/workflows';
-import type { RabbitManagementOptions } from './rabbit';
+import type { RabbitManagementOptions } from '@zocalo/rabbitmq-management';
 import type { SchlockmeisterServiceOptions } from './service';
 import { schlockmeisterService } from './service';
 import { SchlockmeisterConfigurationError, schlockmeisterSettings } from './settings';

@@ -53,28 +53,20 @@ export {
   toPlain,
 } from './python-json';
 export type { PyDict, PyDumpsOptions, PyValue } from './python-json';
-export {
-  RabbitManagement,
-  effectivePolicy,
-  isProtected,
-  policyName,
-  rabbitDlqCheck,
-  rabbitProtect,
-} from './rabbit';
+export { effectivePolicy, isProtected, policyName, rabbitDlqCheck, rabbitProtect } from './rabbit';
+export type { DlqCount, ProtectionReport, ProtectionStatus, RabbitProtectOptions } from './rabbit';
+// The management client moved to @zocalo/rabbitmq-management; its old names stay here, deprecated.
+export { RabbitManagement } from './management-aliases';
 export type {
-  DlqCount,
   RabbitBinding,
   RabbitBindingDeclaration,
   RabbitExchange,
   RabbitExchangeDeclaration,
+  RabbitManagementOptions,
   RabbitPolicy,
   RabbitQueue,
   RabbitQueueDeclaration,
-  ProtectionReport,
-  ProtectionStatus,
-  RabbitManagementOptions,
-  RabbitProtectOptions,
-} from './rabbit';
+} from './management-aliases';
 export { RabbitDlqWatcher, deathHistory } from './rabbit-watch';
 export type { DeathRecord, QuarantineArrival, RabbitDlqWatcherOptions } from './rabbit-watch';
 export { queueDrain } from './drain';

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '@zocalo/workflows';
 import { getDefaultLogger } from '@zocalo/workflows';
 import { matchesAny } from './patterns';
-import type { RabbitManagement } from './rabbit';
+import type { RabbitManagement } from '@zocalo/rabbitmq-management';
 
 /** One entry of a message's `x-death` history. */
 export interface DeathRecord {

@@ -13,8 +13,10 @@
 import type { Logger, ServiceDefinition, Transport } from '@zocalo/workflows';
 import { ZocaloError, defineService } from '@zocalo/workflows';
 import { SCHLOCKMEISTER_ERROR_CODES } from './errors';
-import type { ProtectionReport, RabbitManagementOptions } from './rabbit';
-import { RabbitManagement, rabbitProtect } from './rabbit';
+import type { RabbitManagementOptions } from '@zocalo/rabbitmq-management';
+import { RabbitManagement } from '@zocalo/rabbitmq-management';
+import type { ProtectionReport } from './rabbit';
+import { rabbitProtect } from './rabbit';
 import type { QuarantineArrival } from './rabbit-watch';
 import { RabbitDlqWatcher } from './rabbit-watch';
 import type { QuarantinedMessage } from './schlockmeister';
