@@ -8,7 +8,7 @@
  * credentials on port 15672).
  */
 import type { Command } from 'commander';
-import { RabbitManagement } from '@zocalo/rabbitmq-management';
+import { RabbitManagement, RabbitManagementError } from '@zocalo/rabbitmq-management';
 import type { DlqCount } from '@zocalo/schlockmeister';
 import {
   activemqDlqCheck,
@@ -102,17 +102,28 @@ export function managementFor(site: Site, options: ManagementOptions): RabbitMan
   });
 }
 
-/** Management API failures as one line saying which URL was asked and how to point elsewhere. */
-async function managed<T>(management: RabbitManagement, what: () => Promise<T>): Promise<T> {
+/**
+ * A management API failure as one line: what it refused (with the broker's reason) or that it did not
+ * answer, and how to point the command elsewhere.
+ */
+export function managementFailure(error: unknown): CliError {
+  const what =
+    error instanceof RabbitManagementError
+      ? `refused ${error.method} ${error.path} (${error.status}${error.reason ? ` ${error.reason}` : ''})`
+      : `did not answer (${oneLine(error)})`;
+  return new CliError(
+    `the RabbitMQ management API ${what}; give its URL and login with ` +
+      '--rabbit-api URL --rabbit-api-user USER --rabbit-api-pass PASSWORD or a rabbitmqapi block',
+    EXIT_FAILURE,
+    { cause: error },
+  );
+}
+
+async function managed<T>(what: () => Promise<T>): Promise<T> {
   try {
     return await what();
   } catch (error) {
-    throw new CliError(
-      `the RabbitMQ management API did not answer (${oneLine(error)}); give its URL and login with ` +
-        '--rabbit-api URL --rabbit-api-user USER --rabbit-api-pass PASSWORD or a rabbitmqapi block',
-      EXIT_FAILURE,
-      { cause: error },
-    );
+    throw managementFailure(error);
   }
 }
 
@@ -168,9 +179,9 @@ export function deadLetterBroker(
       return {
         kind: 'rabbitmq',
         dlqName,
-        counts: (queues) => managed(management, () => rabbitDlqCheck(management, queues)),
+        counts: (queues) => managed(() => rabbitDlqCheck(management, queues)),
         async depth(queue) {
-          const all = await managed(management, () => management.queues());
+          const all = await managed(() => management.queues());
           return all.find((entry) => entry.name === queue)?.messages;
         },
       };

@@ -7,6 +7,7 @@
 import type { RabbitManagement } from '@zocalo/rabbitmq-management';
 import { RabbitManagementError, SHA256, hashPassword } from '@zocalo/rabbitmq-management';
 import { CliError, EXIT_FAILURE, oneLine } from './cli-error';
+import { managementFailure } from './dead-letters';
 import { desiredState, inVhost, readRabbitmqFile, vhostsOf } from './rabbitmq-file';
 import type {
   Action,
@@ -322,20 +323,6 @@ function unresolved(counts: ReadonlyMap<Verb | 'failed', number>): string | unde
   return reasons.length > 0 ? reasons.join('; ') : undefined;
 }
 
-/** The management API failed before anything was planned: one line saying so and how to point elsewhere. */
-function unreachable(error: unknown): CliError {
-  const what =
-    error instanceof RabbitManagementError
-      ? `refused ${error.method} ${error.path} (${error.status}${error.reason ? ` ${error.reason}` : ''})`
-      : `did not answer (${oneLine(error)})`;
-  return new CliError(
-    `the RabbitMQ management API ${what}; give its URL and login with ` +
-      '--rabbit-api URL --rabbit-api-user USER --rabbit-api-pass PASSWORD or a rabbitmqapi block',
-    EXIT_FAILURE,
-    { cause: error },
-  );
-}
-
 /**
  * Configure RabbitMQ as python-zocalo's `zocalo.configure_rabbitmq FILE [--user-config DIR]` does,
  * with this command's safety: nothing is deleted without `prune`, nothing that holds messages (or a
@@ -378,7 +365,7 @@ export async function configureRabbitmq(options: ConfigureRabbitmqOptions): Prom
     current = await currentState(management, desired, vhosts, existing);
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw unreachable(error);
+    throw managementFailure(error);
   }
 
   const actions = planConfiguration(desired, current, { prune: options.prune, force: options.force });

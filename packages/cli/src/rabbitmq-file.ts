@@ -428,26 +428,26 @@ function groupQueues(file: string, group: GroupEntry, vhost: string, legacy: boo
 /** Adds items, dropping exact repeats; two different definitions of one name are an error. */
 function addUnique<T extends object>(
   file: string,
-  kind: string,
   into: Map<string, T>,
   items: readonly T[],
-  key: (item: T) => readonly [vhost: string, name: string],
+  /** What names the item, as the error says it: `queue q in vhost v`. */
+  label: (item: T) => string,
 ): void {
   for (const item of items) {
-    const [vhost, name] = key(item);
-    const id = `${vhost}\u0000${name}`;
+    const id = label(item);
     const before = into.get(id);
     if (before && JSON.stringify(before) !== JSON.stringify(item)) {
-      fail(`${file}: ${kind} ${name} in vhost ${vhost} is declared twice with different settings`);
+      fail(`${file}: ${id} is declared twice with different settings`);
     }
     into.set(id, item);
   }
 }
 
-const byVhostName = (item: { readonly vhost: string; readonly name: string }): readonly [string, string] => [
-  item.vhost,
-  item.name,
-];
+/** `<kind> <name> in vhost <vhost>`. */
+const inVhostLabel =
+  (kind: string) =>
+  (item: { readonly vhost: string; readonly name: string }): string =>
+    `${kind} ${item.name} in vhost ${item.vhost}`;
 
 /** What the file asks for, defaults applied as python-zocalo applies them; `file` names it in errors. */
 export function desiredState(config: RabbitmqFile, file: string): DesiredState {
@@ -460,7 +460,6 @@ export function desiredState(config: RabbitmqFile, file: string): DesiredState {
   const bindings: BindingSpec[] = [];
   addUnique(
     file,
-    'vhost',
     vhosts,
     (config.vhosts ?? []).map((vhost) => ({
       name: vhost.name,
@@ -468,11 +467,10 @@ export function desiredState(config: RabbitmqFile, file: string): DesiredState {
       tags: vhost.tags ?? [],
       tracing: vhost.tracing ?? false,
     })),
-    (vhost) => [vhost.name, vhost.name],
+    (vhost) => `vhost ${vhost.name}`,
   );
   addUnique(
     file,
-    'permission of user',
     permissions,
     (config.permissions ?? []).map(({ vhost, user, configure, write, read }) => ({
       vhost,
@@ -481,11 +479,10 @@ export function desiredState(config: RabbitmqFile, file: string): DesiredState {
       write,
       read,
     })),
-    (permission) => [permission.vhost, permission.user],
+    (permission) => `permission of user ${permission.user} in vhost ${permission.vhost}`,
   );
   addUnique(
     file,
-    'policy',
     policies,
     (config.policies ?? []).map((policy) => ({
       vhost: policy.vhost ?? '/',
@@ -495,11 +492,10 @@ export function desiredState(config: RabbitmqFile, file: string): DesiredState {
       priority: policy.priority ?? 0,
       applyTo: policy['apply-to'] ?? 'queues',
     })),
-    byVhostName,
+    inVhostLabel('policy'),
   );
   addUnique(
     file,
-    'exchange',
     exchanges,
     (config.exchanges ?? []).map((exchange) => ({
       vhost: exchange.vhost,
@@ -510,7 +506,7 @@ export function desiredState(config: RabbitmqFile, file: string): DesiredState {
       internal: exchange.internal ?? false,
       arguments: exchange.arguments ?? {},
     })),
-    byVhostName,
+    inVhostLabel('exchange'),
   );
   for (const binding of config.bindings ?? []) {
     bindings.push({
@@ -527,7 +523,6 @@ export function desiredState(config: RabbitmqFile, file: string): DesiredState {
     if (group.settings?.broadcast) {
       addUnique(
         file,
-        'exchange',
         exchanges,
         group.names.map((name) => ({
           vhost,
@@ -538,11 +533,11 @@ export function desiredState(config: RabbitmqFile, file: string): DesiredState {
           internal: false,
           arguments: {},
         })),
-        byVhostName,
+        inVhostLabel('exchange'),
       );
       continue;
     }
-    addUnique(file, 'queue', queues, groupQueues(file, group, vhost, legacy), byVhostName);
+    addUnique(file, queues, groupQueues(file, group, vhost, legacy), inVhostLabel('queue'));
     // Python binds to the default exchange when a group names none: RabbitMQ does so by itself.
     const sources =
       group.bindings === undefined ? (legacy ? [] : ['']) : ([] as string[]).concat(group.bindings);

@@ -381,6 +381,11 @@ function missingExchangeType(type: string, offered: readonly string[] | undefine
   );
 }
 
+/** Sorted by name (users and vhosts, which have no vhost to sort by first). */
+function sortedByOwnName<T extends { readonly name: string }>(items: Iterable<T>): T[] {
+  return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 const SELF_REASON = 'the management API logs in as this user: change it by hand';
 
 /** The users of the INI files against the broker's: created, updated in place, pruned. */
@@ -392,9 +397,7 @@ function planUsers(
 ): void {
   const wanted = new Map(desired.map((user) => [user.name, user]));
   const existing = new Map((current.users ?? []).map((user) => [user.name, user]));
-  const sorted = <T extends { readonly name: string }>(items: Iterable<T>): T[] =>
-    [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const user of sorted(existing.values())) {
+  for (const user of sortedByOwnName(existing.values())) {
     if (wanted.has(user.name)) continue;
     const subject: Subject = { kind: 'user', spec: user };
     if (!prune) actions.push({ verb: 'extra', subject });
@@ -402,7 +405,7 @@ function planUsers(
       actions.push({ verb: 'skip', subject, doing: 'delete', reason: SELF_REASON });
     else actions.push({ verb: 'delete', subject, ifEmpty: false });
   }
-  for (const user of sorted(wanted.values())) {
+  for (const user of sortedByOwnName(wanted.values())) {
     const found = existing.get(user.name);
     if (!found) {
       actions.push({ verb: 'create', subject: { kind: 'user', spec: user } });
@@ -429,8 +432,7 @@ function planVhosts(
 ): void {
   const wanted = new Map(desired.map((vhost) => [vhost.name, vhost]));
   const existing = new Map((current.vhosts ?? []).map((vhost) => [vhost.name, vhost]));
-  const sorted = [...existing.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-  for (const vhost of sorted) {
+  for (const vhost of sortedByOwnName(existing.values())) {
     if (wanted.has(vhost.name) || vhost.name === '/') continue;
     const subject: Subject = { kind: 'vhost', spec: vhost };
     if (!prune) actions.push({ verb: 'extra', subject });
@@ -443,7 +445,7 @@ function planVhosts(
       });
     } else actions.push({ verb: 'delete', subject, ifEmpty: false });
   }
-  for (const vhost of [...wanted.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  for (const vhost of sortedByOwnName(wanted.values())) {
     const subject: Subject = { kind: 'vhost', spec: vhost };
     const found = existing.get(vhost.name);
     const differences = found ? vhostDifferences(found, vhost) : [];

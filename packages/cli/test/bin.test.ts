@@ -105,7 +105,7 @@ describe('bad input: a one-line message and a non-zero exit', () => {
       'unknown service',
       ['service', 'Nope', '-t', 'memory'],
       2,
-      /^zocalo service: unknown service "Nope": known services are Dispatcher, (\w+, )*Schlockmeister, (\w+, )*WrapperService \(zocalo service --list\)/,
+      /^zocalo service: unknown service "Nope": known services are Dispatcher, JSONLines, Mailer, Schlockmeister, WrapperService \(zocalo service --list\)/,
     ],
     ['no service name', ['service'], 2, /^zocalo service: Give the name of a service/],
     [
@@ -308,6 +308,8 @@ describe('zocalo service', () => {
     expect(result.stdout).toMatch(/^Dispatcher +@zocalo\/dispatcher$/m);
     expect(result.stdout).toMatch(/^Schlockmeister +@zocalo\/schlockmeister$/m);
     expect(result.stdout).toMatch(/^WrapperService +@zocalo\/wrapper$/m);
+    expect(result.stdout).toMatch(/^Mailer +@zocalo\/mailer$/m);
+    expect(result.stdout).toMatch(/^JSONLines +@zocalo\/jsonlines$/m);
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('runs the Dispatcher and exits 0 after %s', async (signal) => {

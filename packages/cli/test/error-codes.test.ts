@@ -5,6 +5,8 @@
  */
 import * as configuration from '@zocalo/configuration';
 import * as dispatcher from '@zocalo/dispatcher';
+import * as jsonlines from '@zocalo/jsonlines';
+import * as mailer from '@zocalo/mailer';
 import * as management from '@zocalo/rabbitmq-management';
 import * as recipes from '@zocalo/recipes';
 import * as schlockmeister from '@zocalo/schlockmeister';
@@ -23,6 +25,8 @@ const PACKAGES: ReadonlyArray<[string, Record<string, unknown>, Readonly<Record<
   ['@zocalo/cli', cli, cli.CLI_ERROR_CODES],
   ['@zocalo/rabbitmq-management', management, management.RABBITMQ_MANAGEMENT_ERROR_CODES],
   ['@zocalo/schlockmeister', schlockmeister, schlockmeister.SCHLOCKMEISTER_ERROR_CODES],
+  ['@zocalo/mailer', mailer, mailer.MAILER_ERROR_CODES],
+  ['@zocalo/jsonlines', jsonlines, jsonlines.JSONLINES_ERROR_CODES],
   ['@zocalo/transport-amqp', amqp, amqp.AMQP_ERROR_CODES],
   ['@zocalo/wrapper', wrapper, wrapper.WRAPPER_ERROR_CODES],
   ['@zocalo/slurm', slurm, slurm.SLURM_ERROR_CODES],

@@ -14,6 +14,8 @@ const required = [
   'dispatcher',
   'rabbitmq-management',
   'schlockmeister',
+  'mailer',
+  'jsonlines',
   'cli',
 ];
 const optional = ['transport-amqp', 'transport-stomp'];

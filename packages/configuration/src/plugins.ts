@@ -225,6 +225,25 @@ function dataPlugin(
   };
 }
 
+/**
+ * python-zocalo's `smtp` plugin, the mail relay of the Mailer (`@zocalo/mailer`): `host` and `port`
+ * required, `from` (the default sender) an e-mail address, as its marshmallow schema has them. The
+ * port is read as a number also when written as text (`"25"`), as marshmallow reads it.
+ */
+const smtp: ConfigurationPlugin = {
+  schema: {
+    type: 'object',
+    required: ['plugin', 'host', 'port'],
+    properties: {
+      plugin: { type: 'string' },
+      host: { type: 'string', minLength: 1 },
+      port,
+      from: { type: 'string', pattern: '^[^@\\s<>"]+@[^@\\s<>"]+$', description: 'an e-mail address' },
+    },
+  },
+  activate: (block) => ({ ...withoutPlugin(block), port: numeric(block.port) }),
+};
+
 const plugins = new Map<string, ConfigurationPlugin>([
   ['transport', transport],
   ['storage', storage],
@@ -250,8 +269,7 @@ const plugins = new Map<string, ConfigurationPlugin>([
       password: text,
     }),
   ],
-  // Mail relay of the Mailer service.
-  ['smtp', dataPlugin(['host', 'port'], { host: { type: 'string' }, port, from: { type: 'string' } })],
+  ['smtp', smtp],
 ]);
 // python-zocalo's Slurm REST API plugin, under both of its entry point names (slurm-settings.ts).
 for (const name of SLURM_PLUGIN_NAMES) plugins.set(name, slurmPlugin);

@@ -5,6 +5,7 @@
  * - `validate.ts`: the Python rules in Python's order with Python's messages, then ours.
  * - `schema.ts`: the JSON schema (also shipped as `@zocalo/recipes/schema.json`).
  * - `parameters.ts`: `{name}` substitution with Python's `string.Formatter` semantics.
+ * - `python-repr.ts`: Python's `str()` and `repr()` of JSON data (`{'a': [1, 2]}`, `True`, `None`).
  * - `merge.ts`: merging two recipes.
  * - `recipe-wrapper.ts`: {@link RecipeWrapper}, which sends a step's results along the recipe.
  * - `wrap-subscribe.ts`: {@link wrapSubscribe} / {@link wrapSubscribeBroadcast} for services.
@@ -30,7 +31,8 @@ export { recipeSchema, checkRecipeSchema } from './schema';
 export type { ApplyParametersOptions } from './parameters';
 export { DEFAULT_MAX_PARAMETER_OUTPUT, applyParametersTo } from './parameters';
 export { MAX_WIDTH_AND_PRECISION } from './python-format-spec';
-export { pyRepr } from './python-repr';
+export { pyFloatRepr, pyIntText, pyRepr, pyStr, pyStringRepr } from './python-repr';
+export { pformat, safeRepr } from './python-pformat';
 export type { RecipeSendOptions, RecipeWrapperOptions } from './recipe-wrapper';
 export { RECIPE_HEADER, RecipeWrapper } from './recipe-wrapper';
 export type {

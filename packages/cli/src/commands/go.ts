@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import type { ProcessingRequest } from '@zocalo/dispatcher';
 import { PROCESSING_QUEUE, processingRequest, recipeFile } from '@zocalo/dispatcher';
 import type { RecipeDocument } from '@zocalo/recipes';
-import { Recipe } from '@zocalo/recipes';
+import { Recipe, pyRepr } from '@zocalo/recipes';
 import type { MessageHeaders, Transport } from '@zocalo/workflows';
 import { readRegularFile } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, oneLine, readProblem } from '../cli-error';
@@ -76,7 +76,7 @@ export async function go(
 
 /** Python's `print(list)`: `['a', 'b']`. */
 export function pythonList(items: readonly string[]): string {
-  return `[${items.map((item) => `'${item.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(', ')}]`;
+  return pyRepr(items);
 }
 
 interface GoCommandOptions extends SiteOptions {

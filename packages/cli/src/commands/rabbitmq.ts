@@ -23,9 +23,6 @@ interface ConfigureOptions extends ManagementOptions {
 }
 
 async function configure(io: CliIo, file: string, options: ConfigureOptions): Promise<void> {
-  if (options.force && !options.prune) {
-    throw new CliError('--force only goes with --prune (it lets --prune delete queues with messages)');
-  }
   const site = loadSite(io, 'zocalo.configure_rabbitmq', options);
   const result = await configureRabbitmq({
     management: managementFor(site, options),

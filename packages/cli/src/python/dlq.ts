@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { pyRepr } from '@zocalo/recipes';
+import { pformat } from '@zocalo/recipes';
 import type { DlqCount, DlqFile } from '@zocalo/schlockmeister';
 import { dlqPurge, dlqReinject, pythonLocalTime } from '@zocalo/schlockmeister';
 import type { Transport } from '@zocalo/workflows';
@@ -209,19 +209,11 @@ export const pythonDlqPurge: PythonCommand = async (argv, io) => {
   return failed > 0 ? 1 : 0;
 };
 
-/** Python's `pprint` of a message file, keys sorted (on one line, where pprint would wrap at 80 columns). */
+/** Python's `pprint` of a message file (pformat: keys sorted, wrapped at 80 columns). */
 function pprint(saved: DlqFile): string {
-  const sorted = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(sorted);
-    if (typeof value !== 'object' || value === null) return value;
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
-      a < b ? -1 : a > b ? 1 : 0,
-    );
-    return Object.fromEntries(entries.map(([key, item]) => [key, sorted(item)]));
-  };
   const content: Record<string, unknown> = { header: saved.header, message: saved.message ?? saved.body };
   if (saved.exported) content.exported = saved.exported;
-  return `${pyRepr(sorted(content))}\n`;
+  return `${pformat(content)}\n`;
 }
 
 export const pythonDlqReinject: PythonCommand = async (argv, io) => {

@@ -6,6 +6,7 @@
  * when the send fails). Unlike `zocalo go`, no recipe ID is chosen here: the Dispatcher does.
  */
 import { PROCESSING_QUEUE } from '@zocalo/dispatcher';
+import { pformat, pyRepr } from '@zocalo/recipes';
 import type { Transport } from '@zocalo/workflows';
 import { oneLine } from '../cli-error';
 import { goHeaders, pythonList, readCustomRecipe, storeRequest } from '../commands/go';
@@ -18,7 +19,6 @@ import {
   parsePythonArgs,
   pythonExit,
 } from './python-parser';
-import { pythonRepr } from './python-repr';
 import { addPythonSiteOptions, pythonSite } from './python-site';
 
 /** Python's `int(text)`, or undefined where it raises ValueError. */
@@ -29,8 +29,7 @@ export function pythonInt(text: string): number | undefined {
 /** `int(text)` and `assert > 0` as zocalo.go does them: the traceback's last line on failure. */
 function positiveId(text: string, what: string): number {
   const value = pythonInt(text);
-  if (value === undefined)
-    pythonExit(`ValueError: invalid literal for int() with base 10: ${pythonRepr(text)}`);
+  if (value === undefined) pythonExit(`ValueError: invalid literal for int() with base 10: ${pyRepr(text)}`);
   if (!(value > 0)) pythonExit(`AssertionError: Invalid ${what} given.`);
   return value;
 }
@@ -125,7 +124,7 @@ export const pythonGo: PythonCommand = async (argv, io) => {
   const print = (line = ''): void => io.stdout(`${line}\n`);
   const sendOrDefer = async (): Promise<void> => {
     const headers = goHeaders();
-    if (args.verbose) print(pythonRepr(message));
+    if (args.verbose) print(pformat(message));
     // As Python: --drop without a fallback location sends.
     if (fallbackDir && args.dropfile) return print(storeRequest(fallbackDir, headers, message, args.dryrun));
     if (args.dryrun) return print('Not sending message (running with --dry-run)');

@@ -1,0 +1,54 @@
+/**
+ * The three transports as site configurations (python-zocalo's YAML), for the tests that run on each:
+ * the embedded memory transport, ActiveMQ and RabbitMQ as `scripts/brokers.sh` runs them.
+ */
+import '@zocalo/transport-amqp';
+import '@zocalo/transport-stomp';
+import type { BrokerKind } from '@zocalo/test-brokers';
+import { BROKERS, rabbitManagement } from '@zocalo/test-brokers';
+
+export interface Site {
+  readonly label: 'memory' | 'ActiveMQ' | 'RabbitMQ';
+  /** The broker `requireBroker` must find; none for memory. */
+  readonly broker?: BrokerKind;
+  /** The transport's configuration block, named `transport-block`. */
+  readonly block: string;
+}
+
+export const SITES: readonly Site[] = [
+  { label: 'memory', block: 'transport-block:\n  plugin: memory\n' },
+  {
+    label: 'ActiveMQ',
+    broker: 'stomp',
+    block:
+      `transport-block:\n  plugin: stomp\n  host: ${BROKERS.stomp.host}\n  port: ${BROKERS.stomp.port}\n` +
+      `  username: ${BROKERS.stomp.user}\n  password: ${BROKERS.stomp.pass}\n  prefix: ''\n`,
+  },
+  {
+    label: 'RabbitMQ',
+    broker: 'amqp',
+    block:
+      `transport-block:\n  plugin: pika\n  host: ${BROKERS.amqp.host}\n  port: ${BROKERS.amqp.port}\n` +
+      '  username: guest\n  password: guest\n  vhost: /\n',
+  },
+];
+
+/** A site configuration: the transport's block, the extra blocks given, all in the default environment. */
+export function siteYaml(site: Site, blocks: Record<string, string> = {}): string {
+  const names = ['transport-block', ...Object.keys(blocks)];
+  return `version: 1\n${site.block}${Object.values(blocks).join('')}environments:\n  default: [${names.join(', ')}]\n`;
+}
+
+/** Where a rejected message of `queue` goes on this site. */
+export function deadLetterQueue(site: Site, queue: string): string {
+  return site.broker === 'amqp' ? `dlq.${queue}` : `DLQ.${queue}`;
+}
+
+/** Remove the queues (and their dead-letter queues) a test made on RabbitMQ; nothing to do elsewhere. */
+export async function removeQueues(site: Site, queues: readonly string[]): Promise<void> {
+  if (site.broker !== 'amqp') return;
+  for (const queue of queues) {
+    await rabbitManagement.deleteQueue(queue).catch(() => false);
+    await rabbitManagement.deleteQueue(`dlq.${queue}`).catch(() => false);
+  }
+}
