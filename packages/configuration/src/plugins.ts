@@ -12,6 +12,7 @@ import { plainTransportName } from '@zocalo/workflows';
 import type { GraylogSettings } from './graylog-settings';
 import type { LoggingSettings } from './logging-plugin';
 import { LEVEL_SCHEMA, loggingFromBlock, mergeLogging } from './logging-plugin';
+import { OPENTELEMETRY_PLUGIN, opentelemetryPlugin } from './opentelemetry-settings';
 import { knownTransport, knownTransports } from './transports';
 
 /** A plugin block as written in the file: `plugin:` and the plugin's own keys. */
@@ -213,6 +214,7 @@ const plugins = new Map<string, ConfigurationPlugin>([
   ['storage', storage],
   ['graylog', graylog],
   ['logging', logging],
+  [OPENTELEMETRY_PLUGIN, opentelemetryPlugin],
   // The RabbitMQ management API (Schlockmeister, dlq tools): base_url, username, password, vhost.
   [
     'rabbitmqapi',
