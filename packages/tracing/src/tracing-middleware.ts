@@ -24,6 +24,9 @@ import type {
 import { recipeIdOf } from '@zocalo/workflows';
 import { extractSpanContext, withTraceHeaders } from './trace-context';
 
+/** Where service status is broadcast (wire-format.md). */
+const STATUS_TOPIC = 'transient.status';
+
 /** The attribute of the recipe ID (`environment.ID` of a recipe message). */
 export const RECIPE_ID_ATTRIBUTE = 'recipe_id';
 
@@ -78,6 +81,9 @@ export class TracingMiddleware implements TransportMiddleware {
   }
 
   send(outgoing: OutgoingMessage, next: MiddlewareNext<OutgoingMessage>): Promise<void> {
+    // A status broadcast is the runtime's, not the message's, although it may be sent while one is
+    // handled: python-workflows sends it through its frontend, outside any trace.
+    if (outgoing.kind === 'topic' && outgoing.destination === STATUS_TOPIC) return next(outgoing);
     const attributes: Attributes = { destination: outgoing.destination };
     const recipeId = outgoing.raw ? undefined : recipeIdOf(outgoing.message);
     if (recipeId !== undefined) attributes[RECIPE_ID_ATTRIBUTE] = recipeId;
