@@ -7,6 +7,7 @@ import * as configuration from '@zocalo/configuration';
 import * as dispatcher from '@zocalo/dispatcher';
 import * as recipes from '@zocalo/recipes';
 import * as schlockmeister from '@zocalo/schlockmeister';
+import * as tracing from '@zocalo/tracing';
 import * as amqp from '@zocalo/transport-amqp';
 import * as workflows from '@zocalo/workflows';
 import { ZocaloError } from '@zocalo/workflows';
@@ -19,6 +20,7 @@ const PACKAGES: ReadonlyArray<[string, Record<string, unknown>, Readonly<Record<
   ['@zocalo/dispatcher', dispatcher, dispatcher.DISPATCHER_ERROR_CODES],
   ['@zocalo/cli', cli, cli.CLI_ERROR_CODES],
   ['@zocalo/schlockmeister', schlockmeister, schlockmeister.SCHLOCKMEISTER_ERROR_CODES],
+  ['@zocalo/tracing', tracing, tracing.TRACING_ERROR_CODES],
   ['@zocalo/transport-amqp', amqp, amqp.AMQP_ERROR_CODES],
 ];
 
