@@ -21,6 +21,7 @@ import type { Tracing } from '../src';
 import { TracingMiddleware, startTracing } from '../src';
 import { stepService } from './fixtures/step-service';
 import { OtlpReceiver } from './support/otlp-receiver';
+import { waterfallSvg } from './support/waterfall';
 import type { RecipeSetup } from './support/recipe-trace';
 import {
   STEP_NAMES,
@@ -110,6 +111,14 @@ describe('one recipe, one trace, in memory', () => {
     await runRecipe();
     expectOneRecipeTrace(receiver.spans, setup);
     const [dispatcher] = processingSpans(receiver.spans, setup)!;
+    // ZOCALO_WATERFALL=<file>: draw this trace (docs/images/recipe-trace.svg is made so).
+    if (process.env.ZOCALO_WATERFALL) {
+      const trace = receiver.spans.filter((span) => span.traceId === dispatcher.traceId);
+      writeFileSync(
+        process.env.ZOCALO_WATERFALL,
+        waterfallSvg(trace, 'One recipe: Dispatcher → StepOne → StepTwo → StepThree'),
+      );
+    }
     // StepOne got the context of the Dispatcher's send, as Python's propagator writes it.
     expect(stepOneHeaders.at(-1)?.traceparent).toMatch(
       new RegExp(`^00-${dispatcher.traceId}-[0-9a-f]{16}-01$`),
