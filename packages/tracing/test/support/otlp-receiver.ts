@@ -101,11 +101,11 @@ export class OtlpReceiver {
   ) {}
 
   static async start(): Promise<OtlpReceiver> {
-    let receiver: OtlpReceiver | undefined;
-    const server = createServer((request, response) => receiver?.handle(request, response));
+    const holder: { receiver?: OtlpReceiver } = {};
+    const server = createServer((request, response) => holder.receiver?.handle(request, response));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    receiver = new OtlpReceiver(server, (server.address() as AddressInfo).port);
-    return receiver;
+    holder.receiver = new OtlpReceiver(server, (server.address() as AddressInfo).port);
+    return holder.receiver;
   }
 
   /** The exporter's URL for this receiver. */
