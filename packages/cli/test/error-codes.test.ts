@@ -11,6 +11,7 @@ import * as management from '@zocalo/rabbitmq-management';
 import * as recipes from '@zocalo/recipes';
 import * as schlockmeister from '@zocalo/schlockmeister';
 import * as slurm from '@zocalo/slurm';
+import * as tracing from '@zocalo/tracing';
 import * as amqp from '@zocalo/transport-amqp';
 import * as workflows from '@zocalo/workflows';
 import * as wrapper from '@zocalo/wrapper';
@@ -27,6 +28,7 @@ const PACKAGES: ReadonlyArray<[string, Record<string, unknown>, Readonly<Record<
   ['@zocalo/schlockmeister', schlockmeister, schlockmeister.SCHLOCKMEISTER_ERROR_CODES],
   ['@zocalo/mailer', mailer, mailer.MAILER_ERROR_CODES],
   ['@zocalo/jsonlines', jsonlines, jsonlines.JSONLINES_ERROR_CODES],
+  ['@zocalo/tracing', tracing, tracing.TRACING_ERROR_CODES],
   ['@zocalo/transport-amqp', amqp, amqp.AMQP_ERROR_CODES],
   ['@zocalo/wrapper', wrapper, wrapper.WRAPPER_ERROR_CODES],
   ['@zocalo/slurm', slurm, slurm.SLURM_ERROR_CODES],

@@ -40,6 +40,8 @@ export {
   installedConfigurationPlugin,
   registerConfigurationPlugin,
 } from './plugins';
+export type { OpenTelemetrySettings } from './opentelemetry-settings';
+export { OPENTELEMETRY_PLUGIN, openTelemetrySettings } from './opentelemetry-settings';
 export type { LoggingSettings, VerbosityStep } from './logging-plugin';
 export { levelFor } from './logging-plugin';
 export { FILE_SCHEMA, RESERVED_KEYS } from './schema';

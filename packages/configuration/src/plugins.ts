@@ -29,6 +29,7 @@ import type { LoggingSettings } from './logging-plugin';
 import { LEVEL_SCHEMA, loggingFromBlock, mergeLogging } from './logging-plugin';
 import { compile } from './schema';
 import { SLURM_PLUGIN_NAMES, slurmPlugin } from './slurm-settings';
+import { OPENTELEMETRY_PLUGIN, opentelemetryPlugin } from './opentelemetry-settings';
 import { knownTransport, knownTransports } from './transports';
 
 /** A plugin block as written in the file: `plugin:` and the plugin's own keys. */
@@ -249,6 +250,7 @@ const plugins = new Map<string, ConfigurationPlugin>([
   ['storage', storage],
   ['graylog', graylog],
   ['logging', logging],
+  [OPENTELEMETRY_PLUGIN, opentelemetryPlugin],
   // The RabbitMQ management API (Schlockmeister, dlq tools): base_url, username, password, vhost.
   [
     'rabbitmqapi',

@@ -20,7 +20,7 @@
  */
 import type { ValidateOptions } from '@zocalo/recipes';
 import { NO_RETRY, Recipe, RecipeWrapper, messageTransport, recipeHandler } from '@zocalo/recipes';
-import { Service, decodeBody, encodeBody, isPermanentError } from '@zocalo/workflows';
+import { Service, decodeBody, encodeBody, isPermanentError, setTraceAttributes } from '@zocalo/workflows';
 import type { Logger, MessageContext, ServiceContext } from '@zocalo/workflows';
 import { DispatchError } from './errors';
 import type { DispatcherFilter, FilterContext, FilterState } from './filters';
@@ -177,6 +177,13 @@ export class Dispatcher extends Service {
     }
     const logger = msg.logger.child({ recipe_ID: guid });
     logger.debug({ request }, 'Received processing request');
+    // The span of this request (when tracing is on) names the recipe it starts, and its DCID.
+    const dcid = parameters.ispyb_dcid;
+    setTraceAttributes(
+      typeof dcid === 'string' || (typeof dcid === 'number' && Number.isFinite(dcid))
+        ? { recipe_id: guid, dcid }
+        : { recipe_id: guid },
+    );
 
     // Step 1: may the request be processed yet?
     for (const [index, ready] of this.readiness.entries()) {

@@ -40,6 +40,8 @@ export type {
 export { ServiceState } from './transport';
 export type { OperationCounts } from './middleware';
 export { CounterMiddleware, TimerMiddleware } from './middleware';
+export type { TraceAttributeSink, TraceAttributeValue } from './trace-attributes';
+export { setTraceAttributeSink, setTraceAttributes } from './trace-attributes';
 export {
   BrokerError,
   ConnectionError,

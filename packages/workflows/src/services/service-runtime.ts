@@ -21,6 +21,7 @@ import type {
   SubscriptionId,
   Transport,
   TransportEvent,
+  TransportMiddleware,
 } from '../transport';
 import { ServiceState } from '../transport';
 import type { Clock, ClockTimer } from './clock';
@@ -102,6 +103,12 @@ export interface ServiceRuntimeOptions {
    * service class (`serviceClass`, else the name).
    */
   readonly metricsSource?: string;
+  /**
+   * Middleware to add to the transport once the runtime has subscribed to its command topic (so that,
+   * as in python-workflows, commands pass it by), before the metrics middleware: e.g. the tracing
+   * middleware of `@zocalo/tracing`.
+   */
+  readonly middleware?: readonly TransportMiddleware[];
   /**
    * How long a message whose handler failed is held (still in hand) before it is released for
    * redelivery, so that a message that keeps failing does not spin (an error no retry can cure,
@@ -377,6 +384,7 @@ export class ServiceRuntime {
       );
       this.prometheus?.ignore(this.commandSubscription);
     }
+    for (const middleware of this.options.middleware ?? []) this.transport.use(middleware);
     if (this.prometheus) this.transport.use(this.prometheus);
     await this.service.initializing?.(this.context);
     this.phase = 'running';
