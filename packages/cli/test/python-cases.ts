@@ -13,6 +13,8 @@ import type { MessageBody } from '@zocalo/workflows';
 export interface PythonCase {
   readonly args: readonly string[];
   readonly code: number;
+  /** False for a command without python-workflows' `-t` (zocalo.configure_rabbitmq): the runner adds none. */
+  readonly transport?: false;
   readonly stdout?: RegExp;
   readonly stderr?: RegExp;
   /** Messages broadcast on the topic `command`, in order. */
@@ -39,7 +41,7 @@ export interface PythonCase {
   readonly given?: Readonly<Record<string, string>>;
   /** Standard input. */
   readonly stdin?: string;
-  /** What these queues hold after the line ran, in order. */
+  /** What these queues hold after the line ran, in order (objects matched as subsets). */
   readonly queues?: Readonly<Record<string, readonly MessageBody[]>>;
   /** Files under the working directory after it ran: each pattern matches one relative path. */
   readonly written?: readonly RegExp[];
@@ -149,7 +151,8 @@ export const PYTHON_CASES: Readonly<Record<string, readonly PythonCase[]>> = {
     {
       args: ['-v', '-r', 'x', '-s', 'marker={unique}', '5'],
       code: 0,
-      stdout: /\{'parameters': \{'ispyb_dcid': 5, 'marker': '[^']+'\}, 'recipes': \['x'\]\}\n/,
+      // pprint: wrapped at 80 columns, as Python prints it.
+      stdout: /\{'parameters': \{'ispyb_dcid': 5, 'marker': '[^']+'\},\n 'recipes': \['x'\]\}\n/,
       sent: [{ recipes: ['x'], parameters: { ispyb_dcid: 5 } }],
     },
     {
@@ -230,12 +233,63 @@ export const PYTHON_CASES: Readonly<Record<string, readonly PythonCase[]>> = {
     { args: ['-?'], code: 0, stdout: /^usage: zocalo\.wrap \[options\]/ },
     { args: [], code: 1, stderr: /^A wrapper object must be specified\.\n$/ },
     { args: ['--wrap', 'nosuch'], code: 2, stderr: /argument --wrap: invalid choice: 'nosuch'/ },
-    // The built-in dummy wrapper, with no recipe wrapper file: status only, and exit 0.
-    { args: ['--wrap', 'dummy'], code: 0 },
+    // The built-in dummy wrapper (its wait cut to 0 s by the step), reporting to the step's outputs.
+    {
+      args: ['--wrap', 'dummy', '--recipewrapper', '{dir}/rw.json'],
+      code: 0,
+      given: {
+        'rw.json': JSON.stringify({
+          recipe: {
+            '1': {
+              service: 'Dummy',
+              queue: '{Q}.dummy',
+              parameters: { seconds: 0 },
+              output: { completed: 2 },
+            },
+            '2': { service: 'Done', queue: '{Q}.done' },
+            start: [[1, []]],
+          },
+          'recipe-pointer': 1,
+          'recipe-path': [],
+          environment: {},
+          payload: null,
+        }),
+      },
+      queues: { '{Q}.done': [{ payload: 'Finished processing', 'recipe-pointer': 2 }] },
+    },
     {
       args: ['--wrap', 'dummy', '--recipewrapper', '{dir}/missing.json'],
       code: 1,
       stderr: /cannot read recipe wrapper file/,
+    },
+  ],
+  'zocalo.configure_rabbitmq': [
+    // No `-?` in Python's parser: argparse first misses the positional.
+    {
+      args: ['-?'],
+      code: 2,
+      transport: false,
+      stderr: /the following arguments are required: configuration/,
+    },
+    {
+      args: ['--help'],
+      code: 0,
+      transport: false,
+      stdout: /^usage: zocalo\.configure_rabbitmq \[-h\] configuration\n.*deleting what it lacks/s,
+    },
+    {
+      args: [],
+      code: 2,
+      transport: false,
+      stderr: /error: the following arguments are required: configuration/,
+    },
+    {
+      args: ['{dir}/rabbitmq.yaml'],
+      code: 1,
+      transport: false,
+      site: 'version: 1\nstorage:\n  plugin: storage\nenvironments:\n  live: [storage]\n',
+      stderr:
+        /^Problem with Zocalo configuration file\. Possibly zocalo\.rabbitmq_user_config storage plugin is missing\n$/,
     },
   ],
   'zocalo.shutdown': [
@@ -332,7 +386,7 @@ export const PYTHON_CASES: Readonly<Record<string, readonly PythonCase[]>> = {
       given: { 'msg-1': pythonDlqFile({ n: 1 }) },
       stdin: 'Message ID:1 (2024-12-04 08:13:20) exported:\n  {DIR}/msg-1\nDone.\n',
       stdout:
-        /^1 filenames read from stdin\nParsing message from \/\S+\/msg-1\n\{'exported': \{'date': '2024-12-04', 'time': '08:13:20'\}, 'header': \{'destination': .*'message': \{'n': 1\}\}\nDone\.\n\n$/,
+        /^1 filenames read from stdin\nParsing message from \/\S+\/msg-1\n\{'exported': \{'date': '2024-12-04', 'time': '08:13:20'\},\n 'header': \{'destination': [^]*\n 'message': \{'n': 1\}\}\nDone\.\n\n$/,
       queues: { '{Q}': [{ n: 1 }] },
       gone: ['msg-1'],
     },

@@ -43,6 +43,7 @@ export const PYTHON_COMMANDS: Readonly<Record<string, () => Promise<PythonComman
   'zocalo.dlq_purge': async () => (await import('./dlq')).pythonDlqPurge,
   'zocalo.dlq_reinject': async () => (await import('./dlq')).pythonDlqReinject,
   'zocalo.queue_drain': async () => (await import('./queue-drain')).pythonQueueDrain,
+  'zocalo.configure_rabbitmq': async () => (await import('./configure-rabbitmq')).pythonConfigureRabbitmq,
 };
 
 /** The Python command names this package installs. */
