@@ -407,7 +407,7 @@ describe('zocalo wrap', () => {
     const list = await zocalo(['wrap', '--list']);
     expect({ code: list.code, stdout: list.stdout }).toEqual({
       code: 0,
-      stdout: 'command  @zocalo/wrapper\ndummy    @zocalo/wrapper\n',
+      stdout: 'command  @zocalo/wrapper\ndummy    @zocalo/wrapper\nslurm    @zocalo/wrapper\n',
     });
   });
 

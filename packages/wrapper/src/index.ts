@@ -22,6 +22,7 @@ export { BaseWrapper, STARTING_TEXT, failureText } from './base-wrapper';
 export type { StderrSink } from './command-wrapper';
 export { CommandWrapper, sendToErrorSteps } from './command-wrapper';
 export { DummyWrapper } from './dummy-wrapper';
+export { SLURM_JOB_STATUS_FIELD, SlurmWrapper } from './slurm-wrapper';
 export type { WrapperErrorCode } from './errors';
 export { RecipeWrapperFileError, UnknownWrapperError, WRAPPER_ERROR_CODES, WrapperError } from './errors';
 export { extendedStatusFields } from './extended-status';

@@ -23,6 +23,7 @@ import type { BaseWrapper, WrapperContext, WrapperFactory, WrapperOutcome } from
 import { failureText } from './base-wrapper';
 import { CommandWrapper } from './command-wrapper';
 import { DummyWrapper } from './dummy-wrapper';
+import { SlurmWrapper } from './slurm-wrapper';
 import { RecipeWrapperFileError, UnknownWrapperError } from './errors';
 import { extendedStatusFields } from './extended-status';
 import { WrapperStatus } from './status';
@@ -31,6 +32,7 @@ import { WrapperStatus } from './status';
 export const BUILT_IN_WRAPPERS: Readonly<Record<string, WrapperFactory>> = Object.freeze({
   command: CommandWrapper,
   dummy: DummyWrapper,
+  slurm: SlurmWrapper,
 });
 
 /** Seconds a stopped wrapper is given to return before the runner reports it and ends. */

@@ -295,6 +295,7 @@ describe('wrappers by name', () => {
       'dummy @zocalo/wrapper',
       'fast_dp legacy',
       'number @site/xia2',
+      'slurm @zocalo/wrapper',
       'xia2 @site/xia2',
     ]);
     expect(
@@ -312,7 +313,7 @@ describe('wrappers by name', () => {
     const search = { cwd: scratchProject() };
     await expect(loadWrapper('xia3', search)).rejects.toThrow(UnknownWrapperError);
     await expect(loadWrapper('xia3', search)).rejects.toThrow(
-      'unknown wrapper "xia3": known wrappers are broken, command, dummy, fast_dp, number, xia2 (zocalo wrap --list)',
+      'unknown wrapper "xia3": known wrappers are broken, command, dummy, fast_dp, number, slurm, xia2 (zocalo wrap --list)',
     );
     await expect(loadWrapper('broken', search)).rejects.toThrow(PluginLoadError);
     await expect(loadWrapper('broken', search)).rejects.toThrow(
