@@ -45,7 +45,7 @@ export function prepareCase(entry: PythonCase): PreparedCase {
   const dir = mkdtempSync(join(tmpdir(), 'zocalo-python-'));
   const unique = uniqueName('pycase');
   const fill = <T>(value: T): T => fillIn(value, unique, dir) as T;
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { ...fill(entry.env ?? {}) };
   if (entry.site !== undefined) {
     const site = join(mkdtempSync(join(tmpdir(), 'zocalo-site-')), 'site.yml');
     writeFileSync(site, fill(entry.site));

@@ -15,6 +15,8 @@ export interface PythonCase {
   readonly code: number;
   /** False for a command without python-workflows' `-t` (zocalo.configure_rabbitmq): the runner adds none. */
   readonly transport?: false;
+  /** Environment variables for the run (ZOCALO_DEFAULT_ENV, ...), `{…}` filled in. */
+  readonly env?: Readonly<Record<string, string>>;
   readonly stdout?: RegExp;
   readonly stderr?: RegExp;
   /** Messages broadcast on the topic `command`, in order. */
@@ -48,6 +50,16 @@ export interface PythonCase {
   /** Files that must no longer be there. */
   readonly gone?: readonly string[];
 }
+
+/** A site whose fallback location is only in the environment `elsewhere`. */
+export const DEFAULT_ENV_SITE = `version: 1
+storage:
+  plugin: storage
+  zocalo.go.fallback_location: '{dir}'
+environments:
+  default: []
+  elsewhere: [storage]
+`;
 
 /** A site with a fallback location `{dir}`, on the memory transport unless `-t` says otherwise. */
 export const FALLBACK_SITE = `version: 1
@@ -186,6 +198,23 @@ export const PYTHON_CASES: Readonly<Record<string, readonly PythonCase[]>> = {
       site: FALLBACK_SITE,
       code: 0,
       files: [{ message: { recipes: ['x'] } }],
+    },
+    // ZOCALO_DEFAULT_ENV picks the environments when no -e is given: only `elsewhere` has the storage.
+    {
+      args: ['--drop', '-r', 'x', '5'],
+      site: DEFAULT_ENV_SITE,
+      env: { ZOCALO_DEFAULT_ENV: 'elsewhere' },
+      code: 0,
+      stdout: /Message successfully stored in DIR\//,
+      files: [{ message: { recipes: ['x'] } }],
+    },
+    // Without it, `default` (no storage): --drop without a fallback location sends, as Python does.
+    {
+      args: ['--drop', '-r', 'x', '-s', 'marker={unique}', '5'],
+      site: DEFAULT_ENV_SITE,
+      code: 0,
+      sent: [{ recipes: ['x'], parameters: { marker: '{unique}' } }],
+      files: [],
     },
   ],
   'zocalo.pickup': [

@@ -136,6 +136,13 @@ export { PYTHON_DEFAULT_BUCKETS, PrometheusMiddleware, TransportMetrics } from '
 export type { MetricsServer, ProbeChecks } from './services/metrics-server';
 export type { LivenessServer, LivenessServerOptions } from './services/liveness-server';
 export { LIVENESS_DEFAULTS, startLivenessServer } from './services/liveness-server';
+export type { ExtendedStatusOptions, StatusEnvironment } from './services/extended-status';
+export {
+  KUBERNETES_SERVICE_ACCOUNT,
+  extendedStatus,
+  extendedStatusFields,
+  kubernetesPod,
+} from './services/extended-status';
 export { startMetricsServer } from './services/metrics-server';
 export type { StatusIdentity, StatusReporterOptions } from './services/status-reporter';
 export { StatusReporter } from './services/status-reporter';

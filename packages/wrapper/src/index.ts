@@ -25,7 +25,8 @@ export { DummyWrapper } from './dummy-wrapper';
 export { SLURM_JOB_STATUS_FIELD, SlurmWrapper } from './slurm-wrapper';
 export type { WrapperErrorCode } from './errors';
 export { RecipeWrapperFileError, UnknownWrapperError, WRAPPER_ERROR_CODES, WrapperError } from './errors';
-export { extendedStatusFields } from './extended-status';
+/** Re-exported from @zocalo/workflows, where the service runtime's status uses it too. */
+export { extendedStatusFields } from '@zocalo/workflows';
 export type { KnownWrapper, RunWrapperOptions, WrapperRunReport } from './run-wrapper';
 export {
   BUILT_IN_WRAPPERS,

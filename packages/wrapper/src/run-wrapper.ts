@@ -13,6 +13,7 @@ import {
   PluginLoadError,
   ServiceState,
   WRAPPERS_GROUP,
+  extendedStatusFields,
   findEntryPoint,
   findEntryPoints,
   getDefaultLogger,
@@ -25,8 +26,8 @@ import { CommandWrapper } from './command-wrapper';
 import { DummyWrapper } from './dummy-wrapper';
 import { SlurmWrapper } from './slurm-wrapper';
 import { RecipeWrapperFileError, UnknownWrapperError } from './errors';
-import { extendedStatusFields } from './extended-status';
 import { WrapperStatus } from './status';
+import { ZOCALO_VERSION } from './version';
 
 /** The wrappers every installation has (also declared in this package's package.json). */
 export const BUILT_IN_WRAPPERS: Readonly<Record<string, WrapperFactory>> = Object.freeze({
@@ -250,7 +251,7 @@ export async function runWrapper(options: RunWrapperOptions): Promise<WrapperRun
     logger,
     interval: options.statusInterval,
     host: options.hostId,
-    fields: { ...extendedStatusFields(), ...options.statusFields },
+    fields: { ...extendedStatusFields(process.env, { version: ZOCALO_VERSION }), ...options.statusFields },
   });
   status.start();
   const stop = new AbortController();

@@ -9,6 +9,7 @@ import {
   DEFAULT_MAX_OUTPUT_BYTES_PER_MESSAGE,
   DEFAULT_MAX_OUTPUTS_PER_MESSAGE,
   LIVENESS_DEFAULTS,
+  extendedStatus,
   ServiceRuntime,
   ZOCALO_ERROR_CODES,
   findEntryPoints,
@@ -19,7 +20,6 @@ import {
 import { CliError, EXIT_FAILURE, oneLine } from '../cli-error';
 import type { CliIo } from '../io';
 import { collect, parseParameters } from '../parameters';
-import { extendedStatus } from '../extended-status';
 import type { ServiceFactoryContext, ServiceSource } from '../services';
 import { findService, knownServices, makeService } from '../services';
 import type { Site, SiteOptions } from '../site';

@@ -8,13 +8,18 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { CLI_VERSION } from './program';
+import { WORKFLOWS_VERSION } from './version';
 
 /** Where a pod's service account is mounted. */
 export const KUBERNETES_SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 
+/** The environment the fields are read from. */
+export type StatusEnvironment = Readonly<Record<string, string | undefined>>;
+
 export interface ExtendedStatusOptions {
-  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly env: StatusEnvironment;
+  /** The `zocalo` field. Default: this library's version. */
+  readonly version?: string;
   /** `--tag`. */
   readonly tag?: string;
   /** Default {@link KUBERNETES_SERVICE_ACCOUNT}. */
@@ -34,7 +39,7 @@ function readText(file: string): string | undefined {
 }
 
 /** The SGE cell from the job's spool configuration, which Python trusts over the variable. */
-function sgeCell(env: ExtendedStatusOptions['env']): string | undefined {
+function sgeCell(env: StatusEnvironment): string | undefined {
   const spool = env.SGE_JOB_SPOOL_DIR;
   const config = spool ? readText(join(spool, 'config')) : undefined;
   const line = config?.split('\n').find((entry) => entry.toUpperCase().startsWith('SGE_CELL='));
@@ -96,10 +101,16 @@ export async function kubernetesPod(
   }
 }
 
-/** The extended status fields, each only when known. */
-export async function extendedStatus(options: ExtendedStatusOptions): Promise<Record<string, string>> {
-  const env = options.env;
-  const fields: Record<string, string> = { zocalo: CLI_VERSION };
+/**
+ * The fields read from the environment alone (no Kubernetes lookup), each only when known: `zocalo`,
+ * `tag`, SGE's `cluster_JOB_ID` / `cluster_SGE_CELL`, Slurm's `cluster_SLURM_JOB_ID` /
+ * `cluster_SLURM_CLUSTER_NAME`. What a wrapper's status carries.
+ */
+export function extendedStatusFields(
+  env: StatusEnvironment = process.env,
+  options: { readonly version?: string; readonly tag?: string } = {},
+): Record<string, string> {
+  const fields: Record<string, string> = { zocalo: options.version ?? WORKFLOWS_VERSION };
   if (options.tag) fields.tag = options.tag;
   if (env.JOB_ID) {
     fields.cluster_JOB_ID = env.JOB_ID;
@@ -110,6 +121,12 @@ export async function extendedStatus(options: ExtendedStatusOptions): Promise<Re
     fields.cluster_SLURM_JOB_ID = env.SLURM_JOB_ID;
     if (env.SLURM_CLUSTER_NAME) fields.cluster_SLURM_CLUSTER_NAME = env.SLURM_CLUSTER_NAME;
   }
+  return fields;
+}
+
+/** The extended status fields, each only when known: {@link extendedStatusFields} and, on Kubernetes, the pod's. */
+export async function extendedStatus(options: ExtendedStatusOptions): Promise<Record<string, string>> {
+  const fields = extendedStatusFields(options.env, options);
   const pod = await kubernetesPod(options);
   if (pod) {
     fields.container_image = pod.image;
