@@ -304,7 +304,8 @@ export const PYTHON_CASES: Readonly<Record<string, readonly PythonCase[]>> = {
       args: ['--help'],
       code: 0,
       transport: false,
-      stdout: /^usage: zocalo\.configure_rabbitmq \[-h\] configuration\n.*deleting what it lacks/s,
+      stdout:
+        /^usage: zocalo\.configure_rabbitmq \[-h\] \[--user-config USER_CONFIG\] \[-e ENV\]\s+configuration\n.*deleting what it lacks/s,
     },
     {
       args: [],
@@ -316,9 +317,7 @@ export const PYTHON_CASES: Readonly<Record<string, readonly PythonCase[]>> = {
       args: ['{dir}/rabbitmq.yaml'],
       code: 1,
       transport: false,
-      site: 'version: 1\nstorage:\n  plugin: storage\nenvironments:\n  live: [storage]\n',
-      stderr:
-        /^Problem with Zocalo configuration file\. Possibly zocalo\.rabbitmq_user_config storage plugin is missing\n$/,
+      stderr: /^No RabbitMQ user configuration: give --user-config D[I]R/,
     },
   ],
   'zocalo.shutdown': [

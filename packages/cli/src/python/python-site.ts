@@ -24,6 +24,8 @@ export interface PythonSiteOptions {
   readonly transportArgument?: boolean;
   /** Environments for `-e` (default: {@link siteEnvironments}). */
   readonly environments?: readonly string[];
+  /** False for a tool without python-workflows' transport flags (zocalo.configure_rabbitmq). */
+  readonly transports?: false;
 }
 
 /** Add `-e`, optionally `-t`, and every known transport's flags, as the Python tools do. */
@@ -48,6 +50,7 @@ export function addPythonSiteOptions(
       help: `Transport mechanism. Known mechanisms: ${registeredTransports().join(', ')} (default: from the site configuration)`,
     });
   }
+  if (options.transports === false) return;
   for (const descriptor of knownTransports()) {
     for (const setting of descriptor.settings ?? []) {
       if (!setting.flag) continue;
