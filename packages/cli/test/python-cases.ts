@@ -289,7 +289,7 @@ export const PYTHON_CASES: Readonly<Record<string, readonly PythonCase[]>> = {
     {
       args: ['--wrap', 'dummy', '--recipewrapper', '{dir}/missing.json'],
       code: 1,
-      stderr: /cannot read recipe wrapper file/,
+      stderr: /recipe wrapper file \S+missing\.json: cannot be read \(ENOENT\)/,
     },
   ],
   'zocalo.configure_rabbitmq': [

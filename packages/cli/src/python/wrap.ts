@@ -5,11 +5,10 @@
  * whether it reported success or failure: the recipe's outputs say which (the `zocalo wrap` face
  * exits non-zero on failure instead).
  */
-import { RecipeWrapper } from '@zocalo/recipes';
-import { knownWrappers, runWrapper } from '@zocalo/wrapper';
-import { CliError, oneLine, readProblem } from '../cli-error';
+import type { RecipeWrapper } from '@zocalo/recipes';
+import { knownWrappers, readRecipeWrapperFile, runWrapper } from '@zocalo/wrapper';
+import { CliError, oneLine } from '../cli-error';
 import { disconnectQuietly } from '../site';
-import { readFileSync } from 'node:fs';
 import type { PythonCommand } from './python-command';
 import { SUPPRESS, createPythonParser, parsePythonArgs, pythonExit } from './python-parser';
 import { addPythonSiteOptions, pythonSite } from './python-site';
@@ -45,16 +44,6 @@ export const pythonWrap: PythonCommand = async (argv, io, context) => {
   const wrapper = args.wrapper as string | undefined;
   if (!wrapper) pythonExit('A wrapper object must be specified.');
   const file = args.recipewrapper as string | undefined;
-  let envelope: unknown;
-  if (file !== undefined) {
-    try {
-      envelope = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      throw new CliError(`cannot read recipe wrapper file ${file}: ${readProblem(error)}`, 1, {
-        cause: error,
-      });
-    }
-  }
   const site = pythonSite(io, 'zocalo.wrap', args, args.verbose ? 'debug' : 'info');
   const transport = await site.connect();
   const stop = new AbortController();
@@ -63,12 +52,11 @@ export const pythonWrap: PythonCommand = async (argv, io, context) => {
   process.once('SIGINT', onSignal);
   try {
     let recipeWrapper: RecipeWrapper | undefined;
-    if (envelope !== undefined) {
-      try {
-        recipeWrapper = RecipeWrapper.fromMessage(envelope, transport, { logger: site.logger });
-      } catch (error) {
-        throw new CliError(`recipe wrapper file ${file}: ${oneLine(error)}`, 1, { cause: error });
-      }
+    try {
+      if (file !== undefined) recipeWrapper = readRecipeWrapperFile(file, transport, site.logger);
+    } catch (error) {
+      // Python's open() or json.load() raising: a traceback and exit 1.
+      throw new CliError(oneLine(error), 1, { cause: error });
     }
     site.logger.info(
       { wrap: wrapper, recipewrapper: file },
