@@ -105,7 +105,7 @@ describe('bad input: a one-line message and a non-zero exit', () => {
       'unknown service',
       ['service', 'Nope', '-t', 'memory'],
       2,
-      /^zocalo service: unknown service "Nope": known services are Dispatcher, JSONLines, Mailer, Schlockmeister, WrapperService \(zocalo service --list\)/,
+      /^zocalo service: unknown service "Nope": known services are Dispatcher, (\w+, )*JSONLines, Mailer, Schlockmeister, WrapperService \(zocalo service --list\)/,
     ],
     ['no service name', ['service'], 2, /^zocalo service: Give the name of a service/],
     [
@@ -405,10 +405,10 @@ describe('zocalo wrap', () => {
 
   it('lists the wrappers of installed packages and the built-ins', async () => {
     const list = await zocalo(['wrap', '--list']);
-    expect({ code: list.code, stdout: list.stdout }).toEqual({
-      code: 0,
-      stdout: 'command  @zocalo/wrapper\ndummy    @zocalo/wrapper\nslurm    @zocalo/wrapper\n',
-    });
+    expect(list.code).toBe(0);
+    // The built-ins, whatever else the workspace's packages contribute (the example's `greet`).
+    for (const name of ['command', 'dummy', 'slurm'])
+      expect(list.stdout).toMatch(new RegExp(`^${name} +@zocalo/wrapper$`, 'm'));
   });
 
   it('runs the command wrapper by name, and the dummy wrapper, which a SIGTERM stops as a failure', async () => {
