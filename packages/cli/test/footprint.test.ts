@@ -121,6 +121,8 @@ describe.each(['memory', 'amqp'] as const)('with --metrics-port on %s', (kind) =
     } finally {
       service.child.kill('SIGTERM');
     }
-    expect((await service.exited).code).toBe(0);
+    const exited = await service.exited;
+    // The service's own words when it did not end cleanly: why is in its log.
+    if (exited.code !== 0) throw new Error(`exit ${exited.code} after SIGTERM:\n${service.output()}`);
   });
 });

@@ -26,9 +26,9 @@ function freePort(): Promise<number> {
 }
 
 /** One probe as the kubelet makes it: the status, or 0 when it cannot connect or times out (1 s). */
-function probe(port: number): Promise<number> {
+function probe(port: number, path = '/'): Promise<number> {
   return new Promise((resolve) => {
-    const request = get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 1000 }, (response) => {
+    const request = get({ host: '127.0.0.1', port, path, agent: false, timeout: 1000 }, (response) => {
       response.resume();
       resolve(response.statusCode ?? 0);
     });
@@ -77,7 +77,8 @@ test('a service whose main loop is blocked is killed and restarted by a liveness
       if (status === 200) {
         alive = true;
         if (restarts > 0) answeredAfterRestart = true;
-        else if (!stallSent) {
+        else if (!stallSent && (await probe(port, '/readyz')) === 200) {
+          // Ready: connected and subscribed, so the queue exists to send to.
           await client.send(queue, { stall: 'first' });
           stallSent = true;
         }

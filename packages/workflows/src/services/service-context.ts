@@ -93,7 +93,8 @@ export interface ServiceContext {
   readonly serviceName: string;
   /**
    * Consume from a queue. Messages of all the service's subscriptions are handled one at a time
-   * (or up to the runtime's `concurrency`), each in its own transaction.
+   * (or up to the runtime's `concurrency`), each in its own transaction. Resolves with the
+   * subscription id; with 0 when the service was stopped while the subscription was being made.
    */
   subscribe<T = MessageBody>(
     queue: string,

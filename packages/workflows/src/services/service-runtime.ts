@@ -560,7 +560,19 @@ export class ServiceRuntime {
       },
     };
     const callback: MessageCallback = (header, message) => this.onMessage(subscription, header, message);
-    subscription.id = await this.openSubscription(subscription, callback);
+    try {
+      subscription.id = await this.openSubscription(subscription, callback);
+    } catch (error) {
+      // Stopped while the subscription was being made (a SIGTERM just after start): the transport is
+      // closing under it. Not the service's failure, and a subscribe the service did not await must
+      // not end the process as an unhandled rejection: no subscription (0), said at debug.
+      if (this.ending === undefined) throw error;
+      this.logger.debug(
+        { err: error, destination },
+        `subscription to ${destination} cut short by the shutdown`,
+      );
+      return 0;
+    }
     this.subscriptions.add(subscription);
     return subscription.id;
   }
