@@ -238,7 +238,8 @@ describe('zocalo go', () => {
 
   it('prints only the recipe ID with --quiet, and keeps a guid given as a parameter', async () => {
     const result = await zocalo(['go', 'double', '-p', 'guid=my-own-id', '-q', '-t', 'memory']);
-    expect(result).toMatchObject({ code: 0, stdout: 'my-own-id\n', stderr: '' });
+    expect(result).toMatchObject({ code: 0, stdout: 'my-own-id\n', announced: [] });
+    expect(result.stderr).toMatch(/^zocalo go: warning: the memory transport lives in this process only/);
   });
 
   it('prints the request python-zocalo would send with --dry-run, and sends nothing', async () => {
@@ -340,6 +341,13 @@ describe('zocalo service', () => {
       'example.prefix=x',
     ]);
     await service.waitFor(/"serviceclass":"ExampleDoubler","msg":"service started"/);
+    service.child.kill('SIGTERM');
+    expect((await service.exited).code).toBe(0);
+  });
+
+  it('runs a TypeScript service file through tsx', async () => {
+    const service = startZocalo(['service', './test/fixtures/typescript-service.ts', '-t', 'memory']);
+    await service.waitFor(/a TypeScript service is initializing/);
     service.child.kill('SIGTERM');
     expect((await service.exited).code).toBe(0);
   });
