@@ -46,7 +46,13 @@ export { isRecipeMessage, wrapSubscribe, wrapSubscribeBroadcast } from './wrap-s
 export type { MixedMessageHandler, RecipeHandlerOptions, RecipeMessageHandler } from './recipe-handler';
 export { messageTransport, recipeHandler } from './recipe-handler';
 export type { RetrySchedule } from './retry';
-export { DEFAULT_RETRY_SCHEDULE, NO_RETRY, isConnectionFailure, isDisconnectedFailure } from './retry';
+export {
+  DEFAULT_RETRY_SCHEDULE,
+  NO_RETRY,
+  isConnectionFailure,
+  isDisconnectedFailure,
+  isNeverConnectedFailure,
+} from './retry';
 export type { RecipeErrorCode, RecipeRule } from './errors';
 export {
   RECIPE_ERROR_CODES,
