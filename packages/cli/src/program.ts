@@ -119,7 +119,7 @@ export async function runCli(
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE; // commander said why
     const code = error instanceof CliError ? error.exitCode : EXIT_FAILURE;
-    io.stderr(`${current}: ${oneLine(error)}\n`);
+    if (!(error instanceof CliError && error.reported)) io.stderr(`${current}: ${oneLine(error)}\n`);
     return code;
   }
 }

@@ -51,13 +51,18 @@ export type RecipeRule =
  */
 export class RecipeValidationError extends RecipeError {
   static override readonly code: string = RECIPE_ERROR_CODES.RecipeValidationError;
+  /** Where in the recipe's text the problem is (1-based), when known: a JSON syntax error. */
+  readonly line?: number;
+  readonly column?: number;
 
   constructor(
     readonly rule: RecipeRule,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; line?: number; column?: number },
   ) {
     super(message, options);
+    this.line = options?.line;
+    this.column = options?.column;
   }
 }
 

@@ -26,7 +26,7 @@ export type {
 } from './types';
 export type { RecipeInput } from './recipe';
 export { Recipe } from './recipe';
-export type { RecipeNodes, ValidateOptions } from './validate';
+export type { ProblemsOptions, RecipeNodes, ValidateOptions } from './validate';
 export { recipeSchema, checkRecipeSchema } from './schema';
 export type { ApplyParametersOptions } from './parameters';
 export { DEFAULT_MAX_PARAMETER_OUTPUT, applyParametersTo } from './parameters';
