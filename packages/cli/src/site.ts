@@ -5,6 +5,7 @@
  * to the broker with a clear one-line error when it cannot be reached.
  */
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import type { Configuration } from '@zocalo/configuration';
 import {
   ConfigurationError,
@@ -34,7 +35,37 @@ export interface SiteOptions {
   readonly [flag: string]: unknown;
 }
 
-/** Add the configuration, environment, transport and logging options to a command. */
+/** Every installed transport's flags (`--stomp-*`, `--rabbit-*`, a third party's), from their descriptors. */
+export function transportOptions(): Option[] {
+  const options: Option[] = [];
+  for (const descriptor of knownTransports()) {
+    for (const setting of descriptor.settings ?? []) {
+      if (setting.flag) {
+        options.push(
+          new Option(
+            `--${setting.flag} <${setting.placeholder ?? setting.key}>`,
+            setting.help ?? `${setting.key} of the ${descriptor.name} transport`,
+          ).helpGroup(`${descriptor.description ?? descriptor.name} (-t ${descriptor.name}):`),
+        );
+      }
+    }
+    if (descriptor.iniFile) {
+      options.push(
+        new Option(
+          `--${descriptor.iniFile.flag} <file>`,
+          `INI file with a [${descriptor.iniFile.section}] section`,
+        ).helpGroup(`${descriptor.description ?? descriptor.name} (-t ${descriptor.name}):`),
+      );
+    }
+  }
+  return options;
+}
+
+/**
+ * Add the configuration, environment, transport and logging options to a command. The transports'
+ * own flags are accepted but listed by `zocalo help transport-options` only: they would double
+ * every command's help.
+ */
 export function addSiteOptions(command: Command, options: { readonly testHelp?: string } = {}): Command {
   command
     .optionsGroup('Site options:')
@@ -46,29 +77,23 @@ export function addSiteOptions(command: Command, options: { readonly testHelp?: 
     )
     .option('--live', 'activate the environment "live"')
     .option('--test', options.testHelp ?? 'activate the environment "test"')
-    .option('-t, --transport <name>', `transport: ${transportChoices()} (default: from the configuration)`)
-    .optionsGroup('Transport options:');
-  // Each transport's flags, from its descriptor: --stomp-*, --rabbit-*, and a third party's.
-  for (const descriptor of knownTransports()) {
-    for (const setting of descriptor.settings ?? []) {
-      if (setting.flag) {
-        command.option(
-          `--${setting.flag} <${setting.placeholder ?? setting.key}>`,
-          setting.help ?? `${setting.key} of the ${descriptor.name} transport`,
-        );
-      }
-    }
-    if (descriptor.iniFile) {
-      command.option(
-        `--${descriptor.iniFile.flag} <file>`,
-        `INI file with a [${descriptor.iniFile.section}] section`,
-      );
-    }
-  }
+    .option(
+      '-t, --transport <name>',
+      `transport: ${transportChoices()} (default: $ZOCALO_TRANSPORT, else the configuration)`,
+    );
+  for (const option of transportOptions()) command.addOption(option.hideHelp());
   return command
     .optionsGroup('Logging options:')
     .option('--log-level <level>', 'lowest log level on stderr (debug, info, warn, error)')
-    .option('-v, --verbose', 'log more (level debug)');
+    .option('-v, --verbose', 'log more (level debug)')
+    .addHelpText('after', `\nBroker options (${transportFlagSummary()}): zocalo help transport-options`);
+}
+
+/** `--stomp-*, --rabbit-*`: the flag families of the installed transports. */
+function transportFlagSummary(): string {
+  const families = new Set<string>();
+  for (const option of transportOptions()) families.add(`${option.long?.replace(/-[^-]*$/, '')}-*`);
+  return [...families].join(', ');
 }
 
 /** How {@link loadSite} tells people where a command sends. */
