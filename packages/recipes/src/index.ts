@@ -55,6 +55,7 @@ export {
 } from './retry';
 export type { RecipeErrorCode, RecipeRule } from './errors';
 export {
+  PyJsonError,
   RECIPE_ERROR_CODES,
   RecipeError,
   RecipeMessageError,
@@ -63,3 +64,5 @@ export {
   RecipeValidationError,
   RecipeWrapperError,
 } from './errors';
+export type { PyDict, PyDumpsOptions, PyValue } from './python-json';
+export { PyFloat, fromPlain, pyDumps, pyJsonFloat, pyLoads, pyString, toPlain } from './python-json';
