@@ -11,7 +11,7 @@
  */
 
 import { PyJsonError } from './errors';
-import { pyFloatRepr, pyIntText } from './python-repr';
+import { compareCodePoints, pyFloatRepr, pyIntText } from './python-repr';
 
 /** A Python `float` (a JavaScript number that Python holds as a float, e.g. `1.0`). */
 export class PyFloat {
@@ -54,17 +54,6 @@ export function pyString(text: string): string {
     else out += char;
   }
   return `${out}"`;
-}
-
-/** Python's order of `str` keys: by code point (not by UTF-16 unit, as `Array.prototype.sort`). */
-function compareCodePoints(a: string, b: string): number {
-  const left = Array.from(a);
-  const right = Array.from(b);
-  for (let index = 0; index < Math.min(left.length, right.length); index += 1) {
-    const difference = left[index].codePointAt(0)! - right[index].codePointAt(0)!;
-    if (difference !== 0) return difference;
-  }
-  return left.length - right.length;
 }
 
 export interface PyDumpsOptions {
