@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { DestinationStream, Level, Logger, StreamEntry } from 'pino';
 import { pino } from 'pino';
 import pinoPretty from 'pino-pretty';
+import { traceLogFields } from '@zocalo/workflows';
 import { ConfigurationError } from './errors';
 import type { GelfDestination } from './gelf-destination';
 import { createGelfDestination } from './gelf-destination';
@@ -56,8 +57,10 @@ function identityMixin(identity: Readonly<Record<string, string>>) {
       bound = new Set(keys.filter((key) => key in bindings));
       boundIdentityKeys.set(logger, bound);
     }
-    if (bound.size === 0) return { ...identity };
-    const added: Record<string, string> = {};
+    // The trace and span ids of the message being handled, when tracing is on (@zocalo/tracing).
+    const trace = traceLogFields();
+    if (bound.size === 0) return trace === undefined ? { ...identity } : { ...identity, ...trace };
+    const added: Record<string, string> = trace === undefined ? {} : { ...trace };
     for (const key of keys) if (!bound.has(key)) added[key] = identity[key];
     return added;
   };

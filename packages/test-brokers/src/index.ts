@@ -306,3 +306,6 @@ export { requireSlurm, slurmTestSettings } from './slurm';
 
 export type { SiteOfTest } from './sites';
 export { SITES, deadLetterQueue, removeQueues, siteYaml } from './sites';
+
+export type { AttributeValue, ReceivedSpan } from './otlp-receiver';
+export { OtlpReceiver, decodeOtlpJson } from './otlp-receiver';

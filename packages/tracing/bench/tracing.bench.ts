@@ -6,7 +6,7 @@
 import { MemoryTransport, RecordingLogger, ServiceRuntime, defineService } from '@zocalo/workflows';
 import type { TransportMiddleware } from '@zocalo/workflows';
 import { TracingMiddleware, startTracing } from '../src';
-import { OtlpReceiver } from '../test/support/otlp-receiver';
+import { OtlpReceiver } from '@zocalo/test-brokers';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
 

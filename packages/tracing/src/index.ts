@@ -14,7 +14,13 @@
 export type { TracingErrorCode } from './errors';
 export { TRACING_ERROR_CODES } from './errors';
 export type { StartTracingOptions, Tracing } from './start-tracing';
-export { SDK_PACKAGES, TracingSetupError, startTracing } from './start-tracing';
+export {
+  SDK_PACKAGES,
+  SPAN_ID_FIELD,
+  TRACE_ID_FIELD,
+  TracingSetupError,
+  startTracing,
+} from './start-tracing';
 export { RECIPE_ID_ATTRIBUTE, TracingMiddleware } from './tracing-middleware';
 export {
   MAX_TRACESTATE_LENGTH,

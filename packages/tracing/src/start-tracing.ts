@@ -6,9 +6,16 @@
  */
 import type { Tracer } from '@opentelemetry/api';
 import { context, trace } from '@opentelemetry/api';
-import { ZocaloError, setTraceAttributeSink } from '@zocalo/workflows';
+import { ZocaloError, setTraceAttributeSink, setTraceLogFields } from '@zocalo/workflows';
 import { TRACING_ERROR_CODES } from './errors';
 import { TracingMiddleware } from './tracing-middleware';
+
+/**
+ * The log record fields of the active span's ids, as python-workflows names them where it logs them
+ * (`trace_id`: 32 hex digits, `span_id`: 16).
+ */
+export const TRACE_ID_FIELD = 'trace_id';
+export const SPAN_ID_FIELD = 'span_id';
 
 /** The exact versions this package is tested with; `npm install` them beside it to trace. */
 export const SDK_PACKAGES = Object.freeze({
@@ -102,12 +109,20 @@ export async function startTracing(options: StartTracingOptions): Promise<Tracin
   trace.setGlobalTracerProvider(provider);
   const tracer = provider.getTracer('@zocalo/tracing');
   setTraceAttributeSink((attributes) => trace.getActiveSpan()?.setAttributes(attributes));
+  // python-workflows' log extender: the ids of the message's span in every record written meanwhile.
+  setTraceLogFields(() => {
+    const active = trace.getActiveSpan()?.spanContext();
+    return active !== undefined && trace.isSpanContextValid(active)
+      ? { [TRACE_ID_FIELD]: active.traceId, [SPAN_ID_FIELD]: active.spanId }
+      : undefined;
+  });
   return {
     middleware: new TracingMiddleware(tracer, options.serviceName),
     tracer,
     forceFlush: () => provider.forceFlush(),
     shutdown: async () => {
       setTraceAttributeSink(undefined);
+      setTraceLogFields(undefined);
       await provider.shutdown();
       trace.disable();
       context.disable();

@@ -20,7 +20,7 @@ import { RecordingLogger, ServiceRuntime } from '@zocalo/workflows';
 import type { Tracing } from '../src';
 import { TracingMiddleware, startTracing } from '../src';
 import { stepService } from './fixtures/step-service';
-import { OtlpReceiver } from './support/otlp-receiver';
+import { OtlpReceiver } from '@zocalo/test-brokers';
 import { waterfallSvg } from './support/waterfall';
 import type { RecipeSetup } from './support/recipe-trace';
 import {

@@ -40,8 +40,13 @@ export type {
 export { ServiceState } from './transport';
 export type { OperationCounts } from './middleware';
 export { CounterMiddleware, TimerMiddleware } from './middleware';
-export type { TraceAttributeSink, TraceAttributeValue } from './trace-attributes';
-export { setTraceAttributeSink, setTraceAttributes } from './trace-attributes';
+export type { TraceAttributeSink, TraceAttributeValue, TraceLogFields } from './trace-attributes';
+export {
+  setTraceAttributeSink,
+  setTraceAttributes,
+  setTraceLogFields,
+  traceLogFields,
+} from './trace-attributes';
 export {
   BrokerError,
   ConnectionError,

@@ -21,3 +21,22 @@ export function setTraceAttributes(attributes: Readonly<Record<string, TraceAttr
 export function setTraceAttributeSink(next: TraceAttributeSink | undefined): void {
   sink = next;
 }
+
+/** The fields of the active span for a log record (its trace and span ids), or undefined without one. */
+export type TraceLogFields = () => Readonly<Record<string, string>> | undefined;
+
+let logFields: TraceLogFields | undefined;
+
+/**
+ * The trace and span ids of the message being handled, for every log record written meanwhile (the
+ * loggers of @zocalo/configuration add them, as python-workflows' log extender does); undefined when
+ * tracing is off or no span is active. One check when off.
+ */
+export function traceLogFields(): Readonly<Record<string, string>> | undefined {
+  return logFields?.();
+}
+
+/** Install (or, with `undefined`, remove) what {@link traceLogFields} returns: `@zocalo/tracing` does. */
+export function setTraceLogFields(next: TraceLogFields | undefined): void {
+  logFields = next;
+}

@@ -24,6 +24,8 @@ import type { ServiceFactoryContext, ServiceSource } from '../services';
 import { findService, knownServices, makeService } from '../services';
 import type { Site, SiteOptions } from '../site';
 import { addSiteOptions, loadSite } from '../site';
+import type { SiteTracing } from '../site-tracing';
+import { startSiteTracing } from '../site-tracing';
 
 /** python-workflows' `--metrics-port` default. */
 export const PYTHON_METRICS_PORT = 8080;
@@ -95,10 +97,14 @@ export async function runServiceFromSite(
 ): Promise<void> {
   const { restart, tag, env, ...runtimeOptions } = options;
   const statusFields = { ...(await extendedStatus({ env, tag })), ...runtimeOptions.statusFields };
+  let tracing: SiteTracing | undefined;
   const runOnce = async (): Promise<void> => {
     const service: ServiceDefinition = await makeService(source, context);
+    // Once per process, named by the service as python-workflows names its spans' service_name.
+    tracing ??= await startSiteTracing(site, service.name);
     const runtime = new ServiceRuntime(service, {
       ...runtimeOptions,
+      middleware: [...tracing.middleware, ...(runtimeOptions.middleware ?? [])],
       statusFields,
       transport: await site.createTransport(),
       logger: site.logger,
@@ -132,6 +138,8 @@ export async function runServiceFromSite(
       EXIT_FAILURE,
       { cause: error },
     );
+  } finally {
+    await tracing?.shutdown();
   }
 }
 

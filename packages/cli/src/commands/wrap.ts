@@ -14,6 +14,7 @@ import { CliError, EXIT_FAILURE, oneLine, readProblem } from '../cli-error';
 import type { CliIo } from '../io';
 import type { SiteOptions } from '../site';
 import { addSiteOptions, disconnectQuietly, loadSite } from '../site';
+import { startSiteTracing } from '../site-tracing';
 
 interface WrapOptions extends SiteOptions {
   readonly list?: boolean;
@@ -101,6 +102,12 @@ export function registerWrap(program: Command, io: CliIo, search: () => EntryPoi
     const chosen = chooseWrapper(options.wrap, args, search());
     const site = loadSite(io, 'zocalo.wrap', options, 'info');
     const transport = await site.connect();
+    // The wrapper's sends (its outputs, its status) in the trace, under the wrapper's name.
+    const tracing = await startSiteTracing(site, options.wrap ?? 'wrapper').catch(async (error: unknown) => {
+      await disconnectQuietly(transport, site.logger);
+      throw error;
+    });
+    for (const middleware of tracing.middleware) transport.use(middleware);
     const stop = new AbortController();
     const onSigterm = (): void => stop.abort('SIGTERM');
     const onSigint = (): void => stop.abort('SIGINT');
@@ -147,6 +154,7 @@ export function registerWrap(program: Command, io: CliIo, search: () => EntryPoi
       process.off('SIGTERM', onSigterm);
       process.off('SIGINT', onSigint);
       await disconnectQuietly(transport, site.logger);
+      await tracing.shutdown();
     }
   });
 }

@@ -9,6 +9,7 @@ import type { RecipeWrapper } from '@zocalo/recipes';
 import { knownWrappers, readRecipeWrapperFile, runWrapper } from '@zocalo/wrapper';
 import { CliError, oneLine } from '../cli-error';
 import { disconnectQuietly } from '../site';
+import { startSiteTracing } from '../site-tracing';
 import type { PythonCommand } from './python-command';
 import { SUPPRESS, createPythonParser, parsePythonArgs, pythonExit } from './python-parser';
 import { addPythonSiteOptions, pythonSite } from './python-site';
@@ -46,6 +47,11 @@ export const pythonWrap: PythonCommand = async (argv, io, context) => {
   const file = args.recipewrapper as string | undefined;
   const site = pythonSite(io, 'zocalo.wrap', args, args.verbose ? 'debug' : 'info');
   const transport = await site.connect();
+  const tracing = await startSiteTracing(site, wrapper).catch(async (error: unknown) => {
+    await disconnectQuietly(transport, site.logger);
+    throw error;
+  });
+  for (const middleware of tracing.middleware) transport.use(middleware);
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => stop.abort(signal);
   process.once('SIGTERM', onSignal);
@@ -80,5 +86,6 @@ export const pythonWrap: PythonCommand = async (argv, io, context) => {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await disconnectQuietly(transport, site.logger);
+    await tracing.shutdown();
   }
 };

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uniqueName } from '@zocalo/test-brokers';
-import type { ReceivedSpan } from './otlp-receiver';
+import type { ReceivedSpan } from '@zocalo/test-brokers';
 
 export const DCID = 4242;
 export const STEP_NAMES = ['StepOne', 'StepTwo', 'StepThree'] as const;

@@ -1,5 +1,5 @@
 /** A waterfall of received spans as SVG: one row per span, indented under its parent, time across. */
-import type { ReceivedSpan } from './otlp-receiver';
+import type { ReceivedSpan } from '@zocalo/test-brokers';
 
 function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
