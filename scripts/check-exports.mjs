@@ -52,7 +52,8 @@ for (const dir of readdirSync(join(root, 'packages'))) {
   for (const field of ['license', 'repository', 'homepage', 'bugs', 'keywords']) {
     if (!pkg[field] || (Array.isArray(pkg[field]) && pkg[field].length === 0)) problems.push(`no "${field}"`);
   }
-  if (pkg.repository?.directory !== `packages/${dir}`) problems.push('repository.directory is not its folder');
+  if (pkg.repository?.directory !== `packages/${dir}`)
+    problems.push('repository.directory is not its folder');
   if (!pkg.files?.includes('LICENSE')) problems.push('"files" leaves out LICENSE');
   try {
     readFileSync(join(base, 'LICENSE'));
@@ -63,7 +64,8 @@ for (const dir of readdirSync(join(root, 'packages'))) {
   if (JSON.stringify(published) !== JSON.stringify(withoutSource(pkg.exports))) {
     problems.push('publishConfig.exports is not "exports" without the "@zocalo/source" condition');
   }
-  if (JSON.stringify(published ?? {}).includes('src/')) problems.push('publishConfig.exports points into src/');
+  if (JSON.stringify(published ?? {}).includes('src/'))
+    problems.push('publishConfig.exports points into src/');
   if (problems.length) {
     failures++;
     console.error(`manifest BROKEN: ${pkg.name}: ${problems.join('; ')}`);
