@@ -26,7 +26,7 @@ export type {
 } from './types';
 export type { RecipeInput } from './recipe';
 export { Recipe } from './recipe';
-export type { RecipeNodes, ValidateOptions } from './validate';
+export type { ProblemsOptions, RecipeNodes, ValidateOptions } from './validate';
 export { recipeSchema, checkRecipeSchema } from './schema';
 export type { ApplyParametersOptions } from './parameters';
 export { DEFAULT_MAX_PARAMETER_OUTPUT, applyParametersTo } from './parameters';
@@ -46,9 +46,16 @@ export { isRecipeMessage, wrapSubscribe, wrapSubscribeBroadcast } from './wrap-s
 export type { MixedMessageHandler, RecipeHandlerOptions, RecipeMessageHandler } from './recipe-handler';
 export { messageTransport, recipeHandler } from './recipe-handler';
 export type { RetrySchedule } from './retry';
-export { DEFAULT_RETRY_SCHEDULE, NO_RETRY, isConnectionFailure, isDisconnectedFailure } from './retry';
+export {
+  DEFAULT_RETRY_SCHEDULE,
+  NO_RETRY,
+  isConnectionFailure,
+  isDisconnectedFailure,
+  isNeverConnectedFailure,
+} from './retry';
 export type { RecipeErrorCode, RecipeRule } from './errors';
 export {
+  PyJsonError,
   RECIPE_ERROR_CODES,
   RecipeError,
   RecipeMessageError,
@@ -57,3 +64,5 @@ export {
   RecipeValidationError,
   RecipeWrapperError,
 } from './errors';
+export type { PyDict, PyDumpsOptions, PyValue } from './python-json';
+export { PyFloat, fromPlain, pyDumps, pyJsonFloat, pyLoads, pyString, toPlain } from './python-json';
