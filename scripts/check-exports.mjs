@@ -32,6 +32,46 @@ for (const dir of readdirSync(join(root, 'packages'))) {
   }
 }
 
+// What npm shows and what a user's lawyer asks for, in every published manifest; and the
+// "@zocalo/source" condition (src/, which is not in the tarball) left out of the published exports:
+// pnpm pack and publish replace `exports` with `publishConfig.exports`, which must be the same map
+// without it.
+const withoutSource = (value) =>
+  typeof value === 'string'
+    ? value
+    : Object.fromEntries(
+        Object.entries(value)
+          .filter(([condition]) => condition !== '@zocalo/source')
+          .map(([condition, target]) => [condition, withoutSource(target)]),
+      );
+for (const dir of readdirSync(join(root, 'packages'))) {
+  const base = join(root, 'packages', dir);
+  const pkg = JSON.parse(readFileSync(join(base, 'package.json'), 'utf8'));
+  if (pkg.private) continue;
+  const problems = [];
+  for (const field of ['license', 'repository', 'homepage', 'bugs', 'keywords']) {
+    if (!pkg[field] || (Array.isArray(pkg[field]) && pkg[field].length === 0)) problems.push(`no "${field}"`);
+  }
+  if (pkg.repository?.directory !== `packages/${dir}`)
+    problems.push('repository.directory is not its folder');
+  if (!pkg.files?.includes('LICENSE')) problems.push('"files" leaves out LICENSE');
+  try {
+    readFileSync(join(base, 'LICENSE'));
+  } catch {
+    problems.push('no LICENSE file');
+  }
+  const published = pkg.publishConfig?.exports;
+  if (JSON.stringify(published) !== JSON.stringify(withoutSource(pkg.exports))) {
+    problems.push('publishConfig.exports is not "exports" without the "@zocalo/source" condition');
+  }
+  if (JSON.stringify(published ?? {}).includes('src/'))
+    problems.push('publishConfig.exports points into src/');
+  if (problems.length) {
+    failures++;
+    console.error(`manifest BROKEN: ${pkg.name}: ${problems.join('; ')}`);
+  } else console.log(`manifest ok: ${pkg.name} (metadata, LICENSE, published exports without src/)`);
+}
+
 for (const dir of readdirSync(join(root, 'packages'))) {
   const base = join(root, 'packages', dir);
   const pkg = JSON.parse(readFileSync(join(base, 'package.json'), 'utf8'));

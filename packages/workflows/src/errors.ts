@@ -2,7 +2,7 @@
 
 /**
  * The stable `code` of every error class of this package, by class name. A code never changes once
- * published; other @zocalo packages declare theirs beside their classes (`RECIPE_ERROR_CODES`, ...).
+ * published; other `@zocalo` packages declare theirs beside their classes (`RECIPE_ERROR_CODES`, ...).
  * Recognise an error by its code (`isZocaloError(error, ZOCALO_ERROR_CODES.ConnectionError)`) or by
  * `instanceof`: both hold across the ESM and CJS builds of this package loaded in one process.
  */
