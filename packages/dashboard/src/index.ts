@@ -1,0 +1,16 @@
+/**
+ * @zocalo/dashboard: the live web dashboard behind `zocalo dashboard`.
+ *
+ * - `server.ts`: {@link startDashboard}, the HTTP server, its JSON API and the Server-Sent Events channel.
+ * - `auth.ts`: the token / basic-auth guard every request passes beyond loopback.
+ * - `services.ts`: the services view, on the status tracker of @zocalo/workflows.
+ * - `public/`: the page (plain HTML, CSS and JavaScript, no build step).
+ */
+export { DASHBOARD_PORT, startDashboard } from './server';
+export type { Dashboard, DashboardOptions } from './server';
+export { TOKEN_COOKIE, createGuard, isLoopback, safeEqual } from './auth';
+export type { BasicLogin, Guard, Presented } from './auth';
+export { SPARKLINE_POINTS, ServiceTracker } from './services';
+export type { ServiceGroup, ServiceTrackerOptions, ServiceView } from './services';
+export { DASHBOARD_ERROR_CODES, DashboardConfigurationError } from './errors';
+export type { DashboardErrorCode } from './errors';

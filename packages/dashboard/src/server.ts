@@ -1,0 +1,197 @@
+/**
+ * The dashboard's HTTP server (hono on @hono/node-server): the page and its assets from `public/`,
+ * a JSON API and one Server-Sent Events channel (`/api/events`) that pushes the services view as
+ * it changes. Every request, the live channel included, passes the {@link Guard}.
+ */
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { ServerType } from '@hono/node-server';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { Logger, Transport } from '@zocalo/workflows';
+import { getDefaultLogger, watchStatus } from '@zocalo/workflows';
+import type { BasicLogin } from './auth';
+import { TOKEN_COOKIE, createGuard } from './auth';
+import { DashboardConfigurationError } from './errors';
+import type { ServiceTrackerOptions } from './services';
+import { ServiceTracker } from './services';
+
+/** What {@link startDashboard} takes. */
+export interface DashboardOptions extends ServiceTrackerOptions {
+  /** A connected transport: the status broadcasts are read from it. */
+  readonly transport: Transport;
+  /** Address to bind (default 127.0.0.1); beyond loopback a `token` or `basicAuth` is required. */
+  readonly host?: string;
+  /** Port (default 8880; 0 for any free one). */
+  readonly port?: number;
+  /** The token every request must carry when set (`?token=`, `Authorization: Bearer`, or the cookie). */
+  readonly token?: string;
+  /** A basic-auth login accepted as well as (or instead of) the token. */
+  readonly basicAuth?: BasicLogin;
+  /** Milliseconds between two pushes of the services view at most (default 1000). */
+  readonly pushInterval?: number;
+  readonly logger?: Logger;
+  /** Where the page's files are (default: the package's `public/`). */
+  readonly publicDir?: string;
+}
+
+/** A running dashboard. */
+export interface Dashboard {
+  /** `http://host:port/` (without the token). */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** The services view now (what the page shows). */
+  readonly services: ServiceTracker;
+  /** Stop listening, end the live channels and stop reading status broadcasts. */
+  close(): Promise<void>;
+}
+
+/** The default port of `zocalo dashboard`. */
+export const DASHBOARD_PORT = 8880;
+
+/** The files the page loads, with their types; nothing else under public/ is served. */
+const ASSETS: Readonly<Record<string, string>> = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
+};
+
+/**
+ * Only our own files run on the page: a name or body that smuggles markup in cannot load or run
+ * a script even if some code path rendered it as HTML (the page renders data as text only).
+ */
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+};
+
+export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? DASHBOARD_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new DashboardConfigurationError(`the dashboard port must be 0-65535, not ${port}`);
+  }
+  const guard = createGuard(host, options.token, options.basicAuth);
+  const logger = options.logger ?? getDefaultLogger();
+  const publicDir = options.publicDir ?? join(__dirname, '..', 'public');
+  const tracker = new ServiceTracker(options);
+  const pushInterval = options.pushInterval ?? 1000;
+
+  // Each live channel's wake-up: called when the services view changed.
+  const listeners = new Set<() => void>();
+  const stopWatching = await watchStatus(options.transport, (message) => {
+    if (tracker.update(message)) for (const listener of listeners) listener();
+  });
+
+  const app = new Hono();
+  app.use('*', async (c, next) => {
+    const presented = {
+      query: c.req.query('token'),
+      authorization: c.req.header('authorization'),
+      cookie: c.req.header('cookie'),
+    };
+    if (!guard.allows(presented)) {
+      logger.warn({ path: c.req.path, from: remote(c) }, 'dashboard request refused: no valid token');
+      if (options.basicAuth) c.header('WWW-Authenticate', 'Basic realm="zocalo dashboard", charset="UTF-8"');
+      return c.text('a valid dashboard token is required\n', 401);
+    }
+    await next();
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+    // A token given in the address is kept in a cookie so that the page's own requests carry it.
+    if (guard.required && presented.query !== undefined) {
+      c.header(
+        'Set-Cookie',
+        `${TOKEN_COOKIE}=${encodeURIComponent(presented.query)}; Path=/; HttpOnly; SameSite=Strict`,
+      );
+    }
+  });
+
+  const asset = async (c: Context, name: string): Promise<Response> => {
+    const type = ASSETS[name];
+    if (type === undefined) return c.text('not found\n', 404);
+    const body = await readFile(join(publicDir, name));
+    return c.body(body, 200, { 'Content-Type': type });
+  };
+  app.get('/', (c) => asset(c, 'index.html'));
+  app.get('/assets/:name', (c) => asset(c, c.req.param('name')));
+
+  app.get('/api/services', (c) => c.json(tracker.groups()));
+  app.get('/api/events', (c) =>
+    streamSSE(c, async (stream) => {
+      let dirty = true;
+      let wake: (() => void) | undefined;
+      const listener = (): void => {
+        dirty = true;
+        wake?.();
+      };
+      listeners.add(listener);
+      stream.onAbort(() => {
+        listeners.delete(listener);
+        wake?.();
+      });
+      let last = '';
+      while (!stream.aborted && !closed) {
+        if (dirty) {
+          dirty = false;
+          const data = JSON.stringify(tracker.groups());
+          if (data !== last) {
+            last = data;
+            await stream.writeSSE({ event: 'services', data });
+          }
+        }
+        // At most one push per interval; ages and fading are refreshed every interval anyway.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, pushInterval);
+          function done(): void {
+            clearTimeout(timer);
+            wake = undefined;
+            resolve();
+          }
+          wake = closed ? undefined : () => setTimeout(done, 0);
+        });
+        dirty = true;
+      }
+      listeners.delete(listener);
+    }),
+  );
+
+  let closed = false;
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const started = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(started));
+    started.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${shown}:${address.port}/`;
+  logger.info({ url, guarded: guard.required }, 'dashboard listening');
+  return {
+    url,
+    host: address.address,
+    port: address.port,
+    services: tracker,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const listener of listeners) listener();
+      await stopWatching().catch(() => undefined);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Open live channels would keep close() waiting.
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+    },
+  };
+}
+
+function remote(c: Context): string | undefined {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress;
+}

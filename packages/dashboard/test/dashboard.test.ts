@@ -1,0 +1,170 @@
+/**
+ * The page in headless Chromium on the embedded (memory) transport: services appear as they start and
+ * fade then drop as they stop, live without a reload; a hostile service name renders as text; the
+ * token guard beyond loopback.
+ */
+import type { ServiceDefinition } from '@zocalo/workflows';
+import {
+  MemoryBroker,
+  MemoryTransport,
+  RecordingLogger,
+  STATUS_TOPIC,
+  ServiceRuntime,
+  defineService,
+} from '@zocalo/workflows';
+import type { Dashboard } from '../src';
+import { DashboardConfigurationError, startDashboard } from '../src';
+import type { TestBrowser } from './browser';
+import { launchBrowser, screenshot } from './browser';
+
+const logger = new RecordingLogger();
+jest.setTimeout(30_000);
+let browser: TestBrowser;
+let broker: MemoryBroker;
+let client: MemoryTransport;
+let dashboard: Dashboard | undefined;
+const runtimes: ServiceRuntime[] = [];
+
+function start(service: ServiceDefinition, host: string): ServiceRuntime {
+  const runtime = new ServiceRuntime(service, {
+    transport: new MemoryTransport({ broker, logger }),
+    logger,
+    hostId: host,
+    statusInterval: 0.3,
+    idleDelay: 0,
+    commandTopic: false,
+    signals: false,
+    statusFields: { tag: 'beamline-i03', cluster_SLURM_JOB_ID: '4711' },
+  });
+  runtimes.push(runtime);
+  void runtime.run();
+  return runtime;
+}
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+beforeEach(async () => {
+  broker = new MemoryBroker();
+  client = new MemoryTransport({ broker, logger });
+  await client.connect();
+});
+
+afterEach(async () => {
+  for (const runtime of runtimes) runtime.stop();
+  await Promise.all(runtimes.map((runtime) => runtime.run().catch(() => undefined)));
+  runtimes.length = 0;
+  await dashboard?.close();
+  dashboard = undefined;
+  await client?.disconnect();
+});
+
+test('services appear live, grouped with counts, and fade then drop when they stop', async () => {
+  dashboard = await startDashboard({
+    transport: client,
+    logger,
+    port: 0,
+    fadeAfter: 1.5,
+    dropAfter: 3,
+    pushInterval: 200,
+  });
+  const page = await browser.newPage();
+  await page.goto(dashboard.url);
+  await page.waitForSelector('#live.on');
+  expect(await page.textContent('#services-summary')).toMatch(/No service status/);
+
+  const a = start(defineService({ name: 'SpotFinder' }), 'host-a');
+  start(defineService({ name: 'SpotFinder' }), 'host-b');
+  start(defineService({ name: 'Collector' }), 'host-c');
+  // No reload: the live channel brings them.
+  await page.waitForFunction(() => document.querySelectorAll('tr.instance').length === 3);
+  expect(await page.textContent('#services-summary')).toBe('3 instances of 2 services');
+  const group = page.locator('.group[data-service="SpotFinder"] h2');
+  await expect(group.textContent()).resolves.toMatch(/SpotFinder2 · 2 idle/);
+  const row = page.locator('tr.instance[data-host="host-a"]');
+  expect(await row.locator('.state').textContent()).toBe('idle');
+  expect(await row.locator('.state').getAttribute('class')).toContain('state-idle');
+  expect(await row.textContent()).toContain('beamline-i03');
+  expect(await row.textContent()).toContain('4711');
+  await page.waitForFunction(() =>
+    document.querySelector('tr.instance svg.spark polyline')?.getAttribute('points')?.includes(' '),
+  );
+  await screenshot(page, 'services-memory');
+
+  a.stop();
+  await a.run();
+  await page.waitForSelector('tr.instance.gone[data-host="host-a"]', { timeout: 5000 });
+  await page.waitForFunction(() => !document.querySelector('tr.instance[data-host="host-a"]'), undefined, {
+    timeout: 5000,
+  });
+  expect(await page.locator('tr.instance').count()).toBe(2);
+  await page.close();
+});
+
+test('a status whose service name holds HTML and script renders as text', async () => {
+  dashboard = await startDashboard({ transport: client, logger, port: 0, pushInterval: 200 });
+  const page = await browser.newPage();
+  const hostile = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold</b>';
+  await page.goto(dashboard.url);
+  await page.waitForSelector('#live.on');
+  await client.broadcast(STATUS_TOPIC, {
+    host: '<i>evil-host</i>',
+    service: hostile,
+    status: 2,
+    statustext: '<script>window.__pwned=3</script>',
+    workflows: '"><svg onload=alert(1)>',
+    utilization: { 2: 1 },
+  });
+  await page.waitForSelector('.group h2');
+  expect(
+    await page
+      .locator('.group h2')
+      .first()
+      .evaluate((h) => h.firstChild?.textContent),
+  ).toBe(hostile);
+  expect(await page.locator('td.host').textContent()).toBe('<i>evil-host</i>');
+  expect(await page.locator('main img, main script, main b, main i, main svg:not(.spark)').count()).toBe(0);
+  expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+  await screenshot(page, 'hostile-name');
+  await page.close();
+});
+
+test('beyond loopback: no start without a token; every request and the live channel need it', async () => {
+  await expect(startDashboard({ transport: client, logger, host: '0.0.0.0', port: 0 })).rejects.toThrow(
+    DashboardConfigurationError,
+  );
+  await expect(startDashboard({ transport: client, logger, host: '0.0.0.0', port: 0 })).rejects.toMatchObject(
+    {
+      code: 'ZOCALO_DASHBOARD_CONFIGURATION',
+    },
+  );
+  const token = 's3cret-token';
+  dashboard = await startDashboard({ transport: client, logger, host: '0.0.0.0', port: 0, token });
+  const base = `http://127.0.0.1:${dashboard.port}`;
+  for (const path of ['/', '/assets/app.js', '/api/services', '/api/events']) {
+    expect((await fetch(`${base}${path}`)).status).toBe(401);
+    expect((await fetch(`${base}${path}?token=wrong`)).status).toBe(401);
+    expect((await fetch(`${base}${path}`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+  }
+  expect(
+    (await fetch(`${base}/api/services`, { headers: { authorization: `Bearer ${token}` } })).status,
+  ).toBe(200);
+  // The page opened with ?token= works, its live channel included (the cookie, and the token it passes on).
+  const page = await browser.newPage();
+  await page.goto(`${base}/?token=${token}`);
+  await page.waitForSelector('#live.on');
+  await client.broadcast(STATUS_TOPIC, { host: 'h', service: 'Guarded', status: 2, workflows: '1' });
+  await page.waitForSelector('.group[data-service="Guarded"]');
+  await page.close();
+  // Without the cookie the page gave it, a browser is refused.
+  await browser.context.clearCookies();
+  const refused = await browser.newPage();
+  const response = await refused.goto(`${base}/`);
+  expect(response?.status()).toBe(401);
+  await refused.close();
+});
