@@ -14,6 +14,9 @@ import { streamSSE } from 'hono/streaming';
 import type { Logger, Transport } from '@zocalo/workflows';
 import { getDefaultLogger, watchStatus } from '@zocalo/workflows';
 import type { BasicLogin } from './auth';
+import type { BrokerView, QueueRow } from './brokers';
+import type { Actor } from './dead-letters';
+import { DeadLetters } from './dead-letters';
 import { TOKEN_COOKIE, createGuard } from './auth';
 import { DashboardConfigurationError } from './errors';
 import type { ServiceTrackerOptions } from './services';
@@ -31,6 +34,15 @@ export interface DashboardOptions extends ServiceTrackerOptions {
   readonly token?: string;
   /** A basic-auth login accepted as well as (or instead of) the token. */
   readonly basicAuth?: BasicLogin;
+  /**
+   * The broker's queues and dead-letter queues (RabbitMQ's management API or ActiveMQ's Jolokia):
+   * without it the Queues and Dead letters views say the site names none.
+   */
+  readonly broker?: BrokerView;
+  /** Where purged dead letters are saved as files and reinjected from (default `./DLQ`). */
+  readonly purgeDirectory?: string;
+  /** Seconds between two readings of the queues (default 3). */
+  readonly queueInterval?: number;
   /** Milliseconds between two pushes of the services view at most (default 1000). */
   readonly pushInterval?: number;
   readonly logger?: Logger;
@@ -84,6 +96,29 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const publicDir = options.publicDir ?? join(__dirname, '..', 'public');
   const tracker = new ServiceTracker(options);
   const pushInterval = options.pushInterval ?? 1000;
+  const broker = options.broker;
+  const deadLetters = broker
+    ? new DeadLetters(options.transport, broker, options.purgeDirectory ?? 'DLQ', logger)
+    : undefined;
+  let queues: { readonly at: string; readonly rows: readonly QueueRow[]; readonly error?: string } = {
+    at: new Date().toISOString(),
+    rows: [],
+    ...(broker ? {} : { error: 'no queue statistics: the site names no management API or Jolokia' }),
+  };
+  const queueTimer = broker
+    ? setInterval(() => void readQueues(), (options.queueInterval ?? 3) * 1000)
+    : undefined;
+  async function readQueues(): Promise<void> {
+    if (!broker) return;
+    try {
+      queues = { at: new Date().toISOString(), rows: await broker.queues() };
+    } catch (error) {
+      queues = { ...queues, error: error instanceof Error ? error.message : String(error) };
+    }
+    for (const listener of queueListeners) listener();
+  }
+  const queueListeners = new Set<() => void>();
+  if (broker) await readQueues();
 
   // Each live channel's wake-up: called when the services view changed.
   const listeners = new Set<() => void>();
@@ -124,6 +159,79 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   app.get('/assets/:name', (c) => asset(c, c.req.param('name')));
 
   app.get('/api/services', (c) => c.json(tracker.groups()));
+  app.get('/api/queues', (c) => c.json(queues));
+
+  // Actions change the broker: a JSON body with `confirm: true` (the page asks first), and a header a
+  // cross-site form cannot send.
+  const action = async (c: Context): Promise<Record<string, unknown> | Response> => {
+    if (c.req.header('x-zocalo-dashboard') !== '1')
+      return c.json({ error: 'missing X-Zocalo-Dashboard header' }, 403);
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: 'the request body must be JSON' }, 400);
+    }
+    if (body === null || typeof body !== 'object' || (body as { confirm?: unknown }).confirm !== true) {
+      return c.json({ error: 'not confirmed' }, 400);
+    }
+    return body as Record<string, unknown>;
+  };
+  const actor = (c: Context): Actor => {
+    const auth = c.req.header('authorization') ?? '';
+    const basic = /^Basic /i.test(auth)
+      ? Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8').split(':')[0]
+      : undefined;
+    const who = basic ?? (guard.required ? 'token holder' : 'local user');
+    const from = remote(c);
+    return { who, ...(from === undefined ? {} : { from }) };
+  };
+  const noBroker = (c: Context): Response =>
+    c.json({ error: 'the site names no management API or Jolokia for dead-letter queues' }, 409);
+  app.get('/api/dlq', async (c) => {
+    if (!deadLetters) return noBroker(c);
+    let counts;
+    let error: string | undefined;
+    try {
+      counts = await deadLetters.counts();
+    } catch (failure) {
+      error = failure instanceof Error ? failure.message : String(failure);
+    }
+    return c.json({
+      counts: counts ?? [],
+      saved: await deadLetters.saved(),
+      directory: deadLetters.directory,
+      ...(error ? { error } : {}),
+    });
+  });
+  app.post('/api/dlq/purge', async (c) => {
+    if (!deadLetters) return noBroker(c);
+    const body = await action(c);
+    if (body instanceof Response) return body;
+    if (typeof body.queue !== 'string') return c.json({ error: 'queue missing' }, 400);
+    try {
+      return c.json(await deadLetters.purge(body.queue, actor(c)));
+    } catch (error) {
+      return c.json({ error: error instanceof Error ? error.message : String(error) }, 400);
+    }
+  });
+  app.post('/api/dlq/reinject', async (c) => {
+    if (!deadLetters) return noBroker(c);
+    const body = await action(c);
+    if (body instanceof Response) return body;
+    const ids =
+      body.all === true
+        ? ('all' as const)
+        : Array.isArray(body.ids) && body.ids.every((id) => typeof id === 'string')
+          ? (body.ids as string[])
+          : undefined;
+    if (ids === undefined) return c.json({ error: 'ids (a list) or all: true' }, 400);
+    try {
+      return c.json({ outcomes: await deadLetters.reinject(ids, actor(c)) });
+    } catch (error) {
+      return c.json({ error: error instanceof Error ? error.message : String(error) }, 400);
+    }
+  });
   app.get('/api/events', (c) =>
     streamSSE(c, async (stream) => {
       let dirty = true;
@@ -133,8 +241,15 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         wake?.();
       };
       listeners.add(listener);
+      let queuesDirty = broker !== undefined;
+      const queueListener = (): void => {
+        queuesDirty = true;
+        wake?.();
+      };
+      queueListeners.add(queueListener);
       stream.onAbort(() => {
         listeners.delete(listener);
+        queueListeners.delete(queueListener);
         wake?.();
       });
       let last = '';
@@ -146,6 +261,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
             last = data;
             await stream.writeSSE({ event: 'services', data });
           }
+        }
+        if (queuesDirty) {
+          queuesDirty = false;
+          await stream.writeSSE({ event: 'queues', data: JSON.stringify(queues) });
         }
         // At most one push per interval; ages and fading are refreshed every interval anyway.
         await new Promise<void>((resolve) => {
@@ -160,6 +279,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         dirty = true;
       }
       listeners.delete(listener);
+      queueListeners.delete(queueListener);
     }),
   );
 
@@ -180,6 +300,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     async close() {
       if (closed) return;
       closed = true;
+      if (queueTimer) clearInterval(queueTimer);
       for (const listener of listeners) listener();
       await stopWatching().catch(() => undefined);
       await new Promise<void>((resolve) => {

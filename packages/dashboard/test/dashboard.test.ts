@@ -3,6 +3,9 @@
  * fade then drop as they stop, live without a reload; a hostile service name renders as text; the
  * token guard beyond loopback.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ServiceDefinition } from '@zocalo/workflows';
 import {
   MemoryBroker,
@@ -12,8 +15,8 @@ import {
   ServiceRuntime,
   defineService,
 } from '@zocalo/workflows';
-import type { Dashboard } from '../src';
-import { DashboardConfigurationError, startDashboard } from '../src';
+import type { BrokerView, Dashboard } from '../src';
+import { BODY_LIMIT, DashboardConfigurationError, startDashboard } from '../src';
 import type { TestBrowser } from './browser';
 import { launchBrowser, screenshot } from './browser';
 
@@ -167,4 +170,63 @@ test('beyond loopback: no start without a token; every request and the live chan
   const response = await refused.goto(`${base}/`);
   expect(response?.status()).toBe(401);
   await refused.close();
+});
+
+test('a 50 MB body and a body of invalid UTF-8 are shown truncated, and the page keeps working', async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'zocalo-dashboard-big-'));
+  try {
+    mkdirSync(join(directory, '2026-12-06'));
+    const saved = (name: string, body: Record<string, string>): void =>
+      writeFileSync(
+        join(directory, '2026-12-06', name),
+        JSON.stringify({
+          version: 1,
+          dlq: 'dlq.big',
+          originalQueue: 'big',
+          savedAt: '2026-12-06T20:00:00.000Z',
+          header: { 'message-id': name },
+          ...body,
+        }),
+      );
+    saved('msg-1-huge', { body: JSON.stringify({ data: 'x'.repeat(50 * 1024 * 1024) }) });
+    const invalid = Buffer.concat([
+      Buffer.from('{"text": "caf'),
+      Buffer.from([0xc3, 0x28, 0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]);
+    saved('msg-2-invalid', { bodyBase64: invalid.toString('base64') });
+    // The memory transport has no dead-letter queues: a view that counts none, over the saved files.
+    const broker: BrokerView = {
+      kind: 'rabbitmq',
+      dlqPrefix: 'dlq.',
+      queues: async () => [],
+      dlqCounts: async () => [],
+    };
+    dashboard = await startDashboard({
+      transport: client,
+      logger,
+      port: 0,
+      broker,
+      purgeDirectory: directory,
+    });
+    const page = await browser.newPage();
+    await page.goto(`${dashboard.url}#dlq`);
+    const huge = page.locator('.saved[data-id="2026-12-06/msg-1-huge"]');
+    await huge.waitFor({ timeout: 15_000 });
+    expect((await huge.locator('pre.body').textContent())?.length).toBe(BODY_LIMIT);
+    expect(await huge.locator('.flags').textContent()).toMatch(
+      /body truncated: showing the first 65536 characters of 52428811 bytes/,
+    );
+    const broken = page.locator('.saved[data-id="2026-12-06/msg-2-invalid"]');
+    expect(await broken.locator('.flags').textContent()).toContain('not valid UTF-8');
+    expect(await broken.locator('pre.body').textContent()).toBe('{"text": "caf\ufffd(\ufffd\ufffd"}');
+    await screenshot(page, 'dlq-truncated');
+    // Still live: the services view works after it.
+    await page.click('nav a[data-view="services"]');
+    await client.broadcast(STATUS_TOPIC, { host: 'h', service: 'AfterBigBody', status: 2, workflows: '1' });
+    await page.waitForSelector('.group[data-service="AfterBigBody"]');
+    await page.close();
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
 });

@@ -1,17 +1,23 @@
 /**
  * `zocalo dashboard`: the live web dashboard (@zocalo/dashboard) on the site's transport — services
- * from their status broadcasts. Listens on 127.0.0.1:8880 by default; any other address needs a token
+ * from their status broadcasts; queues and dead letters through RabbitMQ's management API or ActiveMQ's
+ * Jolokia, found as `zocalo dlq` finds them (the same options). Listens on 127.0.0.1:8880 by default; any other address needs a token
  * (`--token` or `$ZOCALO_DASHBOARD_TOKEN`) or a basic-auth login (`$ZOCALO_DASHBOARD_LOGIN=user:password`),
  * which every request and the live channel must carry. Runs until Ctrl+C.
  */
 import type { Command } from 'commander';
 import { ZocaloError } from '@zocalo/workflows';
 import { CliError, EXIT_USAGE, oneLine } from '../cli-error';
+import { resolve } from 'node:path';
+import { knownTransport } from '@zocalo/configuration';
+import type { ManagementOptions } from '../dead-letters';
+import { addManagementOptions, managementFor } from '../dead-letters';
 import type { CliIo } from '../io';
-import type { SiteOptions } from '../site';
+import { jolokiaFor } from '../jolokia';
 import { addSiteOptions, disconnectQuietly, loadSite } from '../site';
 
-interface DashboardCommandOptions extends SiteOptions {
+interface DashboardCommandOptions extends ManagementOptions {
+  readonly purgeDir?: string;
   readonly host: string;
   readonly port: string;
   readonly token?: string;
@@ -41,7 +47,12 @@ export function registerDashboard(program: Command, io: CliIo): void {
     )
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free one)', '8880')
-    .option('--token <token>', 'the token every request must carry (default: $ZOCALO_DASHBOARD_TOKEN)');
+    .option('--token <token>', 'the token every request must carry (default: $ZOCALO_DASHBOARD_TOKEN)')
+    .option(
+      '--purge-dir <dir>',
+      'where purged dead letters are saved (default: storage zocalo.dlq.purge_location, else ./DLQ)',
+    );
+  addManagementOptions(command);
   addSiteOptions(command);
   command.action(async (options: DashboardCommandOptions) => {
     const port = Number(options.port);
@@ -53,7 +64,21 @@ export function registerDashboard(program: Command, io: CliIo): void {
     const basicAuth =
       login && colon > 0 ? { username: login.slice(0, colon), password: login.slice(colon + 1) } : undefined;
     const site = loadSite(io, 'zocalo.dashboard', options, 'info');
-    const { startDashboard } = await import('@zocalo/dashboard');
+    const { activemqBrokerView, rabbitBrokerView, startDashboard } = await import('@zocalo/dashboard');
+    // Queues and dead letters as `zocalo dlq` counts them; ActiveMQ without Jolokia shows services only.
+    const kind = knownTransport(site.transportName)?.broker;
+    const jolokia = kind === 'activemq' ? jolokiaFor(site, options) : undefined;
+    const broker =
+      kind === 'rabbitmq'
+        ? rabbitBrokerView(managementFor(site, options))
+        : jolokia !== undefined
+          ? activemqBrokerView(jolokia)
+          : undefined;
+    const stored = site.configuration.storage['zocalo.dlq.purge_location'];
+    const purgeDirectory = resolve(
+      io.cwd,
+      options.purgeDir ?? (typeof stored === 'string' && stored ? stored : './DLQ'),
+    );
     const transport = await site.connect();
     try {
       let dashboard;
