@@ -89,6 +89,8 @@ export function registerDashboard(program: Command, io: CliIo): void {
           port,
           token,
           basicAuth,
+          broker,
+          purgeDirectory,
           logger: site.logger,
         });
       } catch (error) {
