@@ -352,6 +352,73 @@ async function loadDlq(force = false) {
   );
 }
 
+// ---- recipes --------------------------------------------------------------------------------
+
+async function startRecipe(name, text, result) {
+  let parameters;
+  try {
+    parameters = text.trim() === '' ? {} : JSON.parse(text);
+  } catch (error) {
+    result.textContent = `parameters are not JSON: ${error.message}`;
+    return;
+  }
+  if (!confirm(`Start recipe ${name}?`)) return;
+  try {
+    const { guid } = await post('/api/recipes/start', { recipe: name, parameters });
+    result.textContent = `Submitted. Recipe ID: ${guid}`;
+  } catch (error) {
+    result.textContent = `not started: ${error.message}`;
+  }
+}
+
+async function loadRecipes() {
+  const root = document.getElementById('recipes');
+  let data;
+  try {
+    const response = await fetch(api('/api/recipes'));
+    data = await response.json();
+    if (!response.ok) throw new Error(data.error ?? `HTTP ${response.status}`);
+  } catch (error) {
+    root.replaceChildren(el('p', { className: 'summary', text: `recipes: ${error.message}` }));
+    return;
+  }
+  const cards = data.recipes.map((recipe) => {
+    const parts = [
+      el(
+        'h2',
+        { text: recipe.name },
+        el('span', { className: 'counts', text: recipe.error ? 'invalid' : `${recipe.steps} steps` }),
+      ),
+    ];
+    if (recipe.error) parts.push(el('p', { className: 'notice', text: recipe.error }));
+    else {
+      // An image: the drawing cannot run anything, whatever a recipe file holds.
+      const image = el('img', { className: 'graph' });
+      image.alt = `graph of ${recipe.name}`;
+      image.src = api(`/api/recipes/${encodeURIComponent(recipe.name)}.svg`);
+      const text = el('textarea', { className: 'parameters' });
+      text.rows = 2;
+      text.placeholder = '{"ispyb_dcid": 1234}';
+      const result = el('span', { className: 'result' });
+      const button = el('button', { className: 'start', text: 'Start' });
+      button.addEventListener('click', () => startRecipe(recipe.name, text.value, result));
+      parts.push(
+        el('div', { className: 'graph-box' }, image),
+        el('p', { className: 'muted', text: 'parameters (JSON object)' }),
+        text,
+        el('p', {}, button, document.createTextNode(' '), result),
+      );
+    }
+    const card = el('div', { className: 'group recipe' }, ...parts);
+    card.dataset.recipe = recipe.name;
+    return card;
+  });
+  root.replaceChildren(
+    el('p', { className: 'summary', text: `${data.recipes.length} recipe(s) in ${data.directory}` }),
+    ...cards,
+  );
+}
+
 // ---- live channel ---------------------------------------------------------------------------
 
 function connect() {
@@ -371,7 +438,7 @@ function connect() {
 
 // ---- views ----------------------------------------------------------------------------------
 
-const loaders = { dlq: () => loadDlq() };
+const loaders = { dlq: () => loadDlq(), recipes: () => loadRecipes() };
 
 function show() {
   const name = (location.hash || '#services').slice(1);

@@ -17,6 +17,7 @@ import type { BasicLogin } from './auth';
 import type { BrokerView, QueueRow } from './brokers';
 import type { Actor } from './dead-letters';
 import { DeadLetters } from './dead-letters';
+import { Recipes } from './recipes';
 import { TOKEN_COOKIE, createGuard } from './auth';
 import { DashboardConfigurationError } from './errors';
 import type { ServiceTrackerOptions } from './services';
@@ -41,6 +42,8 @@ export interface DashboardOptions extends ServiceTrackerOptions {
   readonly broker?: BrokerView;
   /** Where purged dead letters are saved as files and reinjected from (default `./DLQ`). */
   readonly purgeDirectory?: string;
+  /** The site's recipe directory (storage `zocalo.recipe_directory`): drawn, and started from a form. */
+  readonly recipeDirectory?: string;
   /** Seconds between two readings of the queues (default 3). */
   readonly queueInterval?: number;
   /** Milliseconds between two pushes of the services view at most (default 1000). */
@@ -100,6 +103,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const deadLetters = broker
     ? new DeadLetters(options.transport, broker, options.purgeDirectory ?? 'DLQ', logger)
     : undefined;
+  const recipes =
+    options.recipeDirectory === undefined
+      ? undefined
+      : new Recipes(options.recipeDirectory, options.transport, logger);
   let queues: { readonly at: string; readonly rows: readonly QueueRow[]; readonly error?: string } = {
     at: new Date().toISOString(),
     rows: [],
@@ -188,6 +195,36 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   };
   const noBroker = (c: Context): Response =>
     c.json({ error: 'the site names no management API or Jolokia for dead-letter queues' }, 409);
+  const noRecipes = (c: Context): Response =>
+    c.json({ error: 'the site names no recipe directory (storage zocalo.recipe_directory)' }, 409);
+  app.get('/api/recipes', async (c) =>
+    recipes ? c.json({ directory: recipes.directory, recipes: await recipes.list() }) : noRecipes(c),
+  );
+  app.get('/api/recipes/:name{.+\\.svg}', async (c) => {
+    if (!recipes) return noRecipes(c);
+    try {
+      const svg = await recipes.svg(c.req.param('name').slice(0, -4));
+      return c.body(svg, 200, { 'Content-Type': 'image/svg+xml; charset=utf-8' });
+    } catch (error) {
+      return c.text(error instanceof Error ? error.message : String(error), 404);
+    }
+  });
+  app.post('/api/recipes/start', async (c) => {
+    if (!recipes) return noRecipes(c);
+    const body = await action(c);
+    if (body instanceof Response) return body;
+    const parameters = body.parameters ?? {};
+    if (typeof body.recipe !== 'string') return c.json({ error: 'recipe missing' }, 400);
+    if (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters)) {
+      return c.json({ error: 'parameters must be a JSON object' }, 400);
+    }
+    try {
+      const guid = await recipes.start(body.recipe, parameters as Record<string, unknown>, actor(c));
+      return c.json({ guid });
+    } catch (error) {
+      return c.json({ error: error instanceof Error ? error.message : String(error) }, 400);
+    }
+  });
   app.get('/api/dlq', async (c) => {
     if (!deadLetters) return noBroker(c);
     let counts;

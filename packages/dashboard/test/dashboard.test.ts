@@ -230,3 +230,57 @@ test('a 50 MB body and a body of invalid UTF-8 are shown truncated, and the page
     rmSync(directory, { recursive: true, force: true });
   }
 });
+
+test('recipes are drawn as SVG and one starts from the form with parameters (the zocalo go request)', async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'zocalo-dashboard-recipes-'));
+  try {
+    writeFileSync(
+      join(directory, 'image-analysis.json'),
+      JSON.stringify({
+        1: { service: 'Find spots', queue: 'example.find-spots', output: { hits: 2, misses: 3 } },
+        2: { service: '<b>Collect</b>', queue: 'example.collect' },
+        3: { service: 'Log misses', topic: 'example.misses' },
+        start: [[1, {}]],
+      }),
+    );
+    writeFileSync(join(directory, 'broken.json'), '{"start": [[9, {}]]}');
+    const requests: Array<{ header: Record<string, unknown>; message: unknown }> = [];
+    await client.subscribe('processing_recipe', (header, message) => void requests.push({ header, message }));
+    dashboard = await startDashboard({ transport: client, logger, port: 0, recipeDirectory: directory });
+    const page = await browser.newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.goto(`${dashboard.url}#recipes`);
+    const card = page.locator('.recipe[data-recipe="image-analysis"]');
+    await card.waitFor();
+    await page.waitForFunction(() => {
+      const image = document.querySelector<HTMLImageElement>(
+        '.recipe[data-recipe="image-analysis"] img.graph',
+      );
+      return image !== null && image.complete && image.naturalWidth > 0;
+    });
+    const svg = await (await fetch(`${dashboard.url}api/recipes/image-analysis.svg`)).text();
+    expect(svg).toContain('1: Find spots');
+    expect(svg).toContain('&lt;b&gt;Collect&lt;/b&gt;');
+    expect(svg).toContain('>hits<');
+    expect(await page.locator('.recipe[data-recipe="broken"] .notice').textContent()).toBeTruthy();
+    await card.locator('textarea.parameters').fill('{"ispyb_dcid": 1234, "note": "<i>x</i>"}');
+    await card.locator('button.start').click();
+    await page.waitForFunction(() =>
+      /Recipe ID: [0-9a-f-]{36}/.test(document.querySelector('.recipe .result')?.textContent ?? ''),
+    );
+    const guid = /Recipe ID: (\S+)/.exec((await card.locator('.result').textContent()) ?? '')![1];
+    await screenshot(page, 'recipes');
+    expect(requests).toHaveLength(1);
+    expect(requests[0].message).toEqual({
+      recipes: ['image-analysis'],
+      parameters: { ispyb_dcid: 1234, note: '<i>x</i>', guid },
+    });
+    expect(requests[0].header['zocalo.go.user']).toBe('local user');
+    expect(
+      logger.records.some((record) => record.msg.includes(`started recipe image-analysis (${guid})`)),
+    ).toBe(true);
+    await page.close();
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});

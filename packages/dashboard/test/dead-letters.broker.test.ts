@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { RabbitManagement } from '@zocalo/rabbitmq-management';
 import { Jolokia } from '@zocalo/schlockmeister';
 import type { BrokerKind } from '@zocalo/test-brokers';
-import { BROKERS, BROKER_SETTINGS, requireBroker, requireJolokia, uniqueName } from '@zocalo/test-brokers';
+import {
+  BROKERS,
+  BROKER_SETTINGS,
+  rabbitManagement,
+  requireBroker,
+  requireJolokia,
+  uniqueName,
+} from '@zocalo/test-brokers';
 import { AmqpTransport } from '@zocalo/transport-amqp';
 import { StompTransport } from '@zocalo/transport-stomp';
 import type { ReceivedHeaders, Transport } from '@zocalo/workflows';
@@ -153,6 +160,9 @@ describe.each(['stomp', 'amqp'] as const)('on %s', (kind) => {
       await dashboard?.close();
       await client.disconnect();
       rmSync(directory, { recursive: true, force: true });
+      // RabbitMQ keeps declared queues: leave none behind on the shared broker.
+      if (kind === 'amqp')
+        for (const name of [queue, dlq]) await rabbitManagement.deleteQueue(name).catch(() => false);
     }
   });
 });

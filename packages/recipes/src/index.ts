@@ -57,3 +57,5 @@ export {
   RecipeValidationError,
   RecipeWrapperError,
 } from './errors';
+export type { RecipeEdge } from './recipe-graph';
+export { recipeEdges, stepLines, toSvg } from './recipe-graph';

@@ -1,7 +1,8 @@
 /**
  * `zocalo dashboard`: the live web dashboard (@zocalo/dashboard) on the site's transport — services
  * from their status broadcasts; queues and dead letters through RabbitMQ's management API or ActiveMQ's
- * Jolokia, found as `zocalo dlq` finds them (the same options). Listens on 127.0.0.1:8880 by default; any other address needs a token
+ * Jolokia, found as `zocalo dlq` finds them (the same options); the recipes of storage
+ * `zocalo.recipe_directory`, drawn and started with parameters (the `zocalo go` request). Listens on 127.0.0.1:8880 by default; any other address needs a token
  * (`--token` or `$ZOCALO_DASHBOARD_TOKEN`) or a basic-auth login (`$ZOCALO_DASHBOARD_LOGIN=user:password`),
  * which every request and the live channel must carry. Runs until Ctrl+C.
  */
@@ -79,6 +80,8 @@ export function registerDashboard(program: Command, io: CliIo): void {
       io.cwd,
       options.purgeDir ?? (typeof stored === 'string' && stored ? stored : './DLQ'),
     );
+    const recipes = site.configuration.storage['zocalo.recipe_directory'];
+    const recipeDirectory = typeof recipes === 'string' && recipes ? resolve(io.cwd, recipes) : undefined;
     const transport = await site.connect();
     try {
       let dashboard;
@@ -91,6 +94,7 @@ export function registerDashboard(program: Command, io: CliIo): void {
           basicAuth,
           broker,
           purgeDirectory,
+          ...(recipeDirectory === undefined ? {} : { recipeDirectory }),
           logger: site.logger,
         });
       } catch (error) {
