@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { ServerType } from '@hono/node-server';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -96,7 +97,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   }
   const guard = createGuard(host, options.token, options.basicAuth);
   const logger = options.logger ?? getDefaultLogger();
-  const publicDir = options.publicDir ?? join(__dirname, '..', 'public');
+  const publicDir = options.publicDir ?? defaultPublicDir();
   const tracker = new ServiceTracker(options);
   const pushInterval = options.pushInterval ?? 1000;
   const broker = options.broker;
@@ -347,6 +348,15 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       });
     },
   };
+}
+
+/** The package's `public/`, beside `dist/` (or `src/`). */
+function defaultPublicDir(): string {
+  // The builds (CJS, and ESM through tsup's shim) and the tests (CommonJS) know their folder.
+  if (typeof __dirname === 'string') return join(__dirname, '..', 'public');
+  // Run from source as ESM (tsx): the package as the working directory resolves it.
+  const require = createRequire(join(process.cwd(), 'index.js'));
+  return join(dirname(require.resolve('@zocalo/dashboard/package.json')), 'public');
 }
 
 function remote(c: Context): string | undefined {
