@@ -211,9 +211,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
   });
   app.post('/api/recipes/start', async (c) => {
-    if (!recipes) return noRecipes(c);
     const body = await action(c);
     if (body instanceof Response) return body;
+    if (!recipes) return noRecipes(c);
     const parameters = body.parameters ?? {};
     if (typeof body.recipe !== 'string') return c.json({ error: 'recipe missing' }, 400);
     if (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters)) {
@@ -243,9 +243,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     });
   });
   app.post('/api/dlq/purge', async (c) => {
-    if (!deadLetters) return noBroker(c);
     const body = await action(c);
     if (body instanceof Response) return body;
+    if (!deadLetters) return noBroker(c);
     if (typeof body.queue !== 'string') return c.json({ error: 'queue missing' }, 400);
     try {
       return c.json(await deadLetters.purge(body.queue, actor(c)));
@@ -254,9 +254,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
   });
   app.post('/api/dlq/reinject', async (c) => {
-    if (!deadLetters) return noBroker(c);
     const body = await action(c);
     if (body instanceof Response) return body;
+    if (!deadLetters) return noBroker(c);
     const ids =
       body.all === true
         ? ('all' as const)

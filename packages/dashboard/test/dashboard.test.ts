@@ -170,6 +170,33 @@ test('beyond loopback: no start without a token; every request and the live chan
   const response = await refused.goto(`${base}/`);
   expect(response?.status()).toBe(401);
   await refused.close();
+  await dashboard.close();
+
+  // A basic-auth login instead: the browser is asked for it, and actions are logged with its user.
+  dashboard = await startDashboard({
+    transport: client,
+    logger,
+    host: '0.0.0.0',
+    port: 0,
+    basicAuth: { username: 'ops', password: 'pw' },
+  });
+  const login = `http://127.0.0.1:${dashboard.port}/api/services`;
+  const asked = await fetch(login);
+  expect(asked.status).toBe(401);
+  expect(asked.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+  const basic = `Basic ${Buffer.from('ops:pw').toString('base64')}`;
+  expect((await fetch(login, { headers: { authorization: basic } })).status).toBe(200);
+  // Actions need the page's header (no cross-site form sends one) and a confirmation.
+  const post = (headers: Record<string, string>, body: string): Promise<Response> =>
+    fetch(`http://127.0.0.1:${dashboard!.port}/api/dlq/purge`, { method: 'POST', headers, body });
+  const json = { authorization: basic, 'content-type': 'application/json' };
+  expect((await post(json, '{"queue": "dlq.x", "confirm": true}')).status).toBe(403);
+  expect((await post({ ...json, 'x-zocalo-dashboard': '1' }, '{"queue": "dlq.x"}')).status).toBe(400);
+  expect((await post({ ...json, 'x-zocalo-dashboard': '1' }, 'not json')).status).toBe(400);
+  // Confirmed, but this dashboard has no broker view: nothing to purge.
+  expect(
+    (await post({ ...json, 'x-zocalo-dashboard': '1' }, '{"queue": "dlq.x", "confirm": true}')).status,
+  ).toBe(409);
 });
 
 test('a 50 MB body and a body of invalid UTF-8 are shown truncated, and the page keeps working', async () => {
