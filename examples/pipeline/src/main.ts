@@ -18,14 +18,15 @@ const LOG_LEVEL = process.env.ZOCALO_LOG_LEVEL ?? 'warn';
 async function main(): Promise<void> {
   let make: () => ReturnType<typeof createTransport>;
   let logger: Logger;
-  if (process.env.ZOCALO_CONFIG) {
+  if (process.env.ZOCALO_CONFIG || process.env.ZOCALO_TRANSPORT) {
+    // loadConfiguration reads both: the file's settings, the variable's choice of transport.
     const configuration = loadConfiguration();
     logger = configuration.createLogger({ service: 'example-pipeline', level: LOG_LEVEL });
     make = () => configuration.createTransport({ logger });
   } else {
-    const name = process.env.ZOCALO_TRANSPORT ?? 'memory';
+    // Unlike the zocalo command (python-workflows' stomp), the example defaults to the embedded broker.
     logger = createLogger({ service: 'example-pipeline', level: LOG_LEVEL });
-    make = () => createTransport(name, { logger });
+    make = () => createTransport('memory', { logger });
   }
   const port = process.env.ZOCALO_DASHBOARD;
   if (port === undefined || port === '') {

@@ -23,12 +23,16 @@ export const EXIT_FAILURE = 1;
 export class CliError extends ZocaloError {
   static override readonly code: string = CLI_ERROR_CODES.CliError;
 
+  /** The command has already said why on stderr: `runCli` prints nothing more, and exits `exitCode`. */
+  readonly reported: boolean;
+
   constructor(
     message: string,
     readonly exitCode: number = EXIT_USAGE,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reported?: boolean },
   ) {
     super(message, options);
+    this.reported = options?.reported === true;
   }
 }
 

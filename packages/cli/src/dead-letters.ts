@@ -20,7 +20,7 @@ import {
 } from '@zocalo/schlockmeister';
 import { knownTransport, knownTransports } from '@zocalo/configuration';
 import type { Transport, TransportDescriptor, TransportSettings } from '@zocalo/workflows';
-import { splitUrlCredentials } from '@zocalo/workflows';
+import { MemoryTransport, splitUrlCredentials } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
 import type { JolokiaFlags } from './jolokia';
 import { addJolokiaOptions, jolokiaFor, viaJolokia } from './jolokia';
@@ -81,7 +81,8 @@ export function queueNaming(site: Site): QueueNaming {
 }
 
 export interface DeadLetterBroker {
-  readonly kind: 'activemq' | 'rabbitmq';
+  /** `memory`: the embedded broker of this process (its `DLQ.<queue>` queues, gone when it ends). */
+  readonly kind: 'activemq' | 'rabbitmq' | 'memory';
   /** The dead-letter queue of a queue; a name that already is one is returned as it is. */
   dlqName(queue: string): string;
   /** Message counts of every dead-letter queue, or of those of the given queues. */
@@ -174,6 +175,23 @@ export function deadLetterBroker(
         },
       };
     }
+    if (transport instanceof MemoryTransport) {
+      const broker = transport.broker;
+      const count = (queue: string): DlqCount => ({ queue, messages: broker.stats(queue).depth });
+      return {
+        kind: 'memory',
+        dlqName,
+        async counts(queues) {
+          if (queues !== undefined && queues.length > 0) return queues.map((queue) => count(dlqName(queue)));
+          return broker
+            .queueNames()
+            .filter((queue) => queue.startsWith(prefix))
+            .sort()
+            .map(count);
+        },
+        depth: async (queue) => broker.stats(naming.brokerName(queue)).depth,
+      };
+    }
     if (descriptor?.broker === 'rabbitmq') {
       const management = managementFor(site, options);
       return {
@@ -188,7 +206,7 @@ export function deadLetterBroker(
     }
   }
   const choices = knownTransports()
-    .filter(hasDeadLetterTools)
+    .filter((candidate) => hasDeadLetterTools(candidate) && candidate.broker !== undefined)
     .map((candidate) => `-t ${candidate.name}`)
     .join(' or ');
   throw new CliError(
@@ -202,6 +220,6 @@ export function deadLetterBroker(
 export function hasDeadLetterTools(descriptor: TransportDescriptor): boolean {
   return (
     descriptor.deadLetterPrefix !== undefined &&
-    (descriptor.broker === 'activemq' || descriptor.broker === 'rabbitmq')
+    (descriptor.broker === 'activemq' || descriptor.broker === 'rabbitmq' || descriptor.name === 'memory')
   );
 }

@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import type { EntryPointSearch } from '@zocalo/workflows';
 import { WORKFLOWS_VERSION, redactCredentials } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error';
+import { addExamples } from './examples';
 import type { CliIo } from './io';
 import { processIo } from './io';
 
@@ -41,13 +42,15 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   dlq: async () => (await import('./commands/dlq')).registerDlq,
   queue: async () => (await import('./commands/queue')).registerQueue,
   rabbitmq: async () => (await import('./commands/rabbitmq')).registerRabbitmq,
+  completion: async () => (await import('./commands/completion')).registerCompletion,
+  'transport-options': async () => (await import('./commands/transport-options')).registerTransportOptions,
 };
 
 /** The names of the `zocalo` commands. */
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
 
 /** Commands without the site options: they need no transport to be known. */
-const WITHOUT_TRANSPORT: ReadonlySet<string> = new Set(['recipe']);
+const WITHOUT_TRANSPORT: ReadonlySet<string> = new Set(['recipe', 'completion']);
 
 /**
  * The `zocalo` program, with every command, or only `commands` when given (what a command line
@@ -61,7 +64,8 @@ export async function createProgram(
   const program = new Command('zocalo')
     .description(
       'Zocalo for TypeScript: send processing requests, run services and wrapped programs, stop them, ' +
-        'watch their status, check recipes, and handle dead-lettered messages. Every command takes --help.',
+        'watch their status, check recipes, and handle dead-lettered messages. Every command takes --help; ' +
+        'the broker options: zocalo help transport-options; shell completion: zocalo completion.',
     )
     .version(CLI_VERSION, '-V, --version')
     .helpCommand(true)
@@ -80,6 +84,7 @@ export async function createProgram(
     COMMAND_NAMES.filter((name) => commands.includes(name)).map((name) => COMMANDS[name]()),
   );
   for (const register of registers) register(program, io, search);
+  addExamples(program);
   return program;
 }
 
@@ -120,7 +125,7 @@ export async function runCli(
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE; // commander said why
     const code = error instanceof CliError ? error.exitCode : EXIT_FAILURE;
-    io.stderr(`${current}: ${oneLine(error)}\n`);
+    if (!(error instanceof CliError && error.reported)) io.stderr(`${current}: ${oneLine(error)}\n`);
     return code;
   }
 }

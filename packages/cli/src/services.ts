@@ -10,11 +10,11 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Configuration } from '@zocalo/configuration';
 import type { EntryPoint, EntryPointSearch, Logger, ServiceDefinition } from '@zocalo/workflows';
 import { SERVICES_GROUP, findEntryPoints, loadEntryPoint, parseTarget } from '@zocalo/workflows';
 import { CliError, oneLine } from './cli-error';
+import { importModuleFile } from './module-file';
 
 /** What a service factory (or class constructor) is given. */
 export interface ServiceFactoryContext {
@@ -67,7 +67,7 @@ export function findService(name: string, search: EntryPointSearch): ServiceSour
     return {
       origin: file,
       async load() {
-        const loaded = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+        const loaded = await importModuleFile(file, search.cwd);
         if (module === undefined || !/[:#]/.test(name)) {
           if ('default' in loaded) return loaded.default;
           const candidates = Object.values(loaded).filter(

@@ -5,6 +5,7 @@
  * to the broker with a clear one-line error when it cannot be reached.
  */
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import type { Configuration } from '@zocalo/configuration';
 import {
   ConfigurationError,
@@ -34,7 +35,37 @@ export interface SiteOptions {
   readonly [flag: string]: unknown;
 }
 
-/** Add the configuration, environment, transport and logging options to a command. */
+/** Every installed transport's flags (`--stomp-*`, `--rabbit-*`, a third party's), from their descriptors. */
+export function transportOptions(): Option[] {
+  const options: Option[] = [];
+  for (const descriptor of knownTransports()) {
+    for (const setting of descriptor.settings ?? []) {
+      if (setting.flag) {
+        options.push(
+          new Option(
+            `--${setting.flag} <${setting.placeholder ?? setting.key}>`,
+            setting.help ?? `${setting.key} of the ${descriptor.name} transport`,
+          ).helpGroup(`${descriptor.description ?? descriptor.name} (-t ${descriptor.name}):`),
+        );
+      }
+    }
+    if (descriptor.iniFile) {
+      options.push(
+        new Option(
+          `--${descriptor.iniFile.flag} <file>`,
+          `INI file with a [${descriptor.iniFile.section}] section`,
+        ).helpGroup(`${descriptor.description ?? descriptor.name} (-t ${descriptor.name}):`),
+      );
+    }
+  }
+  return options;
+}
+
+/**
+ * Add the configuration, environment, transport and logging options to a command. The transports'
+ * own flags are accepted but listed by `zocalo help transport-options` only: they would double
+ * every command's help.
+ */
 export function addSiteOptions(command: Command, options: { readonly testHelp?: string } = {}): Command {
   command
     .optionsGroup('Site options:')
@@ -46,29 +77,38 @@ export function addSiteOptions(command: Command, options: { readonly testHelp?: 
     )
     .option('--live', 'activate the environment "live"')
     .option('--test', options.testHelp ?? 'activate the environment "test"')
-    .option('-t, --transport <name>', `transport: ${transportChoices()} (default: from the configuration)`)
-    .optionsGroup('Transport options:');
-  // Each transport's flags, from its descriptor: --stomp-*, --rabbit-*, and a third party's.
-  for (const descriptor of knownTransports()) {
-    for (const setting of descriptor.settings ?? []) {
-      if (setting.flag) {
-        command.option(
-          `--${setting.flag} <${setting.placeholder ?? setting.key}>`,
-          setting.help ?? `${setting.key} of the ${descriptor.name} transport`,
-        );
-      }
-    }
-    if (descriptor.iniFile) {
-      command.option(
-        `--${descriptor.iniFile.flag} <file>`,
-        `INI file with a [${descriptor.iniFile.section}] section`,
-      );
-    }
-  }
+    .option(
+      '-t, --transport <name>',
+      `transport: ${transportChoices()} (default: $ZOCALO_TRANSPORT, else the configuration)`,
+    );
+  for (const option of transportOptions()) command.addOption(option.hideHelp());
   return command
     .optionsGroup('Logging options:')
     .option('--log-level <level>', 'lowest log level on stderr (debug, info, warn, error)')
-    .option('-v, --verbose', 'log more (level debug)');
+    .option('-v, --verbose', 'log more (level debug)')
+    .addHelpText('after', `\nBroker options (${transportFlagSummary()}): zocalo help transport-options`);
+}
+
+/** `--stomp-*, --rabbit-*`: the flag families of the installed transports. */
+function transportFlagSummary(): string {
+  const families = new Set<string>();
+  for (const option of transportOptions()) families.add(`${option.long?.replace(/-[^-]*$/, '')}-*`);
+  return [...families].join(', ');
+}
+
+/** How {@link loadSite} tells people where a command sends. */
+export interface SiteAnnouncement {
+  /**
+   * Say on stderr, before connecting, which transport and broker the command uses and what chose
+   * them (the `zocalo` face does; python-zocalo's dotted commands print nothing, as Python's).
+   * Default true; a command's `--quiet` silences it.
+   */
+  readonly announce?: boolean;
+  /**
+   * The command sends and exits (`go`, `shutdown`, `dlq reinject`…): on the memory transport what it
+   * sends is lost with the process, which it then warns about.
+   */
+  readonly sendsAndExits?: boolean;
 }
 
 /** A command's site: its configuration (flags applied) and logger. */
@@ -79,6 +119,8 @@ export interface Site {
   readonly transportName: string;
   /** Create the configured transport (or one with `settings` instead of the site's), not yet connected. */
   createTransport(settings?: TransportSettings): Promise<Transport>;
+  /** Which transport, where, and what chose it: the line a command announces on stderr. */
+  describe(settings?: TransportSettings): string;
   /** Create and connect it; an unreachable broker is a one-line {@link CliError}. */
   connect(settings?: TransportSettings): Promise<Transport>;
 }
@@ -88,7 +130,13 @@ export interface Site {
  * environments asked for, the flags over it, and a logger (`defaultLevel` unless told otherwise)
  * that also becomes the process-wide default.
  */
-export function loadSite(io: CliIo, command: string, options: SiteOptions, defaultLevel = 'warn'): Site {
+export function loadSite(
+  io: CliIo,
+  command: string,
+  options: SiteOptions,
+  defaultLevel = 'warn',
+  announcement: SiteAnnouncement = {},
+): Site {
   const verbosity = typeof options.verbose === 'number' ? options.verbose : options.verbose ? 1 : 0;
   // Until the site's logging block is read (its warnings need a logger).
   const early = options.logLevel ?? (verbosity > 0 ? 'debug' : (io.env.ZOCALO_LOG_LEVEL ?? defaultLevel));
@@ -133,13 +181,26 @@ export function loadSite(io: CliIo, command: string, options: SiteOptions, defau
       throw new CliError(oneLine(error), EXIT_USAGE, { cause: error });
     }
   };
+  const describe = (settings?: TransportSettings) =>
+    describeTransport(configuration, settings ?? configuration.transport.settings);
   return {
     configuration,
     logger,
     transportName,
     createTransport,
+    describe,
     async connect(settings?: TransportSettings) {
       const transport = await createTransport(settings);
+      // After createTransport, which loaded the transport's package (and so its descriptor).
+      if (announcement.announce !== false && options.quiet !== true)
+        io.stderr(`${command.replace(/[._]/g, ' ')}: ${describe(settings)}\n`);
+      if (announcement.sendsAndExits && transportName === 'memory') {
+        io.stderr(
+          `${command.replace(/[._]/g, ' ')}: warning: the memory transport lives in this process only: what this ` +
+            'command sends is gone when it exits. Name a broker: -t stomp|amqp, or a site configuration ' +
+            '(--config or $ZOCALO_CONFIG)\n',
+        );
+      }
       try {
         await transport.connect();
       } catch (error) {
@@ -150,6 +211,48 @@ export function loadSite(io: CliIo, command: string, options: SiteOptions, defau
       return transport;
     },
   };
+}
+
+/** Where the choice of transport came from, as {@link describeTransport} says it. */
+function chosenBy(configuration: Configuration): string {
+  const file = configuration.file;
+  const environments =
+    configuration.activeEnvironments.length === 0
+      ? ''
+      : `, environment ${configuration.activeEnvironments.join(', ')}`;
+  const site = file === undefined ? undefined : `site configuration ${file}${environments}`;
+  switch (configuration.transport.reason) {
+    case '--transport':
+      return `chosen by -t${site ? `; settings from ${site}` : ''}`;
+    case 'ZOCALO_TRANSPORT':
+      return `chosen by $ZOCALO_TRANSPORT${site ? `; settings from ${site}` : ''}`;
+    case 'default':
+      return site
+        ? `the built-in default: ${site} chooses no transport`
+        : 'the built-in default: no site configuration (--config or $ZOCALO_CONFIG), no -t, no $ZOCALO_TRANSPORT';
+    default:
+      return site
+        ? `from ${site} (${configuration.transport.reason})`
+        : `chosen by the ${configuration.transport.name} options given (no site configuration)`;
+  }
+}
+
+/**
+ * One line for people: `stomp (ActiveMQ over STOMP): 127.0.0.1:61613 as admin — the built-in
+ * default: …`. The transport's descriptor says where (never a password); flags are included.
+ */
+export function describeTransport(configuration: Configuration, settings: TransportSettings): string {
+  const name = configuration.transport.name;
+  const descriptor = knownTransports().find((known) => known.name === name);
+  let where: string | undefined;
+  try {
+    where = descriptor?.describe?.(settings);
+  } catch {
+    // Settings the transport will refuse with its own clear error when it is made.
+    where = undefined;
+  }
+  const what = descriptor?.description ? `${name} (${descriptor.description})` : name;
+  return `${what}${where ? `: ${where}` : ''} — ${chosenBy(configuration)}`;
 }
 
 /**

@@ -290,11 +290,9 @@ describe('the dead-letter and queue commands on ActiveMQ', () => {
   });
 
   it('says what is wrong, with exit code 2 for bad input and 1 for files it could not reinject', async () => {
+    // The memory transport's DLQs are those of this new process: none (dlq.memory.test.ts has some).
     const memory = await zocalo(['dlq', 'check', '-t', 'memory']);
-    expect(memory.code).toBe(2);
-    expect(memory.stderr).toMatch(
-      /^zocalo dlq check: the memory transport has no dead-letter queues.*-t stomp or -t amqp/,
-    );
+    expect(memory).toMatchObject({ code: 0, stdout: '0 messages in 0 dead-letter queues\n', stderr: '' });
     const wait = await zocalo([
       'dlq',
       'purge',

@@ -4,6 +4,22 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BROKER_FLAGS, sleep, until as sharedUntil } from '@zocalo/test-brokers';
+import type { CliIo } from '../src';
+
+/** A CliIo for `runCli` in-process that keeps what was written; logs silent unless `env` says. */
+export function captureIo(env: Record<string, string> = {}): CliIo & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    stdout: (text) => void out.push(text),
+    stderr: (text) => void err.push(text),
+    isTTY: false,
+    env: { ZOCALO_LOG_LEVEL: 'silent', ...env },
+    cwd: CLI_DIR,
+  };
+}
 
 /** The package folder; the bin is dist/bin.js in it. */
 export const CLI_DIR = join(__dirname, '..');
@@ -15,6 +31,7 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ZOCALO_CONFIG: undefined,
+    ZOCALO_TRANSPORT: undefined,
     ZOCALO_LOG_LEVEL: undefined,
     ...extra,
   };
@@ -26,7 +43,29 @@ export interface Finished {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
+  /** Standard error less the line saying where the command sends (see {@link announced}). */
   readonly stderr: string;
+  /** The lines a `zocalo` broker command began with, saying where it sends and what chose it. */
+  readonly announced: readonly string[];
+}
+
+/** The line each `zocalo` broker command says first on stderr (tested in transport-announcement.test.ts). */
+const ANNOUNCEMENT =
+  /^zocalo [a-z ]+: [a-z0-9_-]+(?: \([^)\n]*\))?(?:: [^\n]*)? — (?:chosen by|from |the built-in default)[^\n]*\n/gm;
+
+function finished(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stdout: string,
+  stderr: string,
+): Finished {
+  return {
+    code,
+    signal,
+    stdout,
+    stderr: stderr.replace(ANNOUNCEMENT, ''),
+    announced: [...stderr.matchAll(ANNOUNCEMENT)].map((match) => match[0].trimEnd()),
+  };
 }
 
 interface RunOptions {
@@ -71,7 +110,7 @@ function runBin(bin: string, args: readonly string[], options: RunOptions): Prom
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve(finished(code, signal, stdout, stderr));
     });
   });
 }
@@ -111,7 +150,7 @@ export function startZocalo(
   const exited = new Promise<Finished>((resolve) =>
     child.on('close', (code, signal) => {
       changed();
-      resolve({ code, signal, stdout, stderr });
+      resolve(finished(code, signal, stdout, stderr));
     }),
   );
   return {

@@ -11,21 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '../src';
 import { runCli } from '../src';
-import { startZocalo, zocalo as zocaloBin } from './helpers';
-
-function captureIo(env: Record<string, string> = {}): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: (text) => void out.push(text),
-    stderr: (text) => void err.push(text),
-    isTTY: false,
-    env: { ZOCALO_LOG_LEVEL: 'silent', ...env },
-    cwd: join(__dirname, '..'),
-  };
-}
+import { captureIo, startZocalo, zocalo as zocaloBin } from './helpers';
 
 const zocalo = (args: readonly string[], io: CliIo): Promise<number> =>
   runCli(['node', 'zocalo', ...args], io);

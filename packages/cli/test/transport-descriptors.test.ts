@@ -47,14 +47,19 @@ export const descriptor = {
 }
 
 describe('a transport declared by an installed package’s descriptor', () => {
-  it('is listed with its flags in the help of the broker commands', async () => {
+  it('is listed among the transports of the broker commands, with its flags in zocalo help transport-options', async () => {
     const { dir } = project();
-    const help = await zocalo(['go', '--help'], { cwd: dir });
-    expect(help.stderr).toBe('');
+    const go = await zocalo(['go', '--help'], { cwd: dir });
+    expect(go.stderr).toBe('');
     // Commander wraps the help: compare with the white space of a line.
-    expect(help.stdout.replace(/\s+/g, ' ')).toContain(
+    expect(go.stdout.replace(/\s+/g, ' ')).toContain(
       '-t, --transport <name> transport: memory, stomp, amqp (pika, rabbitmq), pigeon (carrier) (default:',
     );
+    expect(go.stdout).toContain(
+      'Broker options (--stomp-*, --rabbit-*, --pigeon-*): zocalo help transport-options',
+    );
+    const help = await zocalo(['help', 'transport-options'], { cwd: dir });
+    expect(help.stderr).toBe('');
     expect(help.stdout).toMatch(/--pigeon-host <loft>\s+the loft to fly to/);
     expect(help.stdout).toMatch(/--pigeon-conf <file>\s+INI file with a \[loft\] section/);
     // python-workflows' flags still come from their transports' descriptors.

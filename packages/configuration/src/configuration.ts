@@ -23,7 +23,10 @@ export interface TransportChoice {
   /** Registry name: `stomp`, `amqp`, `memory`, or another registered transport. */
   readonly name: string;
   readonly settings: TransportSettings;
-  /** `--transport`, a `transport` block, storage `zocalo.default_transport`, the only configured transport, or the default. */
+  /**
+   * Why: `--transport`, `ZOCALO_TRANSPORT`, `transport block`, `storage zocalo.default_transport`,
+   * `only configured transport`, or `default` (nothing chose one).
+   */
   readonly reason: string;
 }
 
@@ -50,6 +53,8 @@ export interface ConfigurationParts {
   readonly defaultTransport?: string;
   /** Set by `--transport`. */
   readonly flagTransport?: string;
+  /** Set by the environment variable `ZOCALO_TRANSPORT` (below `--transport`, above the file). */
+  readonly envTransport?: string;
   readonly logging?: LoggingSettings;
   /** Graylog destinations: `graylog` blocks and Graylog handlers of the `logging` block. */
   readonly graylog: readonly GraylogSettings[];
@@ -76,15 +81,15 @@ export interface ConfigurationLoggerOptions extends Omit<CreateLoggerOptions, 'g
 function chooseTransport(parts: ConfigurationParts): TransportChoice {
   const configured = Object.keys(parts.transports);
   const fromStorage = parts.storage['zocalo.default_transport'];
-  const [name, reason] = parts.flagTransport
-    ? [parts.flagTransport, '--transport']
-    : parts.defaultTransport
-      ? [parts.defaultTransport, 'transport block']
-      : typeof fromStorage === 'string' && fromStorage !== ''
-        ? [canonicalTransportName(fromStorage), 'storage zocalo.default_transport']
-        : configured.length === 1
-          ? [configured[0], 'only configured transport']
-          : [DEFAULT_TRANSPORT, 'default'];
+  let name: string;
+  let reason: string;
+  if (parts.flagTransport) [name, reason] = [parts.flagTransport, '--transport'];
+  else if (parts.envTransport) [name, reason] = [parts.envTransport, 'ZOCALO_TRANSPORT'];
+  else if (parts.defaultTransport) [name, reason] = [parts.defaultTransport, 'transport block'];
+  else if (typeof fromStorage === 'string' && fromStorage !== '') {
+    [name, reason] = [canonicalTransportName(fromStorage), 'storage zocalo.default_transport'];
+  } else if (configured.length === 1) [name, reason] = [configured[0], 'only configured transport'];
+  else [name, reason] = [DEFAULT_TRANSPORT, 'default'];
   return { name, settings: parts.transports[name] ?? {}, reason };
 }
 
@@ -98,6 +103,7 @@ export class Configuration implements ConfigurationParts {
   readonly transports: Readonly<Record<string, TransportSettings>>;
   readonly defaultTransport?: string;
   readonly flagTransport?: string;
+  readonly envTransport?: string;
   readonly logging?: LoggingSettings;
   readonly graylog: readonly GraylogSettings[];
   readonly storage: Readonly<Record<string, unknown>>;
@@ -115,6 +121,7 @@ export class Configuration implements ConfigurationParts {
     this.transports = parts.transports;
     this.defaultTransport = parts.defaultTransport;
     this.flagTransport = parts.flagTransport;
+    this.envTransport = parts.envTransport;
     this.logging = parts.logging;
     this.graylog = parts.graylog;
     this.storage = parts.storage;

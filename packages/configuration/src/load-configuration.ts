@@ -11,7 +11,7 @@ import { Configuration } from './configuration';
 import { ConfigurationError } from './errors';
 import { flattenEnvironments } from './environments';
 import type { ConfigurationPluginSearch, PluginBlock, PluginState } from './plugins';
-import { defaultPluginSearch, pluginResolver } from './plugins';
+import { canonicalTransportName, defaultPluginSearch, pluginResolver } from './plugins';
 import { BLOCK_FILE_SCHEMA, schemaProblems } from './schema';
 import type { BlockSource, PluginLookup, SiteFiles } from './site-files';
 import { checkBlock, readSiteFile, readSiteFiles } from './site-files';
@@ -22,7 +22,10 @@ export interface LoadConfigurationOptions {
   readonly file?: string;
   /** Instead of a file: the YAML text itself (python-zocalo's `from_string`); includes resolve from `process.cwd()`. */
   readonly text?: string;
-  /** The process environment to read `ZOCALO_CONFIG` from. Default `process.env`. */
+  /**
+   * The process environment to read `ZOCALO_CONFIG` and `ZOCALO_TRANSPORT` (the transport's name,
+   * chosen over the file's, below `--transport`) from. Default `process.env`.
+   */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /**
    * Environments to activate, in order (see `environmentsFromFlags` for `-e`, `--live`, `--test`).
@@ -157,5 +160,10 @@ export function loadConfiguration(options: LoadConfigurationOptions = {}): Confi
     site = { files: [], blocks: new Map(), environments: new Map() };
   }
   const configuration = activate(site, requested, warn, lookup, site.files[0]);
-  return new Configuration({ ...configuration, warnings });
+  const envTransport = (options.env ?? process.env).ZOCALO_TRANSPORT?.trim();
+  return new Configuration({
+    ...configuration,
+    envTransport: envTransport ? canonicalTransportName(envTransport) : undefined,
+    warnings,
+  });
 }

@@ -87,6 +87,35 @@ describe('loadConfiguration', () => {
     expect(configuration.transport).toEqual({ name: 'stomp', settings: {}, reason: 'default' });
   });
 
+  it('takes the transport from ZOCALO_TRANSPORT over the file, and --transport over both', () => {
+    const live = { file: main, environment: 'live', logger: new RecordingLogger() };
+    // The live environment's transport block picks amqp; the variable (an alias, any case) wins.
+    const configuration = loadConfiguration({ ...live, env: { ZOCALO_TRANSPORT: ' STOMP ' } });
+    expect(configuration.transport).toEqual({
+      name: 'stomp',
+      settings: {},
+      reason: 'ZOCALO_TRANSPORT',
+    });
+    expect(loadConfiguration({ ...live, env: { ZOCALO_TRANSPORT: 'pika' } }).transport.reason).toBe(
+      'ZOCALO_TRANSPORT',
+    );
+    expect(loadConfiguration({ ...live, env: { ZOCALO_TRANSPORT: 'pika' } }).transport.name).toBe('amqp');
+    const flagged = loadConfiguration({ ...live, env: { ZOCALO_TRANSPORT: 'stomp' } }).withFlags({
+      transport: 'memory',
+    });
+    expect(flagged.transport).toEqual({ name: 'memory', settings: {}, reason: '--transport' });
+    // Empty is unset.
+    expect(loadConfiguration({ ...live, env: { ZOCALO_TRANSPORT: '' } }).transport.reason).toBe(
+      'transport block',
+    );
+    // Without a file: the variable alone picks it (the example pipeline's ZOCALO_TRANSPORT=amqp).
+    expect(loadConfiguration({ env: { ZOCALO_TRANSPORT: 'amqp' } }).transport).toEqual({
+      name: 'amqp',
+      settings: {},
+      reason: 'ZOCALO_TRANSPORT',
+    });
+  });
+
   it('activates several environments in order', () => {
     const configuration = loadConfiguration({
       file: main,

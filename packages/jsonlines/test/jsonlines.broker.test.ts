@@ -4,17 +4,27 @@
  * comes back once the service stops), a file moved away between messages is started anew, and messages
  * it cannot write go to the broker's dead-letter queue while the service goes on.
  */
+import '@zocalo/transport-amqp';
+import '@zocalo/transport-stomp';
 import { existsSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfiguration } from '@zocalo/configuration';
 import { Recipe, RecipeWrapper } from '@zocalo/recipes';
-import { requireBroker, sleep, uniqueName, until } from '@zocalo/test-brokers';
+import type { SiteOfTest as Site } from '@zocalo/test-brokers';
+import {
+  SITES,
+  deadLetterQueue,
+  removeQueues,
+  requireBroker,
+  siteYaml,
+  sleep,
+  uniqueName,
+  until,
+} from '@zocalo/test-brokers';
 import type { MessageBody, Transport } from '@zocalo/workflows';
 import { RecordingLogger, ServiceRuntime, ServiceState } from '@zocalo/workflows';
 import { createJsonLines } from '../src';
-import type { Site } from './sites';
-import { SITES, deadLetterQueue, removeQueues, siteYaml } from './sites';
 
 describe.each(SITES)('JSONLines on $label', (site: Site) => {
   const opened: Transport[] = [];

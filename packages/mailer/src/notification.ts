@@ -24,7 +24,7 @@
  * it; here the message is rejected (dead-lettered) at once with the reason. A dict of recipients
  * without `all` is taken as having none (Python stops with a NameError there).
  */
-import { applyParametersTo, pyRepr, pyStr } from '@zocalo/recipes';
+import { applyParametersTo, compareCodePoints, pyRepr, pyStr } from '@zocalo/recipes';
 import { pformat } from '@zocalo/recipes';
 
 /** Python's default subject. */
@@ -100,15 +100,7 @@ export function mailText(content: string): string {
 
 /** Python's `sorted(set(items))` of strings: unique, by code point. */
 function sortedUnique(items: readonly string[]): string[] {
-  return [...new Set(items)].sort((a, b) => {
-    const left = Array.from(a);
-    const right = Array.from(b);
-    for (let index = 0; index < Math.min(left.length, right.length); index += 1) {
-      const difference = left[index].codePointAt(0)! - right[index].codePointAt(0)!;
-      if (difference !== 0) return difference;
-    }
-    return left.length - right.length;
-  });
+  return [...new Set(items)].sort(compareCodePoints);
 }
 
 function recipientsOf(parameters: Record<string, unknown>): { recipients: unknown[] } | { reason: string } {

@@ -4,16 +4,26 @@
  * step's mail arrives as the server sees it and its message is acknowledged (nothing comes back after
  * the Mailer stops); a message it cannot mail goes to the broker's dead-letter queue.
  */
+import '@zocalo/transport-amqp';
+import '@zocalo/transport-stomp';
 import { loadConfiguration } from '@zocalo/configuration';
 import { Recipe, RecipeWrapper } from '@zocalo/recipes';
-import { requireBroker, sleep, uniqueName, until } from '@zocalo/test-brokers';
+import type { SiteOfTest as Site } from '@zocalo/test-brokers';
+import {
+  SITES,
+  deadLetterQueue,
+  removeQueues,
+  requireBroker,
+  siteYaml,
+  sleep,
+  uniqueName,
+  until,
+} from '@zocalo/test-brokers';
 import type { MessageBody, Transport } from '@zocalo/workflows';
 import { RecordingLogger, ServiceRuntime, ServiceState } from '@zocalo/workflows';
 import { createMailer } from '../src';
 import type { TestSmtpServer } from './helpers';
 import { startSmtpServer } from './helpers';
-import type { Site } from './sites';
-import { SITES, deadLetterQueue, removeQueues, siteYaml } from './sites';
 
 describe.each(SITES)('Mailer on $label', (site: Site) => {
   let smtp: TestSmtpServer;

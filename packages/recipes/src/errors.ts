@@ -12,6 +12,7 @@ export const RECIPE_ERROR_CODES = Object.freeze({
   FormatSyntaxError: 'ZOCALO_RECIPE_FORMAT_SYNTAX',
   FormatSpecError: 'ZOCALO_RECIPE_FORMAT_SPEC',
   FormatLimitError: 'ZOCALO_RECIPE_FORMAT_LIMIT',
+  PyJsonError: 'ZOCALO_PYTHON_JSON',
 } as const);
 
 /** A code of {@link RECIPE_ERROR_CODES}. */
@@ -51,13 +52,18 @@ export type RecipeRule =
  */
 export class RecipeValidationError extends RecipeError {
   static override readonly code: string = RECIPE_ERROR_CODES.RecipeValidationError;
+  /** Where in the recipe's text the problem is (1-based), when known: a JSON syntax error. */
+  readonly line?: number;
+  readonly column?: number;
 
   constructor(
     readonly rule: RecipeRule,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; line?: number; column?: number },
   ) {
     super(message, options);
+    this.line = options?.line;
+    this.column = options?.column;
   }
 }
 
@@ -93,4 +99,9 @@ export class RecipeMessageError extends RecipeError {
  */
 export class RecipeWrapperError extends RecipeError {
   static override readonly code: string = RECIPE_ERROR_CODES.RecipeWrapperError;
+}
+
+/** Thrown by `pyLoads` for text that Python's `json` module would not read. */
+export class PyJsonError extends ZocaloError {
+  static override readonly code: string = RECIPE_ERROR_CODES.PyJsonError;
 }

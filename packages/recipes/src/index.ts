@@ -26,12 +26,13 @@ export type {
 } from './types';
 export type { RecipeInput } from './recipe';
 export { Recipe } from './recipe';
-export type { RecipeNodes, ValidateOptions } from './validate';
+export type { ProblemsOptions, RecipeNodes, ValidateOptions } from './validate';
 export { recipeSchema, checkRecipeSchema } from './schema';
 export type { ApplyParametersOptions } from './parameters';
 export { DEFAULT_MAX_PARAMETER_OUTPUT, applyParametersTo } from './parameters';
 export { MAX_WIDTH_AND_PRECISION } from './python-format-spec';
-export { pyFloatRepr, pyIntText, pyRepr, pyStr, pyStringRepr } from './python-repr';
+export type { PyReprOptions } from './python-repr';
+export { compareCodePoints, pyFloatRepr, pyIntText, pyRepr, pyStr, pyStringRepr } from './python-repr';
 export { pformat, safeRepr } from './python-pformat';
 export type { RecipeSendOptions, RecipeWrapperOptions } from './recipe-wrapper';
 export { RECIPE_HEADER, RecipeWrapper } from './recipe-wrapper';
@@ -46,9 +47,16 @@ export { isRecipeMessage, wrapSubscribe, wrapSubscribeBroadcast } from './wrap-s
 export type { MixedMessageHandler, RecipeHandlerOptions, RecipeMessageHandler } from './recipe-handler';
 export { messageTransport, recipeHandler } from './recipe-handler';
 export type { RetrySchedule } from './retry';
-export { DEFAULT_RETRY_SCHEDULE, NO_RETRY, isConnectionFailure, isDisconnectedFailure } from './retry';
+export {
+  DEFAULT_RETRY_SCHEDULE,
+  NO_RETRY,
+  isConnectionFailure,
+  isDisconnectedFailure,
+  isNeverConnectedFailure,
+} from './retry';
 export type { RecipeErrorCode, RecipeRule } from './errors';
 export {
+  PyJsonError,
   RECIPE_ERROR_CODES,
   RecipeError,
   RecipeMessageError,
@@ -57,5 +65,7 @@ export {
   RecipeValidationError,
   RecipeWrapperError,
 } from './errors';
+export type { PyDict, PyDumpsOptions, PyValue } from './python-json';
+export { PyFloat, fromPlain, pyDumps, pyJsonFloat, pyLoads, pyString, toPlain } from './python-json';
 export type { RecipeEdge } from './recipe-graph';
 export { recipeEdges, stepLines, toSvg } from './recipe-graph';

@@ -9,7 +9,8 @@
  * except that a float with a whole value (`2.0`, `1e22`) has become a JavaScript integer and prints as
  * one (`2`).
  */
-import { pyFloatRepr, pyIntText, pyStringRepr } from './python-repr';
+import { isPlainObject } from './json';
+import { compareCodePoints, pyRepr, pyStringRepr } from './python-repr';
 
 const WIDTH = 80;
 
@@ -20,39 +21,13 @@ function length(text: string): number {
   return count;
 }
 
-/** Python's order of `str` keys: by code point (not by UTF-16 unit, as `Array.prototype.sort`). */
-function compareCodePoints(a: string, b: string): number {
-  const left = Array.from(a);
-  const right = Array.from(b);
-  for (let index = 0; index < Math.min(left.length, right.length); index += 1) {
-    const difference = left[index].codePointAt(0)! - right[index].codePointAt(0)!;
-    if (difference !== 0) return difference;
-  }
-  return left.length - right.length;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 function sortedEntries(value: Record<string, unknown>): Array<[string, unknown]> {
   return Object.entries(value).sort(([a], [b]) => compareCodePoints(a, b));
 }
 
 /** `pprint.saferepr(value)`: `repr`, with dict keys sorted at every level. */
 export function safeRepr(value: unknown): string {
-  if (value === null || value === undefined) return 'None';
-  if (value === true) return 'True';
-  if (value === false) return 'False';
-  if (typeof value === 'number') return Number.isInteger(value) ? pyIntText(value) : pyFloatRepr(value);
-  if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'string') return pyStringRepr(value);
-  if (Array.isArray(value)) return `[${value.map(safeRepr).join(', ')}]`;
-  if (isObject(value)) {
-    const items = sortedEntries(value).map(([key, item]) => `${pyStringRepr(key)}: ${safeRepr(item)}`);
-    return `{${items.join(', ')}}`;
-  }
-  return String(value);
+  return pyRepr(value, { sortKeys: true });
 }
 
 /** `PrettyPrinter._format`: the repr if it fits in what is left of the line, else laid out. */
@@ -60,7 +35,7 @@ function format(value: unknown, out: string[], indent: number, allowance: number
   const rep = safeRepr(value);
   if (length(rep) > WIDTH - indent - allowance) {
     if (Array.isArray(value)) return formatList(value, out, indent, allowance, level + 1);
-    if (isObject(value)) return formatDict(value, out, indent, allowance, level + 1);
+    if (isPlainObject(value)) return formatDict(value, out, indent, allowance, level + 1);
     if (typeof value === 'string') return formatString(value, out, indent, allowance, level + 1);
   }
   out.push(rep);

@@ -13,8 +13,24 @@ export function pyStr(value: unknown): string {
   return typeof value === 'string' ? value : pyRepr(value);
 }
 
-/** Python's `repr(value)`. */
-export function pyRepr(value: unknown): string {
+/** Python's order of `str` keys: by code point (not by UTF-16 unit, as `Array.prototype.sort`). */
+export function compareCodePoints(a: string, b: string): number {
+  const left = Array.from(a);
+  const right = Array.from(b);
+  for (let index = 0; index < Math.min(left.length, right.length); index += 1) {
+    const difference = left[index].codePointAt(0)! - right[index].codePointAt(0)!;
+    if (difference !== 0) return difference;
+  }
+  return left.length - right.length;
+}
+
+export interface PyReprOptions {
+  /** Dict keys sorted at every level, by code point: `pprint.saferepr`. Default: in their order. */
+  readonly sortKeys?: boolean;
+}
+
+/** Python's `repr(value)` (with `sortKeys`, `pprint.saferepr(value)`). */
+export function pyRepr(value: unknown, options: PyReprOptions = {}): string {
   if (value === null || value === undefined) return 'None';
   if (value === true) return 'True';
   if (value === false) return 'False';
@@ -22,9 +38,11 @@ export function pyRepr(value: unknown): string {
   // An integer beyond 2^53, read exactly from the wire (see decodeBody).
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'string') return pyStringRepr(value);
-  if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`;
+  if (Array.isArray(value)) return `[${value.map((item) => pyRepr(item, options)).join(', ')}]`;
   if (isPlainObject(value)) {
-    const items = Object.entries(value).map(([key, item]) => `${pyStringRepr(key)}: ${pyRepr(item)}`);
+    const entries = Object.entries(value);
+    if (options.sortKeys) entries.sort(([a], [b]) => compareCodePoints(a, b));
+    const items = entries.map(([key, item]) => `${pyStringRepr(key)}: ${pyRepr(item, options)}`);
     return `{${items.join(', ')}}`;
   }
   return String(value);

@@ -36,8 +36,8 @@ import type {
   StepLinks,
   StepNumber,
 } from './types';
-import { validateNodes } from './validate';
-import type { ValidateOptions } from './validate';
+import { nodeProblems, validateNodes } from './validate';
+import type { ProblemsOptions, ValidateOptions } from './validate';
 
 /**
  * What a recipe can be built from: its JSON text, a document object (a {@link RecipeDocument}, or
@@ -86,6 +86,23 @@ function tooDeep(): RecipeValidationError {
   );
 }
 
+/**
+ * Where JSON.parse stopped, 1-based, from its `at position N` (V8's message); the end of the text for
+ * one that ends too soon. Undefined when the message has no position.
+ */
+function jsonErrorPlace(text: string, error: Error): { line: number; column: number } | undefined {
+  const position = /at position (\d+)/.exec(error.message);
+  const offset = position
+    ? Math.min(Number(position[1]), text.length)
+    : /Unexpected end of JSON input/.test(error.message)
+      ? text.length
+      : undefined;
+  if (offset === undefined) return undefined;
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - (before.lastIndexOf('\n') + 1) + 1 };
+}
+
 function load(input: Exclude<RecipeInput, Recipe>): Map<RecipeKey, unknown> {
   if (input === null || input === undefined) return new Map();
   let document: unknown;
@@ -94,12 +111,11 @@ function load(input: Exclude<RecipeInput, Recipe>): Map<RecipeKey, unknown> {
     try {
       document = JSON.parse(input);
     } catch (error) {
+      const where = jsonErrorPlace(input, error as Error);
       throw new RecipeValidationError(
         'json',
-        `Invalid recipe: not valid JSON (${(error as Error).message})`,
-        {
-          cause: error,
-        },
+        `Invalid recipe: not valid JSON${where === undefined ? '' : ` at line ${where.line}, column ${where.column}`} (${(error as Error).message})`,
+        { cause: error, line: where?.line, column: where?.column },
       );
     }
     // Only a text longer than twice the limit can be nested deeper than it
@@ -210,6 +226,15 @@ export class Recipe {
    */
   validate(options?: ValidateOptions): void {
     validateNodes(this.#nodes, () => this.toJSON(), options);
+  }
+
+  /**
+   * Every problem `validate()` would find, not only the first, in the same words: the first broken
+   * python-workflows rule, then (unless `level: 'python'`) every schema problem and every step
+   * without a queue or topic. Empty when the recipe is valid.
+   */
+  problems(options?: ProblemsOptions): RecipeValidationError[] {
+    return nodeProblems(this.#nodes, () => this.toJSON(), options);
   }
 
   /** `validate()` as a boolean. */

@@ -10,6 +10,8 @@
  *   connected. That send alone is retried here: wait 3·n² seconds, connect, send again, up to 12
  *   retries (3 + 12 + 27 + ... + 432 s, about 32.5 minutes in all), then raise the first error. A
  *   reconnect that fails with a connection error counts as a failed retry.
+ * - A `DisconnectedError` of a transport that was never connected (`neverConnected`) is a mistake in
+ *   the program, not a lost connection: raised at once (python-workflows would retry it for 32 minutes).
  * - Any other failure (a bad argument, a missing capability, a broker refusal) is raised at once.
  */
 import { ZOCALO_ERROR_CODES, isZocaloError } from '@zocalo/workflows';
@@ -52,6 +54,11 @@ export function isConnectionFailure(error: unknown): boolean {
  */
 export function isDisconnectedFailure(error: unknown): boolean {
   return isZocaloError(error, ZOCALO_ERROR_CODES.DisconnectedError);
+}
+
+/** A DisconnectedError of a transport that was never connected (`connect()` was forgotten). */
+export function isNeverConnectedFailure(error: unknown): boolean {
+  return isDisconnectedFailure(error) && (error as { neverConnected?: unknown }).neverConnected === true;
 }
 
 function timer(milliseconds: number): Promise<void> {
@@ -103,7 +110,7 @@ export async function withReconnect(
       await operation();
       return;
     } catch (error) {
-      if (!isDisconnectedFailure(error)) throw error;
+      if (!isDisconnectedFailure(error) || isNeverConnectedFailure(error)) throw error;
       await failed(error);
     }
   }

@@ -12,9 +12,27 @@ export const recipeSchema: Readonly<Record<string, unknown>> = schemaDocument;
 
 let compiled: ValidateFunction | undefined;
 
+let compiledAll: ValidateFunction | undefined;
+
 function validator(): ValidateFunction {
   compiled ??= new Ajv({ strict: true, allowUnionTypes: true, allErrors: false }).compile(schemaDocument);
   return compiled;
+}
+
+/** Every schema problem of a document, not only the first (`Recipe.problems()`). */
+export function recipeSchemaProblems(document: unknown): RecipeValidationError[] {
+  compiledAll ??= new Ajv({ strict: true, allowUnionTypes: true, allErrors: true }).compile(schemaDocument);
+  if (compiledAll(document)) return [];
+  // A failed anyOf/oneOf reports each branch too: one message per place and rule is enough.
+  const seen = new Set<string>();
+  const problems: RecipeValidationError[] = [];
+  for (const error of compiledAll.errors ?? []) {
+    const message = `Invalid recipe: ${describeSchemaError(error)}`;
+    if (seen.has(message)) continue;
+    seen.add(message);
+    problems.push(new RecipeValidationError('schema', message));
+  }
+  return problems;
 }
 
 /**

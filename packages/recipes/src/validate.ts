@@ -11,7 +11,7 @@ import { RecipeValidationError } from './errors';
 import type { RecipeRule } from './errors';
 import { hasOwn, isPlainObject, ownValue } from './json';
 import { pyStr } from './python-repr';
-import { checkRecipeSchema } from './schema';
+import { checkRecipeSchema, recipeSchemaProblems } from './schema';
 import type { RecipeKey } from './types';
 
 /** The loaded top-level entries of a recipe, in Python's dict order. */
@@ -24,6 +24,15 @@ export interface ValidateOptions {
    * accepts.
    */
   readonly level?: 'full' | 'python';
+}
+
+export interface ProblemsOptions extends ValidateOptions {
+  /**
+   * Add to python-workflows' text of a missing step which step, and which of its fields, points at
+   * it (`…but missing: step 2's "output" points at it, and the recipe has no step 3`). Default false:
+   * Python's words exactly.
+   */
+  readonly explain?: boolean;
 }
 
 function fail(rule: RecipeRule, message: string): never {
@@ -71,8 +80,11 @@ function flattenLinks(struct: unknown): number[] {
   return out;
 }
 
-/** The rules of python-workflows' `Recipe.validate()`, in its order. */
-export function checkPythonRules(nodes: RecipeNodes): void {
+/**
+ * The rules of python-workflows' `Recipe.validate()`, in its order. `explain` adds, to Python's text of
+ * a missing step, which step (and which of its fields) points at it.
+ */
+export function checkPythonRules(nodes: RecipeNodes, explain = false): void {
   if (nodes.size === 0) fail('no-recipe', 'No recipe defined');
 
   // Without a 'start' node nothing would happen
@@ -126,9 +138,15 @@ export function checkPythonRules(nodes: RecipeNodes): void {
         fail('invalid-link', `Invalid link in recipe (${pyStr(here)})`);
       }
       if (!nodes.has(here as RecipeKey)) {
+        const parent = frames[frames.length - 1];
+        const pointer =
+          parent === undefined
+            ? `"${root}" points at it`
+            : `step ${pyStr(path[path.length - 2])}'s "${OUTGOING[parent.outgoing]}" points at it`;
         fail(
           'missing-node',
-          `Node "${pyStr(here)}" is referenced via "${pyStr(path.slice(0, -1))}" but missing`,
+          `Node "${pyStr(here)}" is referenced via "${pyStr(path.slice(0, -1))}" but missing` +
+            (explain ? `: ${pointer}, and the recipe has no step ${pyStr(here)}` : ''),
         );
       }
       touched.add(here);
@@ -179,17 +197,27 @@ export function checkPythonRules(nodes: RecipeNodes): void {
   }
 }
 
-/** Our addition: every step (all are reachable by now) has somewhere to send its messages. */
-export function checkDestinations(nodes: RecipeNodes): void {
+/** Our addition: the steps that have nowhere to send their messages (no `queue`, no `topic`). */
+function destinationProblems(nodes: RecipeNodes): RecipeValidationError[] {
+  const problems: RecipeValidationError[] = [];
   for (const [key, node] of nodes) {
     if (typeof key !== 'number') continue;
     if (!truthy(ownValue(node, 'queue')) && !truthy(ownValue(node, 'topic'))) {
-      fail(
-        'no-destination',
-        `Node "${key}" has neither "queue" nor "topic", so messages sent to it would go nowhere`,
+      problems.push(
+        new RecipeValidationError(
+          'no-destination',
+          `Invalid recipe: Node "${key}" has neither "queue" nor "topic", so messages sent to it would go nowhere`,
+        ),
       );
     }
   }
+  return problems;
+}
+
+/** Our addition: every step (all are reachable by now) has somewhere to send its messages. */
+export function checkDestinations(nodes: RecipeNodes): void {
+  const [first] = destinationProblems(nodes);
+  if (first !== undefined) throw first;
 }
 
 /**
@@ -201,4 +229,25 @@ export function validateNodes(nodes: RecipeNodes, document: () => unknown, optio
   if (options?.level === 'python') return;
   checkRecipeSchema(document());
   checkDestinations(nodes);
+}
+
+/**
+ * Every problem {@link validateNodes} can find, not only the first: the first broken Python rule (each
+ * depends on those before it), then every schema problem and every step without a destination (both
+ * independent of the Python rules). Empty for a valid recipe.
+ */
+export function nodeProblems(
+  nodes: RecipeNodes,
+  document: () => unknown,
+  options?: ProblemsOptions,
+): RecipeValidationError[] {
+  const problems: RecipeValidationError[] = [];
+  try {
+    checkPythonRules(nodes, options?.explain === true);
+  } catch (error) {
+    if (!(error instanceof RecipeValidationError)) throw error;
+    problems.push(error);
+  }
+  if (options?.level === 'python') return problems;
+  return [...problems, ...recipeSchemaProblems(document()), ...destinationProblems(nodes)];
 }

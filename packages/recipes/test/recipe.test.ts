@@ -57,7 +57,7 @@ describe('Recipe: loading', () => {
 
   it('refuses text that is not JSON and documents that are not objects, with the reason', () => {
     expect(() => new Recipe('{"start": ')).toThrow(RecipeValidationError);
-    expect(() => new Recipe('{"start": ')).toThrow(/^Invalid recipe: not valid JSON \(/);
+    expect(() => new Recipe('{"start": ')).toThrow(/^Invalid recipe: not valid JSON at line 1, column 11 \(/);
     expect(() => new Recipe('[1, 2]')).toThrow('Invalid recipe: a recipe must be a JSON object, got array');
     expect(() => new Recipe('"text"')).toThrow('Invalid recipe: a recipe must be a JSON object, got string');
     const cyclic: Record<string, unknown> = {};
@@ -174,6 +174,63 @@ describe('Recipe: validation levels and the schema', () => {
     ).not.toThrow();
     expect(() => checkRecipeSchema({ start: [[0, {}]] })).toThrow(
       'Invalid recipe: "start"[0][0] must be >= 1',
+    );
+  });
+});
+
+describe('Recipe.problems(): every problem, not only the first', () => {
+  it('says where JSON stops, by line and column, on any line', () => {
+    const text = '{\n  "1": {"queue": "a"},\n  "start": [[1, []]\n}';
+    let caught: unknown;
+    try {
+      new Recipe(text);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(RecipeValidationError);
+    expect(caught).toMatchObject({ rule: 'json', line: 4, column: 1 });
+    expect((caught as Error).message).toMatch(/^Invalid recipe: not valid JSON at line 4, column 1 \(/);
+  });
+
+  it('lists the first broken Python rule, every schema problem and every step without a destination', () => {
+    const recipe = new Recipe({
+      '1': { queue: 'a', output: 2, 'transport-delay': -1 },
+      '2': { parameters: 'not an object', output: [5] },
+      start: [[1, []]],
+    });
+    const problems = recipe.problems();
+    expect(problems.map((problem) => problem.rule)).toEqual([
+      'missing-node',
+      'schema',
+      'schema',
+      'no-destination',
+    ]);
+    expect(problems.map((problem) => problem.message)).toEqual([
+      'Invalid recipe: Node "5" is referenced via "[\'start\', 1, 2]" but missing',
+      'Invalid recipe: step 1 "transport-delay" must be >= 0',
+      'Invalid recipe: step 2 "parameters" must be object',
+      'Invalid recipe: Node "2" has neither "queue" nor "topic", so messages sent to it would go nowhere',
+    ]);
+    // validate() still stops at the first, in python-workflows' words.
+    expect(() => recipe.validate()).toThrow(problems[0].message);
+    expect(recipe.problems({ level: 'python' }).map((problem) => problem.message)).toEqual([
+      problems[0].message,
+    ]);
+    expect(new Recipe({ '1': { queue: 'a' }, start: [[1, []]] }).problems()).toEqual([]);
+  });
+
+  it('with explain, says which step and field points at a missing step', () => {
+    const recipe = new Recipe({
+      '1': { queue: 'a', output: { done: 2 }, error: 7 },
+      '2': { queue: 'b' },
+      start: [[1, []]],
+    });
+    expect(recipe.problems({ explain: true })[0].message).toBe(
+      'Invalid recipe: Node "7" is referenced via "[\'start\', 1]" but missing: step 1\'s "error" points at it, ' +
+        'and the recipe has no step 7',
+    );
+    expect(new Recipe({ '1': { queue: 'a' }, start: [[3, []]] }).problems({ explain: true })[0].message).toBe(
+      'Invalid recipe: Node "3" is referenced via "[\'start\']" but missing: "start" points at it, and the recipe has no step 3',
     );
   });
 });

@@ -4,6 +4,7 @@ import {
   DisconnectedError,
   InvalidArgumentError,
   MemoryBroker,
+  MemoryTransport,
   PermanentError,
   RecordingLogger,
   SendBacklogFullError,
@@ -16,6 +17,7 @@ import {
   RecipeWrapper,
   isConnectionFailure,
   isDisconnectedFailure,
+  isNeverConnectedFailure,
   wrapSubscribe,
 } from '../src';
 import { faultyTransport, instantSchedule, memoryTransport, reconnectingTransport } from './helpers';
@@ -35,6 +37,30 @@ describe('retry after a lost connection', () => {
     expect(waits).toEqual([3, 12, 27, 48, 75, 108, 147, 192, 243, 300, 363, 432]);
     expect(waits.reduce((a, b) => a + b, 0)).toBe(1950);
     expect(DEFAULT_RETRY_SCHEDULE.attempts).toBe(12);
+  });
+
+  it('fails at once, retrying nothing, on a transport that was never connected (#22)', async () => {
+    const transport = new MemoryTransport({ broker: new MemoryBroker() });
+    const schedule = instantSchedule();
+    const logger = new RecordingLogger();
+    const started = RecipeWrapper.fromRecipe(document, transport, { retry: schedule, logger }).start();
+    await expect(started).rejects.toThrow(
+      'memory transport: cannot send: it was never connected; call connect() first',
+    );
+    await expect(started).rejects.toMatchObject({ code: 'ZOCALO_DISCONNECTED', neverConnected: true });
+    expect(schedule.waits).toEqual([]);
+    expect(logger.records).toEqual([]);
+    expect(transport.isConnected()).toBe(false);
+    const error = await started.catch((caught: unknown) => caught);
+    expect([isDisconnectedFailure(error), isNeverConnectedFailure(error)]).toEqual([true, true]);
+    // Once connected and then disconnected, the same send is a lost connection again: retried.
+    await transport.connect();
+    await transport.disconnect();
+    const again = new DisconnectedError('send', 'memory', false);
+    expect(isNeverConnectedFailure(again)).toBe(false);
+    await RecipeWrapper.fromRecipe(document, transport, { retry: schedule, logger }).start();
+    expect(schedule.waits).toEqual([3000]);
+    await transport.disconnect();
   });
 
   it('reconnects and sends again when the transport was disconnected', async () => {

@@ -9,7 +9,7 @@ import { ZocaloError } from '@zocalo/workflows';
 import { SCHLOCKMEISTER_ERROR_CODES } from './errors';
 import type { DlqBroker, PythonDlqContent } from './python-dlq-file';
 import { readPythonDlqFile } from './python-dlq-file';
-import { toPlain } from './python-json';
+import { toPlain } from '@zocalo/recipes';
 
 export const DLQ_FILE_VERSION = 1;
 

@@ -4,7 +4,6 @@
 export const SCHLOCKMEISTER_ERROR_CODES = Object.freeze({
   DlqFileError: 'ZOCALO_DLQ_FILE',
   JolokiaError: 'ZOCALO_JOLOKIA',
-  PyJsonError: 'ZOCALO_PYTHON_JSON',
   SchlockmeisterConfigurationError: 'ZOCALO_SCHLOCKMEISTER_CONFIGURATION',
   SchlockmeisterTransportError: 'ZOCALO_SCHLOCKMEISTER_TRANSPORT',
   StatisticsReplyError: 'ZOCALO_STATISTICS_REPLY',

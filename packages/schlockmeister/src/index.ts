@@ -42,17 +42,19 @@ export {
   readPythonDlqFile,
 } from './python-dlq-file';
 export type { DlqBroker, PythonDlqContent, PythonDlqFile } from './python-dlq-file';
+// Python's json moved to @zocalo/recipes (JSONLines writes it too); the names stay here, deprecated.
 export {
   PyFloat,
   PyJsonError,
   fromPlain,
   pyDumps,
-  pyFloatRepr,
+  /** @deprecated `pyJsonFloat` of @zocalo/recipes. */
+  pyJsonFloat as pyFloatRepr,
   pyLoads,
   pyString,
   toPlain,
-} from './python-json';
-export type { PyDict, PyDumpsOptions, PyValue } from './python-json';
+} from '@zocalo/recipes';
+export type { PyDict, PyDumpsOptions, PyValue } from '@zocalo/recipes';
 export { effectivePolicy, isProtected, policyName, rabbitDlqCheck, rabbitProtect } from './rabbit';
 export type { DlqCount, ProtectionReport, ProtectionStatus, RabbitProtectOptions } from './rabbit';
 // The management client moved to @zocalo/rabbitmq-management; its old names stay here, deprecated.

@@ -17,8 +17,8 @@
  * reinject sends its bytes and Python's refuses the file rather than send something else.
  */
 import type { HeaderValue } from '@zocalo/workflows';
-import type { PyDict, PyValue } from './python-json';
-import { PyFloat, fromPlain, pyDumps, pyLoads } from './python-json';
+import type { PyDict, PyValue } from '@zocalo/recipes';
+import { PyFloat, fromPlain, pyDumps, pyLoads } from '@zocalo/recipes';
 
 export type DlqBroker = 'activemq' | 'rabbitmq';
 

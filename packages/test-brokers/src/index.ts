@@ -303,3 +303,6 @@ export const rabbitManagement = {
 // The Slurm cluster of scripts/slurm.sh (slurmrestd's address, the JWT file, requireSlurm).
 export type { SlurmTestSettings } from './slurm';
 export { requireSlurm, slurmTestSettings } from './slurm';
+
+export type { SiteOfTest } from './sites';
+export { SITES, deadLetterQueue, removeQueues, siteYaml } from './sites';

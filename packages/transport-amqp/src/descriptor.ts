@@ -4,7 +4,8 @@
  * loads amqplib only when `create` makes a transport.
  */
 import type { Transport, TransportDescriptor, TransportSettings } from '@zocalo/workflows';
-import { amqpOptionsFromSettings } from './amqp-settings';
+import { formatBrokerAddress } from '@zocalo/workflows';
+import { amqpOptionsFromSettings, resolveAmqpOptions } from './amqp-settings';
 import { DELAYED_EXCHANGE, HOLDING_QUEUE_PREFIX } from './delayed-delivery';
 import { DEAD_LETTER_PREFIX } from './topology';
 
@@ -17,6 +18,12 @@ export const descriptor: TransportDescriptor = {
   async create(settings: TransportSettings): Promise<Transport> {
     const { AmqpTransport } = await import('./amqp-transport');
     return new AmqpTransport(amqpOptionsFromSettings(settings));
+  },
+  describe(settings: TransportSettings): string {
+    const resolved = resolveAmqpOptions(amqpOptionsFromSettings(settings));
+    // Shuffled on every connection, as python-workflows does: listed sorted.
+    const hosts = resolved.addresses.map(formatBrokerAddress).sort();
+    return `${hosts.length > 1 ? `any of ${hosts.join(', ')}` : hosts[0]}, vhost ${resolved.vhost}, as ${resolved.username}`;
   },
   // python-workflows' `--rabbit-*` options and the keys of its `pika` configuration plugin.
   settings: [

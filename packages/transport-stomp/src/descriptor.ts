@@ -4,6 +4,7 @@
  * loads stompit only when `create` makes a transport.
  */
 import type { Transport, TransportDescriptor, TransportSettings } from '@zocalo/workflows';
+import { formatBrokerAddress } from '@zocalo/workflows';
 import { prefixed, resolveStompOptions, stompOptionsFromSettings } from './stomp-settings';
 
 export const descriptor: TransportDescriptor = {
@@ -13,6 +14,12 @@ export const descriptor: TransportDescriptor = {
   async create(settings: TransportSettings): Promise<Transport> {
     const { StompTransport } = await import('./stomp-transport');
     return new StompTransport(stompOptionsFromSettings(settings));
+  },
+  describe(settings: TransportSettings): string {
+    const resolved = resolveStompOptions(stompOptionsFromSettings(settings));
+    // The first host is preferred, the others tried in turn.
+    const hosts = resolved.addresses.map(formatBrokerAddress).join(', then ');
+    return `${hosts} as ${resolved.username}${resolved.prefix === '' ? '' : `, prefix ${resolved.prefix}`}`;
   },
   // python-workflows' `--stomp-*` options and the keys of its `stomp` configuration plugin.
   settings: [

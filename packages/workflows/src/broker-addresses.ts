@@ -52,3 +52,8 @@ export function pairBrokerAddresses(
 
 /** @deprecated Use {@link pairBrokerAddresses}; the transports' own `brokerAddresses` differ (AMQP shuffles). */
 export const brokerAddresses = pairBrokerAddresses;
+
+/** `host:port` for people, an IPv6 host in brackets (`[::1]:5672`). */
+export function formatBrokerAddress(address: BrokerAddress): string {
+  return `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+}

@@ -158,6 +158,8 @@ export abstract class CommonTransport implements Transport {
   /** Open transactions, with the deliveries they settle (taken off the outstanding list on commit). */
   protected readonly transactions = new Map<TransactionId, Array<[SubscriptionRecord, ReceivedHeaders]>>();
   private connected = false;
+  /** Whether connect() ever succeeded: a DisconnectedError says which kind of mistake it is. */
+  private everConnected = false;
   private nextSubscriptionId = 1;
   private nextTransactionId = 1;
   private readonly middleware: TransportMiddleware[] = [];
@@ -174,6 +176,7 @@ export abstract class CommonTransport implements Transport {
     if (this.connected) return;
     await this.connectBroker();
     this.connected = true;
+    this.everConnected = true;
     this.emit({ type: 'connected' });
   }
 
@@ -273,7 +276,8 @@ export abstract class CommonTransport implements Transport {
     options: SendOptions | undefined,
   ): Promise<void> {
     try {
-      if (!this.connected) throw new DisconnectedError(kind === 'queue' ? 'send' : 'broadcast', this.name);
+      if (!this.connected)
+        throw new DisconnectedError(kind === 'queue' ? 'send' : 'broadcast', this.name, !this.everConnected);
       checkName(kind, destination);
       if (raw && typeof message !== 'string' && !Buffer.isBuffer(message)) {
         throw new InvalidArgumentError(
@@ -454,7 +458,7 @@ export abstract class CommonTransport implements Transport {
     exclusive: boolean,
     retroactive: boolean,
   ): Promise<SubscriptionId> {
-    if (!this.connected) throw new DisconnectedError('subscribe', this.name);
+    if (!this.connected) throw new DisconnectedError('subscribe', this.name, !this.everConnected);
     checkName(kind === 'topic' ? 'topic' : 'queue', destination);
     this.checkDestination(kind === 'topic' ? 'topic' : 'queue', destination);
     if (typeof callback !== 'function') throw new InvalidArgumentError('subscribe needs a callback function');
@@ -711,7 +715,7 @@ export abstract class CommonTransport implements Transport {
     header: ReceivedHeaders,
     transaction: TransactionId | undefined,
   ): SubscriptionRecord | undefined {
-    if (!this.connected) throw new DisconnectedError(operation, this.name);
+    if (!this.connected) throw new DisconnectedError(operation, this.name, !this.everConnected);
     if (header === null || typeof header !== 'object' || header['message-id'] === undefined) {
       throw new InvalidArgumentError(`${operation} needs the header object the message was received with`);
     }
@@ -743,7 +747,7 @@ export abstract class CommonTransport implements Transport {
   }
 
   private async beginDirect(options: TransactionOptions): Promise<TransactionId> {
-    if (!this.connected) throw new DisconnectedError('begin a transaction', this.name);
+    if (!this.connected) throw new DisconnectedError('begin a transaction', this.name, !this.everConnected);
     this.require('transactions');
     if (options.subscription !== undefined && !this.subscriptions.has(options.subscription)) {
       throw new UnknownSubscriptionError(options.subscription, this.name);
@@ -763,7 +767,7 @@ export abstract class CommonTransport implements Transport {
   }
 
   private async commitDirect(transaction: TransactionId): Promise<void> {
-    if (!this.connected) throw new DisconnectedError('commit a transaction', this.name);
+    if (!this.connected) throw new DisconnectedError('commit a transaction', this.name, !this.everConnected);
     this.requireTransaction(transaction);
     const settled = this.transactions.get(transaction)!;
     this.transactions.delete(transaction);
@@ -781,7 +785,7 @@ export abstract class CommonTransport implements Transport {
   }
 
   private async abortDirect(transaction: TransactionId): Promise<void> {
-    if (!this.connected) throw new DisconnectedError('abort a transaction', this.name);
+    if (!this.connected) throw new DisconnectedError('abort a transaction', this.name, !this.everConnected);
     this.requireTransaction(transaction);
     this.transactions.delete(transaction);
     await this.abortTransaction(transaction);

@@ -122,8 +122,21 @@ export function isZocaloError(error: unknown, code?: ZocaloErrorCode | (string &
 export class DisconnectedError extends ZocaloError {
   static override readonly code: string = ZOCALO_ERROR_CODES.DisconnectedError;
 
-  constructor(operation: string, transport: string) {
-    super(`${transport} transport: cannot ${operation} while disconnected; call connect() first`);
+  /**
+   * @param neverConnected the transport has never been connected: a mistake in the program, not a lost
+   *   connection, so nothing retries it (RecipeWrapper's reconnect-and-retry would hide it).
+   */
+  constructor(
+    operation: string,
+    transport: string,
+    readonly neverConnected = false,
+  ) {
+    super(
+      neverConnected
+        ? `${transport} transport: cannot ${operation}: it was never connected; call connect() first ` +
+            '(a ServiceRuntime connects its own transport)'
+        : `${transport} transport: cannot ${operation} while disconnected; call connect() first`,
+    );
   }
 }
 

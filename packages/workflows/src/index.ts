@@ -152,7 +152,7 @@ export { stateText } from './services/service-state';
 export { recipeIdOf } from './services/recipe-id';
 export { WORKFLOWS_VERSION } from './services/version';
 export type { BrokerAddress, BrokerAddressNames } from './broker-addresses';
-export { brokerAddresses, pairBrokerAddresses } from './broker-addresses';
+export { brokerAddresses, formatBrokerAddress, pairBrokerAddresses } from './broker-addresses';
 export type { IniSections } from './ini';
 export { parseIni, readIniSection } from './ini';
 export { pickSettings, settingText } from './transport-settings';

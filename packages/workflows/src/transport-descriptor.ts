@@ -103,6 +103,12 @@ export interface TransportDescriptor {
    * not at the top of the descriptor's module, so that knowing a transport never loads its client.
    */
   create(settings: TransportSettings): Transport | Promise<Transport>;
+  /**
+   * Where a transport made with these settings connects, for people: `127.0.0.1:61613 as admin`,
+   * `any of rabbit1:5672, rabbit2:5672, vhost zocalo, as zocalo`. Never a password. The `zocalo`
+   * commands print it on stderr before they connect; it may throw on settings `create` would refuse.
+   */
+  describe?(settings: TransportSettings): string;
   /** The settings of its configuration block and command-line flags. */
   readonly settings?: readonly TransportSettingDescriptor[];
   /** Its INI file of settings, if it reads one. */

@@ -34,7 +34,7 @@ describe('memory broker', () => {
     await until(() => dead.length === 1);
     expect(dead[0]).toMatchObject({
       origin: 'test',
-      'original-destination': 'work',
+      'original-destination': '/queue/work',
       'dlq-reason': 'delivery_limit',
       'dlq-deliveries': 4,
     });

@@ -151,7 +151,7 @@ async function withTransport<T>(
   options: ManagementOptions,
   run: (site: Site, transport: Transport, naming: QueueNaming) => Promise<T>,
 ): Promise<T> {
-  const site = loadSite(io, command, options);
+  const site = loadSite(io, command, options, undefined, { sendsAndExits: command.endsWith('reinject') });
   const naming = queueNaming(site);
   const transport = await site.connect(naming.settings);
   try {
@@ -266,7 +266,8 @@ export function registerDlq(program: Command, io: CliIo): void {
           results.push(
             await dlqPurge(transport, target.queue, dir, {
               wait,
-              broker: broker.kind,
+              // The memory broker keeps headers as they were sent: the format follows them.
+              broker: broker.kind === 'memory' ? undefined : broker.kind,
               onProgress: (written) => progress.update(written),
               onExported: ({ file, messageId, time }) =>
                 io.stdout(`Message ${messageId} (${pythonLocalTime(time)}) exported:\n  ${file}\n`),

@@ -190,7 +190,7 @@ export function registerGo(program: Command, io: CliIo): void {
     const custom = options.recipeFile === undefined ? undefined : readCustomRecipe(options.recipeFile);
     if (recipes.length === 0 && custom === undefined) throw new CliError('No recipes specified.');
 
-    const site = loadSite(io, 'zocalo.go', options);
+    const site = loadSite(io, 'zocalo.go', options, undefined, { sendsAndExits: true });
     const storage = site.configuration.storage;
     const recipeDirectory = options.recipeDir ?? (storage['zocalo.recipe_directory'] as string | undefined);
     checkNamedRecipes(recipeDirectory, recipes);

@@ -103,7 +103,7 @@ export function registerPickup(program: Command, io: CliIo): void {
   command.action(async (options: PickupOptions) => {
     const wait = parseSeconds(options.wait, '--wait');
     const delay = parseSeconds(options.delay, '--delay');
-    const site = loadSite(io, 'zocalo.pickup', options);
+    const site = loadSite(io, 'zocalo.pickup', options, undefined, { sendsAndExits: true });
     const location = options.dir ?? site.configuration.storage['zocalo.go.fallback_location'];
     if (typeof location !== 'string' || location === '') {
       throw new CliError('no fallback location: give --dir or storage zocalo.go.fallback_location');

@@ -47,7 +47,7 @@ export function registerQueue(program: Command, io: CliIo): void {
     const rate = options.rate === undefined ? undefined : parseRate(options.rate);
     const wait = parseSeconds(options.wait, '--wait');
     if (source === destination) throw new CliError(`source and destination are both ${source}`);
-    const site = loadSite(io, 'zocalo.queue_drain', options);
+    const site = loadSite(io, 'zocalo.queue_drain', options, undefined, { sendsAndExits: true });
     const naming = queueNaming(site);
     const transport = await site.connect(naming.settings);
     try {

@@ -4,9 +4,9 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { Recipe, toSvg } from '@zocalo/recipes';
+import { Recipe, RecipeValidationError, toSvg } from '@zocalo/recipes';
 import { readRegularFile } from '@zocalo/workflows';
-import { CliError, EXIT_FAILURE, oneLine, readProblem } from '../cli-error';
+import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine, readProblem } from '../cli-error';
 import type { CliIo } from '../io';
 import { collect, parseParameters } from '../parameters';
 import { toDot, toMermaid } from '../recipe-graph';
@@ -35,31 +35,59 @@ export function registerRecipe(program: Command, io: CliIo): void {
     .command('validate')
     .description(
       "Check recipe files with python-workflows' rules (its exact messages) and then ours (schema, steps " +
-        'without a queue or topic). Exits 1 if any file is invalid.',
+        'without a queue or topic), reporting every problem of every file, a JSON syntax error as ' +
+        'file:line:column. Exits 1 if any file is invalid, 2 if one cannot be read.',
     )
     .argument('<files...>', 'recipe files (JSON)')
-    .option('--python', "python-workflows' rules only")
+    .option('--python', "python-workflows' rules only, in its words")
     .option('-p, --parameter <key=value>', 'apply these parameters first (repeatable)', collect)
     .action((files: string[], options: { python?: boolean; parameter?: string[] }) => {
       const parameters = parseParameters(options.parameter ?? []);
-      const invalid: string[] = [];
+      let invalid = 0;
+      let unreadable = 0;
       for (const file of files) {
-        let loaded = readRecipe(file);
+        let text: string;
         try {
-          if (options.parameter) loaded = loaded.applyParameters(parameters);
-          loaded.validate({ level: options.python ? 'python' : 'full' });
-          io.stdout(`${file}: valid (${loaded.stepNumbers.length} steps)\n`);
+          text = readRegularFile(file);
         } catch (error) {
-          invalid.push(file);
-          io.stdout(`${file}: ${oneLine(error)}\n`);
+          // Reported, and the other files still checked.
+          unreadable++;
+          io.stderr(`zocalo recipe validate: cannot read ${file}: ${readProblem(error)}\n`);
+          continue;
+        }
+        const problems: RecipeValidationError[] = [];
+        let loaded: Recipe | undefined;
+        try {
+          loaded = new Recipe(text);
+          if (options.parameter) loaded = loaded.applyParameters(parameters);
+        } catch (error) {
+          if (!(error instanceof RecipeValidationError)) throw error;
+          problems.push(error);
+        }
+        if (loaded !== undefined) {
+          problems.push(
+            ...loaded.problems({ level: options.python ? 'python' : 'full', explain: !options.python }),
+          );
+        }
+        if (problems.length === 0) {
+          const steps = loaded?.stepNumbers.length ?? 0;
+          io.stdout(`${file}: valid (${steps} step${steps === 1 ? '' : 's'})\n`);
+          continue;
+        }
+        invalid++;
+        for (const problem of problems) {
+          const where = problem.line === undefined ? file : `${file}:${problem.line}:${problem.column ?? 1}`;
+          io.stdout(`${where}: ${oneLine(problem)}\n`);
         }
       }
-      if (invalid.length > 0) {
-        throw new CliError(
-          `${invalid.length} of ${files.length} recipe file${files.length === 1 ? ' is' : 's are'} invalid`,
-          EXIT_FAILURE,
+      if (invalid > 0) {
+        io.stderr(
+          `zocalo recipe validate: ${invalid} of ${files.length} recipe file${files.length === 1 ? ' is' : 's are'} invalid\n`,
         );
       }
+      // Said above, file by file: exit 2 for a file that cannot be read (a usage error), 1 for invalid content.
+      if (unreadable > 0) throw new CliError('unreadable recipe files', EXIT_USAGE, { reported: true });
+      if (invalid > 0) throw new CliError('invalid recipe files', EXIT_FAILURE, { reported: true });
     });
 
   recipe

@@ -214,6 +214,7 @@ export function registerService(program: Command, io: CliIo, search: () => Entry
     );
     const source = findService(name, search());
     const site = loadSite(io, `zocalo.service`, options, 'info');
+    io.stderr(`zocalo service: ${site.describe()}\n`);
     const context = factoryContext(site, search(), overrides);
 
     const livenessTimeout =

@@ -75,7 +75,7 @@ export function registerShutdown(program: Command, io: CliIo): void {
         'Need to specify one or more services to shut down: give --service NAME or --host HOST.PID.',
       );
     }
-    const site = loadSite(io, 'zocalo.shutdown', options);
+    const site = loadSite(io, 'zocalo.shutdown', options, undefined, { sendsAndExits: true });
     const transport = await site.connect();
     try {
       for (const message of shutdownCommands(hosts, services)) {

@@ -104,5 +104,6 @@ export function pythonSite(
     transport: typeof parsed.transport === 'string' ? parsed.transport : undefined,
     ...logging,
   };
-  return loadSite(io, prog, options, defaultLevel);
+  // Python's commands print nothing about their transport: neither do these.
+  return loadSite(io, prog, options, defaultLevel, { announce: false });
 }

@@ -301,7 +301,8 @@ export class MemoryBroker {
   deadLetter(queue: MemoryQueue, message: StoredMessage, reason: 'rejected' | 'delivery_limit'): void {
     const headers: Record<string, HeaderValue> = {
       ...message.headers,
-      'original-destination': message.destination,
+      // As ActiveMQ writes it, so that the dead-letter tools read memory's DLQs as ActiveMQ's.
+      'original-destination': `/queue/${message.destination}`,
       'dlq-reason': reason,
       'dlq-deliveries': message.deliveries,
     };

@@ -9,5 +9,6 @@ export const memoryDescriptor: TransportDescriptor = {
   description: 'embedded, in one process',
   create: (settings) => new MemoryTransport(settings as MemoryTransportOptions),
   settings: [{ key: 'defaultPrefetch', type: 'count' }],
+  describe: () => 'its queues end with this process',
   deadLetterPrefix: DEAD_LETTER_PREFIX,
 };

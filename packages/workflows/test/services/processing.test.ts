@@ -212,7 +212,7 @@ describe('message processing', () => {
     runtime.stop();
     await running;
     const [dead] = env.broker.queue('DLQ.work').takeAll();
-    expect(dead.headers).toMatchObject({ 'original-destination': 'work', 'dlq-reason': 'rejected' });
+    expect(dead.headers).toMatchObject({ 'original-destination': '/queue/work', 'dlq-reason': 'rejected' });
     const warning = env.logger.find((record) => record.level === 'warn');
     expect(warning?.fields).toMatchObject({ reason: 'not a recipe', service: 'Picky' });
     expect(warning?.msg).toContain('not a recipe');

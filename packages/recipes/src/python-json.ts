@@ -1,7 +1,8 @@
 /**
  * JSON as Python's `json` module reads and writes it, so that a file we write is byte for byte the one
- * python-zocalo writes (`json.dump(..., indent=2, sort_keys=True)`) and a message we send again is the
- * body python-zocalo would send (`json.dumps(message)`).
+ * python-zocalo writes (`json.dump(..., indent=2, sort_keys=True)`: the dead-letter files) and a line
+ * or a message we write is what python-zocalo would write (`json.dumps(message)`: JSONLines, reinjected
+ * messages). The one implementation for every package (Schlockmeister and JSONLines use it).
  *
  * Python tells integers from floats (`1` and `1.0` are different values, written differently), keeps
  * integers of any size, escapes every character outside printable ASCII (`ensure_ascii`) and sorts keys
@@ -9,9 +10,10 @@
  * integers and floats apart ({@link PyFloat}), {@link pyDumps} writes them as Python does.
  */
 
+import { PyJsonError } from './errors';
+import { compareCodePoints, pyFloatRepr, pyIntText } from './python-repr';
+
 /** A Python `float` (a JavaScript number that Python holds as a float, e.g. `1.0`). */
-import { ZocaloError } from '@zocalo/workflows';
-import { SCHLOCKMEISTER_ERROR_CODES } from './errors';
 export class PyFloat {
   constructor(readonly value: number) {}
 }
@@ -20,29 +22,15 @@ export class PyFloat {
 export type PyValue = null | boolean | string | number | bigint | PyFloat | PyValue[] | PyDict;
 export type PyDict = Map<string, PyValue>;
 
-/** Thrown by {@link pyLoads} for text that is not JSON. */
-export class PyJsonError extends ZocaloError {
-  static override readonly code: string = SCHLOCKMEISTER_ERROR_CODES.PyJsonError;
-}
-
-/** Python's `repr(float)`: the shortest round-trip digits, exponent form below 1e-4 and from 1e16 on. */
-export function pyFloatRepr(value: number): string {
+/**
+ * A float as `json.dumps` writes it: Python's `repr(float)` (the shortest round-trip digits, exponent
+ * form below 1e-4 and from 1e16 on), but `NaN`, `Infinity` and `-Infinity` where repr writes `nan`
+ * and `inf` (see `pyFloatRepr`).
+ */
+export function pyJsonFloat(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return 'Infinity';
-  if (value === -Infinity) return '-Infinity';
-  if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
-  const sign = value < 0 ? '-' : '';
-  const [mantissa, exponent] = Math.abs(value).toExponential().split('e');
-  const digits = mantissa.replace('.', '');
-  const decpt = Number(exponent) + 1;
-  if (decpt > -4 && decpt <= 16) {
-    if (decpt <= 0) return `${sign}0.${'0'.repeat(-decpt)}${digits}`;
-    if (decpt >= digits.length) return `${sign}${digits}${'0'.repeat(decpt - digits.length)}.0`;
-    return `${sign}${digits.slice(0, decpt)}.${digits.slice(decpt)}`;
-  }
-  const exp = decpt - 1;
-  const rest = digits.length > 1 ? `.${digits.slice(1)}` : '';
-  return `${sign}${digits[0]}${rest}e${exp < 0 ? '-' : '+'}${Math.abs(exp).toString().padStart(2, '0')}`;
+  if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
+  return pyFloatRepr(value);
 }
 
 const SHORT_ESCAPES: Record<string, string> = {
@@ -68,17 +56,6 @@ export function pyString(text: string): string {
   return `${out}"`;
 }
 
-/** Python's order of `str` keys: by code point (not by UTF-16 unit, as `Array.prototype.sort`). */
-function compareCodePoints(a: string, b: string): number {
-  const left = Array.from(a);
-  const right = Array.from(b);
-  for (let index = 0; index < Math.min(left.length, right.length); index += 1) {
-    const difference = left[index].codePointAt(0)! - right[index].codePointAt(0)!;
-    if (difference !== 0) return difference;
-  }
-  return left.length - right.length;
-}
-
 export interface PyDumpsOptions {
   /** `indent=`: items on their own lines, `,` and `: ` between; without it `, ` and `: ` on one line. */
   readonly indent?: number;
@@ -93,8 +70,8 @@ export function pyDumps(value: PyValue, options: PyDumpsOptions = {}): string {
     if (typeof item === 'boolean') return item ? 'true' : 'false';
     if (typeof item === 'string') return pyString(item);
     if (typeof item === 'bigint') return item.toString();
-    if (typeof item === 'number') return Number.isInteger(item) ? BigInt(item).toString() : pyFloatRepr(item);
-    if (item instanceof PyFloat) return pyFloatRepr(item.value);
+    if (typeof item === 'number') return Number.isInteger(item) ? pyIntText(item) : pyJsonFloat(item);
+    if (item instanceof PyFloat) return pyJsonFloat(item.value);
     const entries: Array<[string | undefined, PyValue]> = Array.isArray(item)
       ? item.map((element): [undefined, PyValue] => [undefined, element])
       : [...item.entries()];

@@ -1,13 +1,12 @@
 /**
  * The three transports as site configurations (python-zocalo's YAML), for the tests that run on each:
- * the embedded memory transport, ActiveMQ and RabbitMQ as `scripts/brokers.sh` runs them.
+ * the embedded memory transport, ActiveMQ and RabbitMQ as `scripts/brokers.sh` runs them. The test
+ * imports the transport packages itself (this package does not depend on them).
  */
-import '@zocalo/transport-amqp';
-import '@zocalo/transport-stomp';
-import type { BrokerKind } from '@zocalo/test-brokers';
-import { BROKERS, rabbitManagement } from '@zocalo/test-brokers';
+import type { BrokerKind } from './index';
+import { BROKERS, rabbitManagement } from './index';
 
-export interface Site {
+export interface SiteOfTest {
   readonly label: 'memory' | 'ActiveMQ' | 'RabbitMQ';
   /** The broker `requireBroker` must find; none for memory. */
   readonly broker?: BrokerKind;
@@ -15,7 +14,7 @@ export interface Site {
   readonly block: string;
 }
 
-export const SITES: readonly Site[] = [
+export const SITES: readonly SiteOfTest[] = [
   { label: 'memory', block: 'transport-block:\n  plugin: memory\n' },
   {
     label: 'ActiveMQ',
@@ -34,18 +33,18 @@ export const SITES: readonly Site[] = [
 ];
 
 /** A site configuration: the transport's block, the extra blocks given, all in the default environment. */
-export function siteYaml(site: Site, blocks: Record<string, string> = {}): string {
+export function siteYaml(site: SiteOfTest, blocks: Record<string, string> = {}): string {
   const names = ['transport-block', ...Object.keys(blocks)];
   return `version: 1\n${site.block}${Object.values(blocks).join('')}environments:\n  default: [${names.join(', ')}]\n`;
 }
 
 /** Where a rejected message of `queue` goes on this site. */
-export function deadLetterQueue(site: Site, queue: string): string {
+export function deadLetterQueue(site: SiteOfTest, queue: string): string {
   return site.broker === 'amqp' ? `dlq.${queue}` : `DLQ.${queue}`;
 }
 
 /** Remove the queues (and their dead-letter queues) a test made on RabbitMQ; nothing to do elsewhere. */
-export async function removeQueues(site: Site, queues: readonly string[]): Promise<void> {
+export async function removeQueues(site: SiteOfTest, queues: readonly string[]): Promise<void> {
   if (site.broker !== 'amqp') return;
   for (const queue of queues) {
     await rabbitManagement.deleteQueue(queue).catch(() => false);
