@@ -2,6 +2,8 @@
  * The main job: `pnpm example` runs it on the embedded memory transport. Pick a broker by
  * configuration only: `ZOCALO_CONFIG=examples/pipeline/site/rabbitmq.yaml pnpm example` (or
  * `activemq.yaml`), or `ZOCALO_TRANSPORT=amqp|stomp` with the default broker settings.
+ * `ZOCALO_DASHBOARD=8880` also serves the live dashboard (@zocalo/dashboard) in this process — on the
+ * embedded transport too — and keeps it up after the job until Ctrl+C.
  */
 import '@zocalo/transport-amqp';
 import '@zocalo/transport-stomp';
@@ -26,7 +28,26 @@ async function main(): Promise<void> {
     logger = createLogger({ service: 'example-pipeline', level: LOG_LEVEL });
     make = () => createTransport('memory', { logger });
   }
-  await runPipeline({ transport: make, logger });
+  const port = process.env.ZOCALO_DASHBOARD;
+  if (port === undefined || port === '') {
+    await runPipeline({ transport: make, logger });
+    return;
+  }
+  const { startDashboard } = await import('@zocalo/dashboard');
+  const watcher = await make();
+  await watcher.connect();
+  const dashboard = await startDashboard({ transport: watcher, port: Number(port), logger });
+  console.log(`dashboard on ${dashboard.url} (Ctrl+C ends it)`);
+  try {
+    await runPipeline({ transport: make, logger });
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+  } finally {
+    await dashboard.close();
+    await watcher.disconnect();
+  }
 }
 
 main().catch((error: unknown) => {

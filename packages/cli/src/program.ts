@@ -37,6 +37,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   wrap: async () => (await import('./commands/wrap')).registerWrap,
   shutdown: async () => (await import('./commands/shutdown')).registerShutdown,
   status: async () => (await import('./commands/status')).registerStatus,
+  dashboard: async () => (await import('./commands/dashboard')).registerDashboard,
   recipe: async () => (await import('./commands/recipe')).registerRecipe,
   dlq: async () => (await import('./commands/dlq')).registerDlq,
   queue: async () => (await import('./commands/queue')).registerQueue,

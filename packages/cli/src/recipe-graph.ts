@@ -2,56 +2,13 @@
  * A recipe as a graph, for `zocalo recipe graph`: the start node, every step with its service and
  * its queue and/or topic, the links of `output` (named outputs labelled with their names) and the
  * `error` links (dashed), and the recipe's own `error` steps. Written as Mermaid (for Markdown and
- * GitHub) or Graphviz DOT.
+ * GitHub) or Graphviz DOT here, or SVG by @zocalo/recipes' `toSvg` (the arrows are its `recipeEdges`).
  */
-import type { Recipe, RecipeStep, StepNumber } from '@zocalo/recipes';
+import type { Recipe, RecipeEdge } from '@zocalo/recipes';
+import { recipeEdges, stepLines } from '@zocalo/recipes';
 
-/** One arrow of the graph. */
-export interface RecipeEdge {
-  readonly from: 'start' | 'error' | StepNumber;
-  readonly to: StepNumber;
-  /** A named output's name. */
-  readonly label?: string;
-  readonly kind: 'start' | 'output' | 'error';
-}
-
-function links(value: unknown): StepNumber[] {
-  if (typeof value === 'number') return [value];
-  if (Array.isArray(value)) return value.filter((item): item is number => typeof item === 'number');
-  return [];
-}
-
-/** The arrows of a (valid) recipe, in recipe order. */
-export function recipeEdges(recipe: Recipe): RecipeEdge[] {
-  const edges: RecipeEdge[] = [];
-  const seenStart = new Set<StepNumber>();
-  for (const [step] of recipe.start) {
-    if (seenStart.has(step)) continue;
-    seenStart.add(step);
-    edges.push({ from: 'start', to: step, kind: 'start' });
-  }
-  for (const step of links(recipe.error)) edges.push({ from: 'error', to: step, kind: 'error' });
-  for (const number of recipe.stepNumbers) {
-    const step = recipe.step(number)!;
-    const output = step.output;
-    if (output !== undefined && !Array.isArray(output) && typeof output === 'object') {
-      for (const [name, targets] of Object.entries(output)) {
-        for (const to of links(targets)) edges.push({ from: number, to, label: name, kind: 'output' });
-      }
-    } else {
-      for (const to of links(output)) edges.push({ from: number, to, kind: 'output' });
-    }
-    for (const to of links(step.error)) edges.push({ from: number, to, kind: 'error' });
-  }
-  return edges;
-}
-
-function stepLines(number: StepNumber, step: RecipeStep): string[] {
-  const lines = [`${number}: ${step.service ?? 'step'}`];
-  if (step.queue) lines.push(`queue ${step.queue}`);
-  if (step.topic) lines.push(`topic ${step.topic}`);
-  return lines;
-}
+export type { RecipeEdge } from '@zocalo/recipes';
+export { recipeEdges } from '@zocalo/recipes';
 
 function mermaidText(text: string): string {
   return text.replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');

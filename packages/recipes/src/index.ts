@@ -67,3 +67,5 @@ export {
 } from './errors';
 export type { PyDict, PyDumpsOptions, PyValue } from './python-json';
 export { PyFloat, fromPlain, pyDumps, pyJsonFloat, pyLoads, pyString, toPlain } from './python-json';
+export type { RecipeEdge } from './recipe-graph';
+export { recipeEdges, stepLines, toSvg } from './recipe-graph';

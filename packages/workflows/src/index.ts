@@ -209,3 +209,5 @@ export {
   watchLiveness,
   within,
 } from './connection';
+export { STATUS_AGE_LIMIT, StatusBoard, formatUtilization, watchStatus } from './status-board';
+export type { StatusEntry } from './status-board';

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { Recipe, RecipeValidationError } from '@zocalo/recipes';
+import { Recipe, RecipeValidationError, toSvg } from '@zocalo/recipes';
 import { readRegularFile } from '@zocalo/workflows';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine, readProblem } from '../cli-error';
 import type { CliIo } from '../io';
@@ -97,10 +97,10 @@ export function registerRecipe(program: Command, io: CliIo): void {
     )
     .argument('<file>', 'recipe file (JSON)')
     .addOption(
-      new Option('--format <format>', 'graph language').choices(['mermaid', 'dot']).default('mermaid'),
+      new Option('--format <format>', 'graph language').choices(['mermaid', 'dot', 'svg']).default('mermaid'),
     )
     .option('-p, --parameter <key=value>', 'apply these parameters first (repeatable)', collect)
-    .action((file: string, options: { format: 'mermaid' | 'dot'; parameter?: string[] }) => {
+    .action((file: string, options: { format: 'mermaid' | 'dot' | 'svg'; parameter?: string[] }) => {
       let loaded = readRecipe(file);
       if (options.parameter) loaded = loaded.applyParameters(parseParameters(options.parameter));
       try {
@@ -108,6 +108,12 @@ export function registerRecipe(program: Command, io: CliIo): void {
       } catch (error) {
         throw new CliError(`${file}: ${oneLine(error)}`, undefined, { cause: error });
       }
-      io.stdout(options.format === 'dot' ? toDot(loaded) : toMermaid(loaded));
+      io.stdout(
+        options.format === 'svg'
+          ? toSvg(loaded)
+          : options.format === 'dot'
+            ? toDot(loaded)
+            : toMermaid(loaded),
+      );
     });
 }
