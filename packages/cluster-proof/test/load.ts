@@ -27,7 +27,11 @@ export interface LoadReport {
   readonly deliveries: number;
   /** Deliveries of an id already delivered. */
   readonly duplicates: number;
-  /** Duplicates that did not carry `redelivered`: must be 0. */
+  /** Duplicates marked `redelivered` (the broker gave the same message again). */
+  readonly redeliveredDuplicates: number;
+  /** Duplicates marked `zocalo-resent` (the STOMP transport sent it again after a lost receipt). */
+  readonly resentDuplicates: number;
+  /** Duplicates that said neither: must be 0. */
   readonly unmarkedDuplicates: number;
   /** Deliveries of ids never confirmed (their send failed but the message arrived). */
   readonly unconfirmedArrivals: number;
@@ -35,20 +39,27 @@ export interface LoadReport {
 
 export class Load {
   readonly confirmed = new Set<string>();
+  /** When each id's send was confirmed (ms since the epoch). */
+  readonly confirmedAt = new Map<string, number>();
   failedSends = 0;
   /** Why sends failed: error class and message (ids and numbers cut out), with counts. */
   readonly failures = new Map<string, number>();
   /** Deliveries per id. */
   readonly delivered = new Map<string, number>();
   duplicates = 0;
+  redeliveredDuplicates = 0;
+  resentDuplicates = 0;
   unmarkedDuplicates = 0;
   /** Delivery times of each consumer (ms since the epoch). */
   readonly times: number[][];
+  /** Per consumer, the delivery times of messages whose send was confirmed before they arrived, with that time. */
+  readonly sentThenReceived: [confirmed: number, received: number][][];
   private producing: Promise<void> | undefined;
   private stopped = false;
 
   constructor(private readonly options: LoadOptions) {
     this.times = options.consumers.map(() => []);
+    this.sentThenReceived = options.consumers.map(() => []);
   }
 
   async subscribe(): Promise<void> {
@@ -68,9 +79,14 @@ export class Load {
     this.delivered.set(id, seen + 1);
     if (seen > 0) {
       this.duplicates++;
-      if (header.redelivered !== true) this.unmarkedDuplicates++;
+      if (header.redelivered === true) this.redeliveredDuplicates++;
+      else if (header['zocalo-resent'] === 'true') this.resentDuplicates++;
+      else this.unmarkedDuplicates++;
     }
-    this.times[index].push(Date.now());
+    const now = Date.now();
+    this.times[index].push(now);
+    const confirmedAt = this.confirmedAt.get(id);
+    if (confirmedAt !== undefined) this.sentThenReceived[index].push([confirmedAt, now]);
     // An ack on a link that just died is lost; the broker redelivers the message (marked redelivered).
     await consumer.ack(header).catch(() => undefined);
   }
@@ -98,6 +114,7 @@ export class Load {
               try {
                 await producer.send(this.options.queue, { id }, { persistent: true });
                 this.confirmed.add(id);
+                this.confirmedAt.set(id, Date.now());
                 break;
               } catch (error) {
                 this.failedSends++;
@@ -121,9 +138,12 @@ export class Load {
     this.stopped = true;
   }
 
-  /** Consumer `index`'s first delivery at or after `since`, if any. */
+  /**
+   * Consumer `index`'s first delivery of a message confirmed at or after `since`, if any: messages it had
+   * prefetched before a fault do not count as resuming.
+   */
   firstDeliveryAfter(index: number, since: number): number | undefined {
-    return this.times[index].find((time) => time >= since);
+    return this.sentThenReceived[index].find(([confirmed]) => confirmed >= since)?.[1];
   }
 
   /** The first delivery of any consumer at or after `since`. */
@@ -150,6 +170,8 @@ export class Load {
       lost: this.missing().length,
       deliveries,
       duplicates: this.duplicates,
+      redeliveredDuplicates: this.redeliveredDuplicates,
+      resentDuplicates: this.resentDuplicates,
       unmarkedDuplicates: this.unmarkedDuplicates,
       unconfirmedArrivals,
     };
