@@ -31,7 +31,13 @@ interface Broker {
 }
 
 const BROKERS: readonly Broker[] = [
-  { name: 'RabbitMQ single node', kind: 'amqp', probe: [5672], management: 15672, settings: { host: '127.0.0.1', port: 5672 } },
+  {
+    name: 'RabbitMQ single node',
+    kind: 'amqp',
+    probe: [5672],
+    management: 15672,
+    settings: { host: '127.0.0.1', port: 5672 },
+  },
   {
     name: 'RabbitMQ 3-node cluster',
     kind: 'amqp',

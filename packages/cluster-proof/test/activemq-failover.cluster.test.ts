@@ -32,7 +32,10 @@ test('ActiveMQ pair: kill -9 the master; the slave takes the store and nothing r
   const slave = master === AMQ_PAIR.a ? AMQ_PAIR.b : AMQ_PAIR.a;
   const queue = uniqueName('cluster-proof.amq');
   const make = (): StompTransport =>
-    new StompTransport({ ...AMQ_PAIR_SETTINGS, reconnect: { initialDelay: 0.05, maxDelay: 0.5, attempts: 400 } });
+    new StompTransport({
+      ...AMQ_PAIR_SETTINGS,
+      reconnect: { initialDelay: 0.05, maxDelay: 0.5, attempts: 400 },
+    });
   const consumers = Array.from({ length: CONSUMERS }, make);
   const producers = Array.from({ length: PRODUCERS }, make);
   transports = [...consumers, ...producers];
@@ -64,7 +67,9 @@ test('ActiveMQ pair: kill -9 the master; the slave takes the store and nothing r
   expect(await portAnswers('127.0.0.1', master.stompPort)).toBe(false);
 
   await run.produced();
-  await waitFor(() => run.missing().length === 0, 60_000, 'every receipted message to be delivered').catch(() => undefined);
+  await waitFor(() => run.missing().length === 0, 60_000, 'every receipted message to be delivered').catch(
+    () => undefined,
+  );
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const elapsed = (Date.now() - t0) / 1000;
   const report = run.report();

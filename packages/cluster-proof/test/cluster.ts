@@ -48,7 +48,8 @@ export function clusterScript(args: readonly string[], timeoutMs = 180_000): Pro
       [`${repoRoot()}/scripts/cluster.sh`, ...args],
       { timeout: timeoutMs, env: process.env },
       (error, stdout, stderr) => {
-        if (error) reject(new Error(`scripts/cluster.sh ${args.join(' ')} failed: ${stderr || error.message}`));
+        if (error)
+          reject(new Error(`scripts/cluster.sh ${args.join(' ')} failed: ${stderr || error.message}`));
         else resolve(stdout);
       },
     );
@@ -82,8 +83,13 @@ const HINT = 'run `bash scripts/cluster.sh start` from the repository first (scr
 /** Fails (never skips) unless all three RabbitMQ nodes answer AMQP and management, joined in one cluster. */
 export async function requireRabbitCluster(): Promise<void> {
   for (const node of RABBIT_NODES) {
-    if (!(await portAnswers('127.0.0.1', node.amqpPort)) || !(await portAnswers('127.0.0.1', node.managementPort))) {
-      throw new Error(`the RabbitMQ cluster node ${node.node} does not answer on ${node.amqpPort}/${node.managementPort}: ${HINT}`);
+    if (
+      !(await portAnswers('127.0.0.1', node.amqpPort)) ||
+      !(await portAnswers('127.0.0.1', node.managementPort))
+    ) {
+      throw new Error(
+        `the RabbitMQ cluster node ${node.node} does not answer on ${node.amqpPort}/${node.managementPort}: ${HINT}`,
+      );
     }
   }
   const nodes = await management<{ name: string; running: boolean }[]>('/api/nodes');
@@ -96,8 +102,12 @@ export async function requireRabbitCluster(): Promise<void> {
 
 /** Fails unless one broker of the ActiveMQ pair answers STOMP and the other runs as its slave. */
 export async function requireActiveMqPair(): Promise<void> {
-  const up = [await portAnswers('127.0.0.1', AMQ_PAIR.a.stompPort), await portAnswers('127.0.0.1', AMQ_PAIR.b.stompPort)];
-  if (!up.includes(true)) throw new Error(`no broker of the ActiveMQ pair answers STOMP on 61701/61702: ${HINT}`);
+  const up = [
+    await portAnswers('127.0.0.1', AMQ_PAIR.a.stompPort),
+    await portAnswers('127.0.0.1', AMQ_PAIR.b.stompPort),
+  ];
+  if (!up.includes(true))
+    throw new Error(`no broker of the ActiveMQ pair answers STOMP on 61701/61702: ${HINT}`);
   for (const name of [AMQ_PAIR.a.name, AMQ_PAIR.b.name]) {
     await nodePid(name).catch(() => {
       throw new Error(`${name} of the ActiveMQ pair is not running: ${HINT}`);

@@ -65,15 +65,24 @@ export class Load {
   async subscribe(): Promise<void> {
     await Promise.all(
       this.options.consumers.map((consumer, index) =>
-        consumer.subscribe(this.options.queue, (header, message) => this.receive(consumer, index, header, message), {
-          acknowledgement: true,
-          prefetch: this.options.prefetch,
-        }),
+        consumer.subscribe(
+          this.options.queue,
+          (header, message) => this.receive(consumer, index, header, message),
+          {
+            acknowledgement: true,
+            prefetch: this.options.prefetch,
+          },
+        ),
       ),
     );
   }
 
-  private async receive(consumer: Transport, index: number, header: ReceivedHeaders, message: unknown): Promise<void> {
+  private async receive(
+    consumer: Transport,
+    index: number,
+    header: ReceivedHeaders,
+    message: unknown,
+  ): Promise<void> {
     const id = (message as { id?: string }).id ?? '?';
     const seen = this.delivered.get(id) ?? 0;
     this.delivered.set(id, seen + 1);
@@ -118,7 +127,9 @@ export class Load {
                 break;
               } catch (error) {
                 this.failedSends++;
-                const reason = `${(error as Error).name}: ${(error as Error).message}`.replace(/[0-9]+/g, 'N').slice(0, 160);
+                const reason = `${(error as Error).name}: ${(error as Error).message}`
+                  .replace(/[0-9]+/g, 'N')
+                  .slice(0, 160);
                 this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1);
                 await new Promise((resolve) => setTimeout(resolve, 50));
               }
@@ -148,7 +159,9 @@ export class Load {
 
   /** The first delivery of any consumer at or after `since`. */
   anyDeliveryAfter(since: number): number | undefined {
-    const firsts = this.times.map((_, index) => this.firstDeliveryAfter(index, since)).filter((t) => t !== undefined);
+    const firsts = this.times
+      .map((_, index) => this.firstDeliveryAfter(index, since))
+      .filter((t) => t !== undefined);
     return firsts.length === 0 ? undefined : Math.min(...firsts);
   }
 

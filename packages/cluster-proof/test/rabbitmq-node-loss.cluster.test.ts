@@ -35,7 +35,7 @@ afterAll(async () => {
   await clusterScript(['start', 'rabbitmq']).catch(() => undefined);
 });
 
-test('RabbitMQ cluster: kill -9 the clients\' node, then the queue leader; nothing confirmed is lost', async () => {
+test("RabbitMQ cluster: kill -9 the clients' node, then the queue leader; nothing confirmed is lost", async () => {
   await requireRabbitCluster();
   const queue = uniqueName('cluster-proof.rabbit');
   const prefix = `${queue} `;
@@ -60,15 +60,23 @@ test('RabbitMQ cluster: kill -9 the clients\' node, then the queue leader; nothi
 
   // The management API lists a connection once the node has emitted its statistics (every 5 s).
   let byNode = new Map<string, string>();
-  await waitForAsync(async () => {
-    byNode = await connectionNodes(prefix);
-    return byNode.size >= transports.length * 2;
-  }, 20_000, 'the management API to list every client connection');
+  await waitForAsync(
+    async () => {
+      byNode = await connectionNodes(prefix);
+      return byNode.size >= transports.length * 2;
+    },
+    20_000,
+    'the management API to list every client connection',
+  );
   const t0 = Date.now();
   run.produce();
 
   const events: string[] = [];
-  const kill = async (reason: string, handle: string, atFraction: number): Promise<Record<string, number | string>> => {
+  const kill = async (
+    reason: string,
+    handle: string,
+    atFraction: number,
+  ): Promise<Record<string, number | string>> => {
     await waitFor(() => run.confirmed.size >= TOTAL * atFraction, 90_000, `${atFraction * 100} % confirmed`);
     const consumerNodes = await consumerNodeMap(prefix);
     const killedAt = await killNine(handle);
@@ -80,18 +88,31 @@ test('RabbitMQ cluster: kill -9 the clients\' node, then the queue leader; nothi
       60_000,
       `every consumer to receive again after ${handle} was killed`,
     ).catch((error: Error) => {
-      const state = consumers.map((_, i) => `consumer${i}: ${run.times[i].length} deliveries, next after kill ${(run.firstDeliveryAfter(i, killedAt) ?? NaN) - killedAt} ms`);
-      throw new Error(`${error.message}; ${run.confirmed.size} confirmed, ${run.delivered.size} delivered; ${state.join('; ')}; nodes before: ${JSON.stringify([...consumerNodes])}`);
+      const state = consumers.map(
+        (_, i) =>
+          `consumer${i}: ${run.times[i].length} deliveries, next after kill ${(run.firstDeliveryAfter(i, killedAt) ?? NaN) - killedAt} ms`,
+      );
+      throw new Error(
+        `${error.message}; ${run.confirmed.size} confirmed, ${run.delivered.size} delivered; ${state.join('; ')}; nodes before: ${JSON.stringify([...consumerNodes])}`,
+      );
     });
-    await waitFor(() => run.confirmed.size > confirmedAtKill || run.confirmed.size >= TOTAL, 30_000, 'a confirm after the kill');
+    await waitFor(
+      () => run.confirmed.size > confirmedAtKill || run.confirmed.size >= TOTAL,
+      30_000,
+      'a confirm after the kill',
+    );
     const firstDelivery = run.anyDeliveryAfter(killedAt) ?? NaN;
     const lastConsumer = Math.max(...consumers.map((_, i) => run.firstDeliveryAfter(i, killedAt) ?? NaN));
     // Consumers that were on the killed node are now on another one.
     const moved = [...consumerNodes].filter(([, node]) => handleOf(node) === handle).map(([name]) => name);
-    await waitForAsync(async () => {
-      const after = await consumerNodeMap(prefix);
-      return moved.every((name) => after.has(name) && handleOf(after.get(name) ?? handle) !== handle);
-    }, 20_000, `the management API to show the consumers of ${handle} on other nodes`);
+    await waitForAsync(
+      async () => {
+        const after = await consumerNodeMap(prefix);
+        return moved.every((name) => after.has(name) && handleOf(after.get(name) ?? handle) !== handle);
+      },
+      20_000,
+      `the management API to show the consumers of ${handle} on other nodes`,
+    );
     const restart = Date.now();
     await clusterScript(['start', 'rabbitmq']);
     events.push(`${handle} back after ${Date.now() - restart} ms`);
@@ -108,14 +129,16 @@ test('RabbitMQ cluster: kill -9 the clients\' node, then the queue leader; nothi
   const counts = new Map<string, number>();
   for (const node of byNode.values()) counts.set(handleOf(node), (counts.get(handleOf(node)) ?? 0) + 1);
   const clientsNode = [...counts].sort((a, b) => b[1] - a[1])[0][0];
-  const first = await kill('the clients\' node', clientsNode, 0.2);
+  const first = await kill("the clients' node", clientsNode, 0.2);
   // 2. The node leading the queue now.
   const leader = (await queueInfo(queue)).leader;
   expect(leader).toBeDefined();
   const second = await kill('the queue leader', handleOf(leader ?? ''), 0.55);
 
   await run.produced();
-  await waitFor(() => run.missing().length === 0, 60_000, 'every confirmed message to be delivered').catch(() => undefined);
+  await waitFor(() => run.missing().length === 0, 60_000, 'every confirmed message to be delivered').catch(
+    () => undefined,
+  );
   await new Promise((resolve) => setTimeout(resolve, 1000)); // late redeliveries count too
   const elapsed = (Date.now() - t0) / 1000;
   const report = run.report();
@@ -134,7 +157,11 @@ test('RabbitMQ cluster: kill -9 the clients\' node, then the queue leader; nothi
   expect((await queueInfo(queue)).members).toHaveLength(3);
 });
 
-async function waitForAsync(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+async function waitForAsync(
+  predicate: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate().catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

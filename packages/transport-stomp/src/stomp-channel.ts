@@ -164,7 +164,9 @@ export class StompChannel {
         ) {
           // The broker may have stored the SEND before the link dropped: the copy says it may be one.
           this.wait(
-            frame.command === 'SEND' ? { ...frame, headers: { ...frame.headers, [RESENT_HEADER]: 'true' } } : frame,
+            frame.command === 'SEND'
+              ? { ...frame, headers: { ...frame.headers, [RESENT_HEADER]: 'true' } }
+              : frame,
           );
         } else {
           frame.onFailed?.(error);
