@@ -79,6 +79,7 @@ test('ActiveMQ pair: kill -9 the master; the slave takes the store and nothing r
       JSON.stringify(resumed, null, 1),
       JSON.stringify(report, null, 1),
       `failed sends: ${JSON.stringify([...run.failures])}`,
+      ...run.duplicateDetails,
     ].join('\n'),
   );
   expect(report.confirmed).toBeGreaterThanOrEqual(TOTAL);

@@ -29,7 +29,7 @@ export interface LoadReport {
   readonly duplicates: number;
   /** Duplicates marked `redelivered` (the broker gave the same message again). */
   readonly redeliveredDuplicates: number;
-  /** Duplicates marked `zocalo-resent` (the STOMP transport sent it again after a lost receipt). */
+  /** Duplicates marked `zocalo-resent` (the transport sent it again after a lost receipt or confirm). */
   readonly resentDuplicates: number;
   /** Duplicates that said neither: must be 0. */
   readonly unmarkedDuplicates: number;
@@ -50,6 +50,8 @@ export class Load {
   redeliveredDuplicates = 0;
   resentDuplicates = 0;
   unmarkedDuplicates = 0;
+  /** The first duplicates in detail, to tell where one came from when a run fails. */
+  readonly duplicateDetails: string[] = [];
   /** Delivery times of each consumer (ms since the epoch). */
   readonly times: number[][];
   /** Per consumer, the delivery times of messages whose send was confirmed before they arrived, with that time. */
@@ -88,8 +90,16 @@ export class Load {
     this.delivered.set(id, seen + 1);
     if (seen > 0) {
       this.duplicates++;
+      if (this.duplicateDetails.length < 20) {
+        const count = header['x-delivery-count'];
+        this.duplicateDetails.push(
+          `${id} to consumer${index} at ${new Date().toISOString()}: redelivered=${String(header.redelivered)}` +
+            ` x-delivery-count=${String(count)} zocalo-resent=${String(header['zocalo-resent'])}`,
+        );
+      }
       if (header.redelivered === true) this.redeliveredDuplicates++;
-      else if (header['zocalo-resent'] === 'true') this.resentDuplicates++;
+      else if (header['zocalo-resent'] === 'true' || header['zocalo-resent'] === true)
+        this.resentDuplicates++;
       else this.unmarkedDuplicates++;
     }
     const now = Date.now();

@@ -149,6 +149,7 @@ test("RabbitMQ cluster: kill -9 the clients' node, then the queue leader; nothin
       JSON.stringify([first, second], null, 1),
       JSON.stringify(report, null, 1),
       `failed sends: ${JSON.stringify([...run.failures])}`,
+      ...run.duplicateDetails,
     ].join('\n'),
   );
   expect(report.confirmed).toBeGreaterThanOrEqual(TOTAL);
