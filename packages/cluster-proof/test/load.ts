@@ -39,8 +39,11 @@ export interface LoadReport {
 
 export class Load {
   readonly confirmed = new Set<string>();
-  /** When each id's send was confirmed (ms since the epoch). */
-  readonly confirmedAt = new Map<string, number>();
+  /**
+   * When the send of each confirmed id began (ms since the epoch): one begun after a fault can only have
+   * been confirmed by a broker that survived it (a confirm read late off a dead link cannot pass for one).
+   */
+  readonly sentAt = new Map<string, number>();
   failedSends = 0;
   /** Why sends failed: error class and message (ids and numbers cut out), with counts. */
   readonly failures = new Map<string, number>();
@@ -54,8 +57,8 @@ export class Load {
   readonly duplicateDetails: string[] = [];
   /** Delivery times of each consumer (ms since the epoch). */
   readonly times: number[][];
-  /** Per consumer, the delivery times of messages whose send was confirmed before they arrived, with that time. */
-  readonly sentThenReceived: [confirmed: number, received: number][][];
+  /** Per consumer, the delivery times of confirmed messages, with the time their send began. */
+  readonly sentThenReceived: [sent: number, received: number][][];
   private producing: Promise<void> | undefined;
   private stopped = false;
 
@@ -104,8 +107,8 @@ export class Load {
     }
     const now = Date.now();
     this.times[index].push(now);
-    const confirmedAt = this.confirmedAt.get(id);
-    if (confirmedAt !== undefined) this.sentThenReceived[index].push([confirmedAt, now]);
+    const sentAt = this.sentAt.get(id);
+    if (sentAt !== undefined) this.sentThenReceived[index].push([sentAt, now]);
     // An ack on a link that just died is lost; the broker redelivers the message (marked redelivered).
     await consumer.ack(header).catch(() => undefined);
   }
@@ -130,10 +133,11 @@ export class Load {
             for (let attempt = 0; !this.stopped; attempt++) {
               // A failed send may still have arrived: the retry gets its own id, so no id is sent twice.
               const id = `p${p}-${n}-${attempt}`;
+              const began = Date.now();
               try {
                 await producer.send(this.options.queue, { id }, { persistent: true });
                 this.confirmed.add(id);
-                this.confirmedAt.set(id, Date.now());
+                this.sentAt.set(id, began);
                 break;
               } catch (error) {
                 this.failedSends++;
@@ -160,11 +164,11 @@ export class Load {
   }
 
   /**
-   * Consumer `index`'s first delivery of a message confirmed at or after `since`, if any: messages it had
-   * prefetched before a fault do not count as resuming.
+   * Consumer `index`'s first delivery of a message sent (and confirmed) at or after `since`, if any:
+   * messages it had prefetched before a fault do not count as resuming.
    */
   firstDeliveryAfter(index: number, since: number): number | undefined {
-    return this.sentThenReceived[index].find(([confirmed]) => confirmed >= since)?.[1];
+    return this.sentThenReceived[index].find(([sent]) => sent >= since)?.[1];
   }
 
   /** The first delivery of any consumer at or after `since`. */
