@@ -123,6 +123,37 @@ async function deleteQueue(port: number, queue: string): Promise<void> {
   }
 }
 
+const FANOUT_MESSAGES = Number(process.env.ZOCALO_BENCH_FANOUT_MESSAGES ?? 2000);
+const FANOUT_COUNTS = [1, 4, 16];
+
+/** Broadcasts/s that every one of `subscribers` topic subscribers (one connection each) received. */
+async function fanOut(broker: Broker, subscribers: number): Promise<number> {
+  const topic = `cluster-proof.bench.fanout.${randomBytes(4).toString('hex')}`;
+  const publisher = makeTransport(broker);
+  const listeners = Array.from({ length: subscribers }, () => makeTransport(broker));
+  await Promise.all([publisher, ...listeners].map((transport) => transport.connect()));
+  let received = 0;
+  const total = FANOUT_MESSAGES * subscribers;
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  await Promise.all(
+    listeners.map((listener) =>
+      listener.subscribeBroadcast(topic, () => {
+        if (++received >= total) done();
+      }),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 500)); // bindings in place on every node
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: FANOUT_MESSAGES }, (_, i) => publisher.broadcast(topic, { i })));
+  // Broadcasts are not persistent and a slow subscriber may be dropped from: wait at most 30 s.
+  await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  const rate = FANOUT_MESSAGES / ((performance.now() - t0) / 1000);
+  const complete = received >= total;
+  await Promise.all([publisher, ...listeners].map((transport) => transport.disconnect()));
+  return complete ? rate : -received;
+}
+
 async function main(): Promise<void> {
   console.log(
     `Scaling: ${MESSAGES} messages per run, 1 ms of simulated work each, prefetch ${PREFETCH}; ` +
@@ -130,7 +161,7 @@ async function main(): Promise<void> {
   );
   console.log(`| broker | ${COUNTS.map((n) => `${n} consumer${n > 1 ? 's' : ''}`).join(' | ')} |`);
   console.log(`| --- | ${COUNTS.map(() => '---').join(' | ')} |`);
-  for (const broker of BROKERS) {
+  for (const broker of process.env.ZOCALO_BENCH_SKIP_QUEUE ? [] : BROKERS) {
     if (!(await Promise.all(broker.probe.map(answers))).includes(true)) {
       console.log(`| ${broker.name} | not running (port ${broker.probe.join('/')}) |`);
       continue;
@@ -142,6 +173,24 @@ async function main(): Promise<void> {
       if (n === 1) single = rate;
       const efficiency = single > 0 ? ` (${Math.round((100 * rate) / (n * single))} %)` : '';
       cells.push(`${Math.round(rate)} msg/s${efficiency}`);
+    }
+    console.log(`| ${broker.name} | ${cells.join(' | ')} |`);
+  }
+  console.log(
+    `\nFan-out: ${FANOUT_MESSAGES} broadcasts to N subscribers (one connection each), broadcasts/s all received`,
+  );
+  console.log(`| broker | ${FANOUT_COUNTS.map((n) => `${n} subscriber${n > 1 ? 's' : ''}`).join(' | ')} |`);
+  console.log(`| --- | ${FANOUT_COUNTS.map(() => '---').join(' | ')} |`);
+  for (const broker of BROKERS) {
+    if (!(await Promise.all(broker.probe.map(answers))).includes(true)) continue;
+    const cells: string[] = [];
+    for (const n of FANOUT_COUNTS) {
+      const rate = await fanOut(broker, n);
+      cells.push(
+        rate >= 0
+          ? `${Math.round(rate)}/s (${Math.round(rate * n)} deliveries/s)`
+          : `incomplete: ${-rate} of ${FANOUT_MESSAGES * n}`,
+      );
     }
     console.log(`| ${broker.name} | ${cells.join(' | ')} |`);
   }
