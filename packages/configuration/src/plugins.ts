@@ -91,8 +91,10 @@ const SETTING_SCHEMAS: Readonly<Record<TransportSettingType, SchemaObject>> = {
   hosts: { type: ['string', 'array'], items: { type: 'string' } },
   ports: {
     type: ['integer', 'string', 'array'],
-    items: { type: 'integer' },
-    description: 'a port number or a list of them',
+    items: { type: 'integer', minimum: 1, maximum: 65535 },
+    // Text is one port or a comma-separated list (`61701,61702`), as on the command line.
+    pattern: '^\\s*\\d+\\s*(,\\s*\\d+\\s*)*$',
+    description: 'a port number (1-65535) or a list of them',
   },
   count: { type: 'integer', minimum: 1 },
 };

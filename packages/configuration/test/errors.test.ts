@@ -98,7 +98,7 @@ describe('ConfigurationError', () => {
       message: '"protocol" is required here',
     });
     expect(error.message).toContain(
-      `${fixture('schema-error.yml')}:6:3: stomp-live.port: must be a port number (1-65535), got "sixty-one-thousand"`,
+      `${fixture('schema-error.yml')}:6:3: stomp-live.port: must be a port number (1-65535) or a list of them, got "sixty-one-thousand"`,
     );
   });
 
@@ -166,7 +166,7 @@ describe('ConfigurationError', () => {
 
   it('checks a block read from its own file when its environment is activated', () => {
     const directory = temporaryDirectory();
-    writeFileSync(join(directory, 'secret.yml'), 'plugin: stomp\nport: [1, 2]\n');
+    writeFileSync(join(directory, 'secret.yml'), 'plugin: stomp\nport: sixty-one\n');
     const file = join(directory, 'site.yml');
     writeFileSync(file, 'version: 1\nstomp-live: secret.yml\nenvironments:\n  live: [stomp-live]\n');
     expect(() => loadConfiguration({ file, logger: new RecordingLogger() })).not.toThrow();

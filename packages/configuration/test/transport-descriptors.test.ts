@@ -119,3 +119,25 @@ describe('a transport registered by its descriptor', () => {
     expect(RABBIT_FLAGS['rabbit-vhost']).toBe('vhost');
   });
 });
+
+describe('host and port lists of the built-in transports', () => {
+  it('takes a failover pair in a stomp block, as a pika block takes a cluster, and refuses a bad port in it', () => {
+    const configuration = loadConfiguration({
+      text:
+        'version: 1\namq:\n  plugin: stomp\n  host: amq1,amq2\n  port: 61701,61702\n' +
+        'rabbit:\n  plugin: pika\n  host: [r1, r2, r3]\n  port: [5701, 5702, 5703]\n' +
+        'environments:\n  default: [amq, rabbit]\n',
+      logger: new RecordingLogger(),
+    });
+    expect(configuration.transports.stomp).toMatchObject({ host: 'amq1,amq2', port: '61701,61702' });
+    expect(configuration.transports.pika ?? configuration.transports.amqp).toMatchObject({
+      port: [5701, 5702, 5703],
+    });
+    expect(() =>
+      loadConfiguration({
+        text: 'version: 1\namq:\n  plugin: stomp\n  port: 61701,sixty\nenvironments:\n  default: [amq]\n',
+        logger: new RecordingLogger(),
+      }),
+    ).toThrow(/amq\.port: must be a port number \(1-65535\) or a list of them, got "61701,sixty"/);
+  });
+});

@@ -111,6 +111,12 @@ interface SubscriptionState {
   retryAttempt: number;
 }
 
+/**
+ * Header of a message published again because its channel was lost before the broker confirmed it: the
+ * first copy may have arrived, so a consumer can tell a possible duplicate (as the STOMP transport's).
+ */
+export const RESENT_HEADER = 'zocalo-resent';
+
 export class AmqpTransport extends CommonTransport {
   readonly name = 'amqp';
   readonly capabilities = CAPABILITIES;
@@ -332,11 +338,16 @@ export class AmqpTransport extends CommonTransport {
       const route = await this.router.route(session, publication);
       try {
         const publisher = await publisherOf(session);
+        // A copy published again after its channel was lost unconfirmed may be the second one to arrive.
+        const options =
+          attempt > 1
+            ? { ...route.options, headers: { ...route.options.headers, [RESENT_HEADER]: true } }
+            : route.options;
         await publisher.publish(
           route.exchange,
           route.routingKey,
           route.content,
-          route.options,
+          options,
           undefined,
           deadline,
         );

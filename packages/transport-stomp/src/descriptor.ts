@@ -23,8 +23,9 @@ export const descriptor: TransportDescriptor = {
   },
   // python-workflows' `--stomp-*` options and the keys of its `stomp` configuration plugin.
   settings: [
-    { key: 'host', type: 'string', flag: 'stomp-host', help: 'ActiveMQ host', ini: true },
-    { key: 'port', type: 'port', flag: 'stomp-port', help: 'ActiveMQ STOMP port', ini: true },
+    // Lists, as the transport takes them (a master/slave pair: tried in order on each reconnection).
+    { key: 'host', type: 'hosts', flag: 'stomp-host', help: 'ActiveMQ host', ini: true },
+    { key: 'port', type: 'ports', flag: 'stomp-port', help: 'ActiveMQ STOMP port', ini: true },
     {
       key: 'username',
       type: 'text',

@@ -26,6 +26,13 @@ export interface ChannelHooks {
 }
 
 /** A frame that survives the loss of its link until this time (ms since epoch), then fails. */
+/**
+ * Header of a SEND written again on a new connection because the old one dropped before its receipt:
+ * the first copy may have reached the broker, so a consumer can tell a possible duplicate (the broker's
+ * own redeliveries say `redelivered`).
+ */
+export const RESENT_HEADER = 'zocalo-resent';
+
 export interface RetryableFrame extends OutgoingFrame {
   readonly retryUntil?: number;
 }
@@ -155,7 +162,12 @@ export class StompChannel {
           classifyStompError(error) === 'connection' &&
           !this.connection.closed
         ) {
-          this.wait(frame);
+          // The broker may have stored the SEND before the link dropped: the copy says it may be one.
+          this.wait(
+            frame.command === 'SEND'
+              ? { ...frame, headers: { ...frame.headers, [RESENT_HEADER]: 'true' } }
+              : frame,
+          );
         } else {
           frame.onFailed?.(error);
         }

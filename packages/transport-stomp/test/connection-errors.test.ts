@@ -255,4 +255,26 @@ describe('connection errors', () => {
     await until(() => events.some((event) => event.type === 'reconnected'), 3000, 'the reconnection');
     await transport.disconnect();
   });
+
+  it('marks a send written again after its link dropped unconfirmed with zocalo-resent', async () => {
+    fake = await fakeBroker('stall');
+    const transport = new StompTransport({
+      host: '127.0.0.1',
+      port: fake.port,
+      heartbeat: 0,
+      stallTimeout: 0.3,
+      sendTimeout: 3,
+      reconnect: { initialDelay: 0.05, maxDelay: 0.1, attempts: 100 },
+      logger: new RecordingLogger(),
+    });
+    await transport.connect();
+    const outcome = transport.send('resent.queue', { n: 1 }).catch((error: Error) => error);
+    const sends = (): string[] => fake!.frames.filter((frame) => frame.startsWith('SEND'));
+    await until(() => sends().length >= 2, 4000, 'the send to be written a second time');
+    // The first copy may have reached the broker: only the later ones say so.
+    expect(sends()[0]).not.toMatch(/\nzocalo-resent:/);
+    expect(sends()[1]).toMatch(/\nzocalo-resent:true\n/);
+    await transport.disconnect();
+    expect(await outcome).toBeInstanceOf(Error);
+  });
 });

@@ -1,0 +1,7 @@
+// The fault tests kill broker nodes of scripts/cluster.sh: one file at a time, never alongside another.
+module.exports = {
+  ...require('../../jest.config.base.cjs'),
+  testMatch: ['<rootDir>/test/**/*.cluster.test.ts'],
+  maxWorkers: 1,
+  testTimeout: 120000,
+};
