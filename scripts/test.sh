@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, exactly as CI runs it (`pnpm test`): start the real brokers and the single-node
-# Slurm (installing them where missing), then lint, type-check, build and check the published entry
-# points, then every package's tests, one package at a time (broker tests restart brokers; they must
-# not overlap).
+# The whole test suite, exactly as CI runs it (`pnpm test`): start the real brokers, the broker
+# clusters, the single-node Slurm and Chromium (installing them where missing), then lint, type-check,
+# build and check the published entry points, then every package's tests, one package at a time
+# (broker tests restart brokers; they must not overlap).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +15,12 @@ bash scripts/brokers.sh clean
 slurm_was_running=1
 bash scripts/slurm.sh running || slurm_was_running=0
 bash scripts/slurm.sh start
-if [[ $slurm_was_running -eq 0 ]]; then trap 'bash scripts/slurm.sh stop || true' EXIT; fi
+trap 'bash scripts/cluster.sh stop || true; if [[ $slurm_was_running -eq 0 ]]; then bash scripts/slurm.sh stop || true; fi' EXIT
+# The RabbitMQ cluster and ActiveMQ pair of @zocalo/cluster-proof's fault tests (about 15 s, 1 GB),
+# beside the single brokers; stopped by pid at the end.
+bash scripts/cluster.sh start
+# Debian's Chromium for @zocalo/dashboard's page tests (installed where missing).
+bash scripts/chromium.sh
 turbo run lint typecheck build --output-logs=errors-only
 prettier --check . --log-level warn
 node scripts/check-exports.mjs
