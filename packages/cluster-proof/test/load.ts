@@ -5,6 +5,7 @@
  * received its messages.
  */
 import type { ReceivedHeaders, Transport } from '@zocalo/workflows';
+import { RESENT_HEADER } from '@zocalo/workflows';
 
 export interface LoadOptions {
   readonly queue: string;
@@ -97,12 +98,11 @@ export class Load {
         const count = header['x-delivery-count'];
         this.duplicateDetails.push(
           `${id} to consumer${index} at ${new Date().toISOString()}: redelivered=${String(header.redelivered)}` +
-            ` x-delivery-count=${String(count)} zocalo-resent=${String(header['zocalo-resent'])}`,
+            ` x-delivery-count=${String(count)} ${RESENT_HEADER}=${String(header[RESENT_HEADER])}`,
         );
       }
       if (header.redelivered === true) this.redeliveredDuplicates++;
-      else if (header['zocalo-resent'] === 'true' || header['zocalo-resent'] === true)
-        this.resentDuplicates++;
+      else if (header[RESENT_HEADER] === 'true' || header[RESENT_HEADER] === true) this.resentDuplicates++;
       else this.unmarkedDuplicates++;
     }
     const now = Date.now();

@@ -25,6 +25,7 @@ import {
   ConnectionError,
   DestinationNotFoundError,
   LoginRefusedError,
+  RESENT_HEADER,
   ReconnectEvents,
   ReconnectingConnection,
   reconnectDelay,
@@ -110,12 +111,6 @@ interface SubscriptionState {
   retryTimer: NodeJS.Timeout | undefined;
   retryAttempt: number;
 }
-
-/**
- * Header of a message published again because its channel was lost before the broker confirmed it: the
- * first copy may have arrived, so a consumer can tell a possible duplicate (as the STOMP transport's).
- */
-export const RESENT_HEADER = 'zocalo-resent';
 
 export class AmqpTransport extends CommonTransport {
   readonly name = 'amqp';

@@ -13,7 +13,8 @@ import { descriptor } from './descriptor';
 
 export { descriptor } from './descriptor';
 export { AMQP_ERROR_CODES, ChannelLostError } from './confirm-publisher';
-export { AmqpTransport, NO_ACK_PREFETCH, RESENT_HEADER, classifyAmqpError } from './amqp-transport';
+export { AmqpTransport, NO_ACK_PREFETCH, classifyAmqpError } from './amqp-transport';
+export { RESENT_HEADER } from '@zocalo/workflows';
 export { MAX_WAITING_BYTES, MAX_WAITING_SENDS } from '@zocalo/workflows';
 export { SendBacklogFullError } from '@zocalo/workflows';
 export type {

@@ -16,7 +16,7 @@ import { descriptor } from './descriptor';
 
 export { descriptor } from './descriptor';
 export { StompTransport } from './stomp-transport';
-export { RESENT_HEADER } from './stomp-channel';
+export { RESENT_HEADER } from '@zocalo/workflows';
 export { SendBacklogFullError } from '@zocalo/workflows';
 export type {
   BrokerAddress,

@@ -10,7 +10,13 @@
  * connection that publishes heavily while it consumes (wire-format.md, "Load").
  */
 import type { ConnectionErrorKind, Logger, ReconnectEvents } from '@zocalo/workflows';
-import { BrokerError, ConnectionError, LoginRefusedError, ReconnectingConnection } from '@zocalo/workflows';
+import {
+  BrokerError,
+  ConnectionError,
+  LoginRefusedError,
+  RESENT_HEADER,
+  ReconnectingConnection,
+} from '@zocalo/workflows';
 import type { LinkOptions, OutgoingFrame } from './stomp-link';
 import { StompLink } from './stomp-link';
 import type { ResolvedStompOptions } from './stomp-settings';
@@ -26,13 +32,6 @@ export interface ChannelHooks {
 }
 
 /** A frame that survives the loss of its link until this time (ms since epoch), then fails. */
-/**
- * Header of a SEND written again on a new connection because the old one dropped before its receipt:
- * the first copy may have reached the broker, so a consumer can tell a possible duplicate (the broker's
- * own redeliveries say `redelivered`).
- */
-export const RESENT_HEADER = 'zocalo-resent';
-
 export interface RetryableFrame extends OutgoingFrame {
   readonly retryUntil?: number;
 }

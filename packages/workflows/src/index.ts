@@ -198,6 +198,7 @@ export {
   MAX_WAITING_BYTES,
   MAX_WAITING_SENDS,
   PeriodicCheck,
+  RESENT_HEADER,
   RECONNECT_DEFAULTS,
   RECONNECT_JITTER,
   ReconnectEvents,

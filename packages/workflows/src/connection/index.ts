@@ -12,5 +12,11 @@ export type {
 } from './reconnecting-connection';
 export { ReconnectingConnection } from './reconnecting-connection';
 export type { WaitingSendsOptions } from './waiting-sends';
-export { MAX_WAITING_BYTES, MAX_WAITING_SENDS, WaitingSends, sendTimeoutError } from './waiting-sends';
+export {
+  MAX_WAITING_BYTES,
+  MAX_WAITING_SENDS,
+  RESENT_HEADER,
+  WaitingSends,
+  sendTimeoutError,
+} from './waiting-sends';
 export { within } from './within';

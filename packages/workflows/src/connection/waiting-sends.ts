@@ -7,6 +7,13 @@
 import { ConnectionError, SendBacklogFullError } from '../errors';
 import { PeriodicCheck } from './periodic-check';
 
+/**
+ * Header of a message a transport sends again on a new connection because the old one was lost before
+ * the broker confirmed it: the first copy may have arrived, so a consumer can tell a possible duplicate
+ * from a new message (the broker's own redeliveries say `redelivered`). Value `true`.
+ */
+export const RESENT_HEADER = 'zocalo-resent';
+
 /** Most sends, and bytes of their bodies, that may wait for a reconnection on one connection. */
 export const MAX_WAITING_SENDS = 10_000;
 export const MAX_WAITING_BYTES = 64 * 1024 * 1024;
