@@ -9,7 +9,7 @@ const TSX = resolve(PACKAGE, '..', '..', 'node_modules', '.bin', 'tsx');
 describe('README', () => {
   it('the pipeline example runs and prints each hop with the recipe ID', () => {
     const readme = readFileSync(join(PACKAGE, 'README.md'), 'utf8');
-    const code = /```ts\n([\s\S]*?)```/
+    const code = /```ts runnable\n([\s\S]*?)```/
       .exec(readme)![1]
       .replace("'@zocalo/recipes'", JSON.stringify(join(PACKAGE, 'src', 'index.ts')))
       .replace("'@zocalo/workflows'", JSON.stringify(join(PACKAGE, '..', 'workflows', 'src', 'index.ts')));
