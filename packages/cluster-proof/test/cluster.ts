@@ -92,11 +92,23 @@ export async function requireRabbitCluster(): Promise<void> {
       );
     }
   }
-  const nodes = await management<{ name: string; running: boolean }[]>('/api/nodes');
-  const running = nodes.filter((node) => node.running).map((node) => node.name);
-  const missing = RABBIT_NODES.filter((node) => !running.includes(node.node));
-  if (missing.length > 0) {
-    throw new Error(`the RabbitMQ cluster lacks ${missing.map((node) => node.node).join(', ')}: ${HINT}`);
+  // A node killed by the test before (and started again by its afterAll) may still be rejoining: wait
+  // until every node runs and none sees a partition, or a quorum queue declared now may lose its
+  // majority with the next kill (pause_minority pauses a node that believes itself alone).
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const nodes = await management<{ name: string; running: boolean; partitions?: string[] }[]>('/api/nodes');
+    const healthy = nodes
+      .filter((node) => node.running && (node.partitions ?? []).length === 0)
+      .map((node) => node.name);
+    const missing = RABBIT_NODES.filter((node) => !healthy.includes(node.node));
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the RabbitMQ cluster lacks ${missing.map((node) => node.node).join(', ')} (not running, or partitioned): ${HINT}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
@@ -149,6 +161,8 @@ export async function connectionNodes(prefix: string): Promise<Map<string, strin
 export interface QuorumQueueInfo {
   readonly leader?: string;
   readonly members?: readonly string[];
+  /** The members whose replica is up (RabbitMQ's management API, quorum queues). */
+  readonly online?: readonly string[];
   readonly messages?: number;
   readonly type?: string;
 }

@@ -57,6 +57,15 @@ test("RabbitMQ cluster: kill -9 the clients' node, then the queue leader; nothin
   const declared = await queueInfo(queue);
   expect(declared.type).toBe('quorum');
   expect(declared.members).toHaveLength(3);
+  // Every replica up and a leader elected before the first kill: otherwise the kill can take the majority.
+  await waitForAsync(
+    async () => {
+      const info = await queueInfo(queue);
+      return info.leader !== undefined && (info.online ?? info.members ?? []).length === 3;
+    },
+    30_000,
+    'the quorum queue to have its three replicas online and a leader',
+  );
 
   // The management API lists a connection once the node has emitted its statistics (every 5 s).
   let byNode = new Map<string, string>();

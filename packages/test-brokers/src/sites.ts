@@ -14,21 +14,29 @@ export interface SiteOfTest {
   readonly block: string;
 }
 
+// Getters: index.ts re-exports this module, so BROKERS is not initialised yet while this one loads
+// as an ES module (a child process under tsx); read it only when a test asks.
 export const SITES: readonly SiteOfTest[] = [
   { label: 'memory', block: 'transport-block:\n  plugin: memory\n' },
   {
     label: 'ActiveMQ',
     broker: 'stomp',
-    block:
-      `transport-block:\n  plugin: stomp\n  host: ${BROKERS.stomp.host}\n  port: ${BROKERS.stomp.port}\n` +
-      `  username: ${BROKERS.stomp.user}\n  password: ${BROKERS.stomp.pass}\n  prefix: ''\n`,
+    get block() {
+      return (
+        `transport-block:\n  plugin: stomp\n  host: ${BROKERS.stomp.host}\n  port: ${BROKERS.stomp.port}\n` +
+        `  username: ${BROKERS.stomp.user}\n  password: ${BROKERS.stomp.pass}\n  prefix: ''\n`
+      );
+    },
   },
   {
     label: 'RabbitMQ',
     broker: 'amqp',
-    block:
-      `transport-block:\n  plugin: pika\n  host: ${BROKERS.amqp.host}\n  port: ${BROKERS.amqp.port}\n` +
-      '  username: guest\n  password: guest\n  vhost: /\n',
+    get block() {
+      return (
+        `transport-block:\n  plugin: pika\n  host: ${BROKERS.amqp.host}\n  port: ${BROKERS.amqp.port}\n` +
+        '  username: guest\n  password: guest\n  vhost: /\n'
+      );
+    },
   },
 ];
 
