@@ -26,6 +26,10 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'zocalo wrap --wrap command --recipewrapper step.json -- ./process.sh',
   ],
   shutdown: ['zocalo shutdown -s Dispatcher --config site.yml', 'zocalo shutdown uk.ac.diamond.ws123.4567'],
+  dashboard: [
+    'zocalo dashboard --config site.yml                   # then open http://127.0.0.1:8880',
+    'ZOCALO_DASHBOARD_TOKEN=s3cret zocalo dashboard --host 0.0.0.0 --config site.yml',
+  ],
   status: [
     'zocalo status                                       # live, until Ctrl-C',
     'zocalo status --once --json --wait 7',

@@ -34,7 +34,8 @@ describe('zocalo completion', () => {
   beforeAll(async () => writeFileSync(bash, await script('bash')));
 
   it('completes commands, subcommands and options, hidden transport flags included', () => {
-    expect(complete(bash, ['d'])).toEqual(['dlq']);
+    expect(complete(bash, ['dl'])).toEqual(['dlq']);
+    expect(complete(bash, ['d'])).toEqual(['dashboard', 'dlq']);
     expect(complete(bash, [''])).toEqual(
       expect.arrayContaining(['go', 'service', 'dlq', 'completion', '--help']),
     );

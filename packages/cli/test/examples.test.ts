@@ -29,7 +29,9 @@ describe('the help examples', () => {
       expect(command).toBeDefined();
       const flags = new Set(command!.options.flatMap((option) => [option.long, option.short]));
       for (const line of lines) {
-        const words = line.replace(/#.*$/, '').trim().split(/\s+/);
+        const all = line.replace(/#.*$/, '').trim().split(/\s+/);
+        // Leading environment assignments (`ZOCALO_DASHBOARD_TOKEN=… zocalo dashboard`) are the shell's.
+        const words = all.slice(all.findIndex((word) => !/^[A-Z_][A-Z0-9_]*=/.test(word)));
         // `zocalo dlq purge … | zocalo dlq reinject -r`: each command of a pipe on its own.
         const own = words.slice(0, words.includes('|') ? words.indexOf('|') : words.length);
         if (!line.includes('|') || own.slice(1, 1 + path.split(' ').length).join(' ') === path) {
