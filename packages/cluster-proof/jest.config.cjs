@@ -3,5 +3,6 @@ module.exports = {
   ...require('../../jest.config.base.cjs'),
   testMatch: ['<rootDir>/test/**/*.cluster.test.ts'],
   maxWorkers: 1,
+  testSequencer: '<rootDir>/test/sequencer.cjs',
   testTimeout: 120000,
 };
