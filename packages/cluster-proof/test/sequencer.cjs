@@ -4,13 +4,7 @@
 // issue #20 still to be explained (see its note), not a reason to let the suite's order decide.
 const Sequencer = require('@jest/test-sequencer').default;
 
-const ORDER = [
-  'rabbitmq-node-loss',
-  'rabbitmq-dlq',
-  'service-failover',
-  'activemq-failover',
-  'activemq-dlq',
-];
+const ORDER = ['rabbitmq-node-loss', 'rabbitmq-dlq', 'service-failover', 'activemq-failover', 'activemq-dlq'];
 
 function rank(path) {
   const index = ORDER.findIndex((name) => path.includes(`${name}.cluster.test.ts`));
