@@ -7,7 +7,9 @@
 #     directory: STOMP on 127.0.0.1:61701 (a) and 61702 (b), Jolokia on 8701/8702. Whichever holds the store
 #     lock is the master and opens its ports; the other waits on the lock (polled every second).
 #
-# Usage: scripts/cluster.sh start|stop|status [rabbitmq|activemq]
+# Usage: scripts/cluster.sh start|stop|status|reset [rabbitmq|activemq]
+#   reset rabbitmq makes a new cluster (data and membership forgotten, ~30 s): the fault tests that
+#   kill nodes start from one (see packages/cluster-proof/test/sequencer.cjs).
 #   start is idempotent: it starts whichever node is not running (so a test brings back a killed node with
 #   it) and, the first time, joins rabbit-z2 and rabbit-z3 to rabbit-z1.
 #   pids NODE prints the pid of one node (rabbit-z1..3, activemq-a, activemq-b), for kill -9 in tests.
@@ -156,6 +158,14 @@ rabbit_start() {
     fi
   done
   log "RabbitMQ cluster: up, AMQP on $HOST:5701-5703, management on 15701-15703 (started now: ${started[*]:-none}, $((SECONDS - t0))s; $CLUSTER_DIR)"
+}
+
+# A new cluster: stop the nodes, forget their data (queues, membership), start and join them again.
+rabbit_reset() {
+  local n
+  rabbit_stop
+  for n in "${RABBIT_NODES[@]}"; do rm -rf "$(rabbit_dir "$n")/mnesia"; done
+  rabbit_start
 }
 
 rabbit_stop() {
@@ -324,9 +334,11 @@ which_brokers() {
 
 cmd=${1:-}
 case "$cmd" in
-  start | stop | status)
+  start | stop | status | reset)
     for broker in $(which_brokers "${2:-all}"); do
       case "$cmd:$broker" in
+        reset:rabbitmq) rabbit_reset ;;
+        reset:activemq) amq_stop && amq_start ;;
         start:rabbitmq) rabbit_start ;;
         start:activemq) amq_start ;;
         stop:rabbitmq) rabbit_stop ;;
@@ -344,7 +356,7 @@ case "$cmd" in
     esac
     ;;
   *)
-    printf 'usage: %s start|stop|status [rabbitmq|activemq] | pid NODE\n' "$0" >&2
+    printf 'usage: %s start|stop|status|reset [rabbitmq|activemq] | pid NODE\n' "$0" >&2
     exit 2
     ;;
 esac
