@@ -11,6 +11,7 @@ import {
   ConfigurationError,
   createLogger,
   environmentsFromFlags,
+  knownTransport,
   knownTransports,
   levelFor,
   loadConfiguration,
@@ -39,13 +40,14 @@ export interface SiteOptions {
 export function transportOptions(): Option[] {
   const options: Option[] = [];
   for (const descriptor of knownTransports()) {
+    const group = `${descriptor.description ?? descriptor.name} (-t ${descriptor.name}):`;
     for (const setting of descriptor.settings ?? []) {
       if (setting.flag) {
         options.push(
           new Option(
             `--${setting.flag} <${setting.placeholder ?? setting.key}>`,
             setting.help ?? `${setting.key} of the ${descriptor.name} transport`,
-          ).helpGroup(`${descriptor.description ?? descriptor.name} (-t ${descriptor.name}):`),
+          ).helpGroup(group),
         );
       }
     }
@@ -54,7 +56,7 @@ export function transportOptions(): Option[] {
         new Option(
           `--${descriptor.iniFile.flag} <file>`,
           `INI file with a [${descriptor.iniFile.section}] section`,
-        ).helpGroup(`${descriptor.description ?? descriptor.name} (-t ${descriptor.name}):`),
+        ).helpGroup(group),
       );
     }
   }
@@ -81,18 +83,19 @@ export function addSiteOptions(command: Command, options: { readonly testHelp?: 
       '-t, --transport <name>',
       `transport: ${transportChoices()} (default: $ZOCALO_TRANSPORT, else the configuration)`,
     );
-  for (const option of transportOptions()) command.addOption(option.hideHelp());
+  const flags = transportOptions();
+  for (const option of flags) command.addOption(option.hideHelp());
   return command
     .optionsGroup('Logging options:')
     .option('--log-level <level>', 'lowest log level on stderr (debug, info, warn, error)')
     .option('-v, --verbose', 'log more (level debug)')
-    .addHelpText('after', `\nBroker options (${transportFlagSummary()}): zocalo help transport-options`);
+    .addHelpText('after', `\nBroker options (${flagFamilies(flags)}): zocalo help transport-options`);
 }
 
-/** `--stomp-*, --rabbit-*`: the flag families of the installed transports. */
-function transportFlagSummary(): string {
+/** `--stomp-*, --rabbit-*`: the flag families of transport options. */
+function flagFamilies(options: readonly Option[]): string {
   const families = new Set<string>();
-  for (const option of transportOptions()) families.add(`${option.long?.replace(/-[^-]*$/, '')}-*`);
+  for (const option of options) families.add(`${option.long?.replace(/-[^-]*$/, '')}-*`);
   return [...families].join(', ');
 }
 
@@ -192,11 +195,12 @@ export function loadSite(
     async connect(settings?: TransportSettings) {
       const transport = await createTransport(settings);
       // After createTransport, which loaded the transport's package (and so its descriptor).
+      const said = command.replace(/[._]/g, ' '); // zocalo.dlq_check → zocalo dlq check
       if (announcement.announce !== false && options.quiet !== true)
-        io.stderr(`${command.replace(/[._]/g, ' ')}: ${describe(settings)}\n`);
+        io.stderr(`${said}: ${describe(settings)}\n`);
       if (announcement.sendsAndExits && transportName === 'memory') {
         io.stderr(
-          `${command.replace(/[._]/g, ' ')}: warning: the memory transport lives in this process only: what this ` +
+          `${said}: warning: the memory transport lives in this process only: what this ` +
             'command sends is gone when it exits. Name a broker: -t stomp|amqp, or a site configuration ' +
             '(--config or $ZOCALO_CONFIG)\n',
         );
@@ -243,7 +247,7 @@ function chosenBy(configuration: Configuration): string {
  */
 export function describeTransport(configuration: Configuration, settings: TransportSettings): string {
   const name = configuration.transport.name;
-  const descriptor = knownTransports().find((known) => known.name === name);
+  const descriptor = knownTransport(name);
   let where: string | undefined;
   try {
     where = descriptor?.describe?.(settings);
